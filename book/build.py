@@ -1,0 +1,129 @@
+"""The build, top to bottom: read the seeds, normalize, render, write the EPUB and the PDF.
+
+Every output is staged and renamed into place only when all of them succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config, build_timestamp
+from .errors import SourceError
+from .fonts import DEFAULT_FACES, FONTS_DIR, check_fonts, missing_characters, subset_font
+from .model import Finding, Manuscript
+from .normalize import normalize
+from .output import staged_outputs
+from .read import read_seed
+from .render import DEFAULT_STYLES, load_templates, render_epub, render_print, text_by_font_role
+from .report import manuscript_markdown, manuscript_text
+
+
+@dataclass
+class BuildResult:
+    """What a build made: the manuscript, output paths and sizes, seconds per stage."""
+
+    manuscript: Manuscript
+    outputs: dict[str, Path] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    font_bytes: int = 0
+    pdf_warnings: list[str] = field(default_factory=list)
+
+
+class _Timer:
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    def __call__(self, stage: str, work: Callable[[], object]) -> object:
+        start = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+def read_manuscript(config: Config) -> Manuscript:
+    """Read and normalize the config's seeds; the metadata carries the build timestamp."""
+    seeds = [read_seed(path) for path in config.seeds]
+    manuscript = normalize(seeds, config)
+    stamp = build_timestamp(config)
+    metadata = dataclasses.replace(
+        manuscript.metadata,
+        date=manuscript.metadata.date or stamp.date().isoformat(),
+        modified=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return dataclasses.replace(manuscript, metadata=metadata)
+
+
+def check_glyphs(manuscript: Manuscript) -> Manuscript:
+    """Add a finding for every character no font of the book can set."""
+    findings = []
+    for chapter in manuscript.chapters:
+        for block in chapter.blocks:
+            for ch in missing_characters(block.text, DEFAULT_FACES):
+                findings.append(
+                    Finding(
+                        "missing-glyph",
+                        f"no font has U+{ord(ch):04X} {ch!r}; the reader's fallback font will set it",
+                        chapter.source,
+                        block.line,
+                        block.text,
+                    )
+                )
+    return dataclasses.replace(manuscript, findings=manuscript.findings + tuple(findings))
+
+
+def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pdf")) -> BuildResult:
+    """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds."""
+    from .write_epub import EmbeddedFont, write_epub  # imported here: ebooklib and WeasyPrint are slow to load
+    from .write_pdf import write_pdf
+
+    result = BuildResult(manuscript=None)  # type: ignore[arg-type]
+    timed = _Timer(result.seconds)
+    fonts = check_fonts(DEFAULT_FACES)
+    manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config)))
+    result.manuscript = manuscript
+    if not manuscript.chapters:
+        raise SourceError(
+            "no text left after normalization (every line was removed as cruft)",
+            where=str(config.seeds[0]),
+            fix="check the seed, or the `cruft` patterns of book.yaml",
+        )
+    templates = load_templates(config.styles)
+    stamp = build_timestamp(config)
+    with staged_outputs(out_dir) as outputs:
+        if "epub" in formats:
+            faces = fonts if config.embed_fonts else ()
+            rendition = timed("render epub", lambda: render_epub(manuscript, templates, faces))
+            text = text_by_font_role(rendition)
+            embedded = tuple(
+                timed("subset fonts", lambda f=face: EmbeddedFont(f, subset_font(f, text[f.role]))) for face in faces
+            )
+            result.font_bytes = sum(len(font.data) for font in embedded)
+            path = outputs.stage(f"{config.slug}.epub")
+            result.sizes["epub"] = timed("write epub", lambda: write_epub(path, manuscript, rendition, embedded, stamp))
+            result.outputs["epub"] = out_dir / f"{config.slug}.epub"
+        if "pdf" in formats:
+            rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim))
+            path = outputs.stage(f"{config.slug}.pdf")
+            allowed = (DEFAULT_STYLES, FONTS_DIR, config.root)
+            result.sizes["pdf"], result.pdf_warnings = timed("write pdf", lambda: write_pdf(path, rendition, allowed))
+            result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
+    return result
+
+
+def write_normalized(manuscript: Manuscript, folder: Path, slug: str) -> list[Path]:
+    """Write the normalized chapters as Markdown, and the whole book as a plain-text seed, under `folder`."""
+    files = manuscript_markdown(manuscript)
+    files[f"{slug}.txt"] = manuscript_text(manuscript)
+    with staged_outputs(folder) as outputs:
+        for name, text in files.items():
+            outputs.stage(name).write_text(text, encoding="utf-8")
+    for stale in folder.glob("[0-9][0-9][0-9].md"):
+        if stale.name not in files:  # a chapter the previous run had and this one has not
+            stale.unlink()
+    return [folder / name for name in files]

@@ -1,0 +1,129 @@
+"""The command line: `python publish.py [CONFIG]` builds a book; `python publish.py normalize [CONFIG]`
+shows what the normalizer made of the seeds."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .config import FORMATS, load_config
+from .errors import BookError, ConfigError
+
+USAGE = """\
+python publish.py [CONFIG] [-o DIR] [-f epub,pdf]   build the book CONFIG describes (default book.yaml)
+python publish.py normalize [CONFIG]                write the normalized chapters as Markdown under build/
+                                                      and print the normalization report"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="publish.py",
+        usage=USAGE,
+        description="Turn Chinese seed text into an EPUB 3 and a print-ready PDF.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 success, 1 findings with --strict, 2 config, 3 seed, 4 render, 5 output, "
+        "130 interrupted.",
+    )
+    parser.add_argument(
+        "command", nargs="?", choices=("build", "normalize"), default="build", help="build (default) or normalize"
+    )
+    parser.add_argument(
+        "config", nargs="?", type=Path, default=Path("book.yaml"), help="the book's configuration (default: book.yaml)"
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: dist/ beside the config; build/ for normalize)",
+    )
+    parser.add_argument(
+        "-f", "--format", default="epub,pdf", help="comma-separated formats to build: epub, pdf (default: epub,pdf)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) when the normalizer reports a character no font has"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print timings per stage; tracebacks on errors")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = argv if argv is not None else sys.argv[1:]
+    # `publish.py other.yaml` means `publish.py build other.yaml`.
+    if args and not args[0].startswith("-") and args[0] not in ("build", "normalize"):
+        args = ["build", *args]
+    options = _parser().parse_args(args)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM unwinds like Ctrl-C, so staged outputs are cleaned up and old outputs kept.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if options.command == "normalize":
+            return _normalize(options)
+        return _build(options)
+    except BookError as exc:
+        if options.verbose:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: no output was changed", file=sys.stderr)
+        return 130
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ConfigError(
+            f"unknown format(s) {', '.join(unknown) or '(none)'}",
+            where="-f/--format",
+            fix=f"use {', '.join(FORMATS)}, comma-separated",
+        )
+    return formats
+
+
+def _build(options: argparse.Namespace) -> int:
+    from .build import build
+
+    formats = _formats(options.format)
+    config = load_config(options.config)
+    out_dir = options.out or config.root / "dist"
+    start = time.perf_counter()
+    result = build(config, out_dir.resolve(), formats)
+    missing = result.manuscript.findings_of("missing-glyph")
+    for finding in missing:
+        print(f"warning: {finding.source}:{finding.line}: {finding.message}", file=sys.stderr)
+    for message in result.pdf_warnings:
+        print(f"warning: PDF: {message}", file=sys.stderr)
+    if options.verbose:
+        for stage, seconds in result.seconds.items():
+            print(f"  {stage:<14} {seconds:6.2f} s")
+        if "epub" in formats:
+            print(f"  embedded font subsets: {result.font_bytes / 1024:.0f} KiB")
+    if not options.quiet:
+        elapsed = time.perf_counter() - start
+        for fmt, path in result.outputs.items():
+            print(f"{path}  {result.sizes[fmt] / 1024:.0f} KiB")
+        print(f"built 《{result.manuscript.metadata.title}》 in {elapsed:.1f} s")
+    return 1 if options.strict and missing else 0
+
+
+def _normalize(options: argparse.Namespace) -> int:
+    from .build import check_glyphs, read_manuscript, write_normalized
+    from .report import format_report
+
+    config = load_config(options.config)
+    manuscript = check_glyphs(read_manuscript(config))
+    folder = (options.out or config.root / "build") / config.slug
+    written = write_normalized(manuscript, folder.resolve(), config.slug)
+    if not options.quiet:
+        print(format_report(manuscript))
+        print(f"wrote {len(written) - 1} chapter file(s) and {config.slug}.txt to {folder}/")
+    return 1 if options.strict and manuscript.findings_of("missing-glyph") else 0

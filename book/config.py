@@ -1,0 +1,305 @@
+"""Load and validate book.yaml: every problem is reported at once, with its line number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .model import Creator
+from .rules import ROLE_CODES, role_code
+
+# GB/T 788 book trim sizes, width × height in mm.
+TRIM_PRESETS: dict[str, tuple[float, float]] = {
+    "大32开": (140, 203),
+    "32开": (130, 184),
+    "A5": (148, 210),
+    "16开": (185, 260),
+}
+DEFAULT_TRIM = "大32开"
+FORMATS = ("epub", "pdf")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key of book.yaml: its accepted types, its default and what it does."""
+
+    types: tuple[type, ...]
+    default: Any
+    help: str
+    required: bool = False
+
+
+# The schema of book.yaml. README's reference is checked against it.
+SCHEMA: dict[str, Option] = {
+    "seeds": Option((list, str), None, "Seed files, relative to book.yaml, in reading order.", True),
+    "slug": Option((str,), None, "Name of the output files (dist/<slug>.epub); default: the first seed's name."),
+    "title": Option((str,), None, "Book title; default: the first heading-like line of the first seed."),
+    "subtitle": Option((str,), "", "Subtitle."),
+    "authors": Option(
+        (list,),
+        None,
+        "Creators: names, or {name, role, organization}; role is 作者/记者/通讯员/编辑/译者/摄影 or a "
+        "MARC code (aut, ctb, edt, trl, pht). Default: the bylines found in the text.",
+    ),
+    "language": Option((str,), "zh-CN", "Language tag: zh-CN (Simplified) or zh-TW (Traditional)."),
+    "publisher": Option((str,), "", "Publisher."),
+    "description": Option((str,), "", "Description (blurb)."),
+    "subjects": Option((list,), [], "Subjects (keywords)."),
+    "rights": Option((str,), "", "Rights statement, e.g. 版权所有 © 2022 株洲日报."),
+    "isbn": Option((str,), "", "ISBN-13; used as the identifier when given."),
+    "date": Option((str, dt.date), None, "Publication date, YYYY-MM-DD; default: SOURCE_DATE_EPOCH."),
+    "lead_title": Option((str,), "导语", "Title of the chapter made from text before the first heading."),
+    "chapter_titles": Option((dict,), {}, "Chapter titles to replace, by chapter number: {1: 导语}."),
+    "trim": Option((str, dict), DEFAULT_TRIM, "Trim size: 大32开, 32开, A5, 16开 or {width: mm, height: mm}."),
+    "styles": Option((str,), "styles", "Folder of template and CSS overrides, relative to book.yaml."),
+    "embed_fonts": Option((bool,), True, "Embed font subsets in the EPUB."),
+    "cruft": Option((list,), [], "Extra regular expressions; a line that matches one whole is removed."),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated book configuration; paths are absolute."""
+
+    path: Path
+    seeds: tuple[Path, ...]
+    slug: str
+    title: str | None = None
+    subtitle: str = ""
+    authors: tuple[Creator, ...] | None = None
+    language: str = "zh-CN"
+    publisher: str = ""
+    description: str = ""
+    subjects: tuple[str, ...] = ()
+    rights: str = ""
+    isbn: str = ""
+    date: str | None = None
+    lead_title: str = "导语"
+    chapter_titles: dict[int, str] = field(default_factory=dict)
+    trim: tuple[float, float] = TRIM_PRESETS[DEFAULT_TRIM]
+    styles: Path | None = None
+    embed_fonts: bool = True
+    cruft: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        """The book's folder: seeds and styles are relative to it."""
+        return self.path.parent
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a book.yaml; raise ConfigError listing every problem."""
+    if not path.exists():
+        raise ConfigError("config file not found", where=str(path), fix="pass the path of a book.yaml")
+    if path.is_dir():
+        raise ConfigError("is a folder, not a config file", where=str(path), fix="pass the book.yaml inside it")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 (byte {exc.start})", where=str(path), fix="save it as UTF-8") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"invalid YAML: {problem}", where=where, fix="fix the YAML syntax there") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping of keys to values", where=str(path), fix="see README, book.yaml reference")
+    return _validate(path, data, _key_lines(node))
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """Map each top-level key to its 1-based line, for error messages."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+
+
+def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
+    problems: list[str] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(f"{path}:{lines.get(key, 1)}: {key}: {message}")
+
+    for key in data:
+        if key not in SCHEMA:
+            problem(key, f"unknown key (known keys: {', '.join(SCHEMA)})")
+    for key, option in SCHEMA.items():
+        if key not in data or data[key] is None:
+            if option.required:
+                problems.append(f"{path}: missing required key '{key}' (for example `{key}: [article.txt]`)")
+            continue
+        if not isinstance(data[key], option.types) or (bool not in option.types and isinstance(data[key], bool)):
+            names = " or ".join(_type_name(t) for t in option.types)
+            problem(key, f"must be {names}, not {_type_name(type(data[key]))}")
+
+    values = {k: data.get(k, o.default) for k, o in SCHEMA.items()}
+    root = path.parent
+    seeds = _check_seeds(values["seeds"], problem)
+    authors = _check_authors(data.get("authors"), problem) if isinstance(data.get("authors"), list) else None
+    trim = _check_trim(values["trim"], problem)
+    chapter_titles = _check_chapter_titles(values["chapter_titles"], problem)
+    date = _check_date(values["date"], problem)
+    cruft = _check_patterns(values["cruft"], problem)
+    language = values["language"]
+    if isinstance(language, str) and not re.fullmatch(r"zh(-(CN|TW|HK|SG|Hans|Hant))?", language):
+        problem("language", f"'{language}' is not a Chinese language tag (use zh-CN or zh-TW)")
+    slug = values["slug"]
+    if isinstance(slug, str) and not re.fullmatch(r"[\w.-]+", slug):
+        problem("slug", f"'{slug}' is not a usable file name (letters, digits, '-', '_', '.')")
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the config:\n  " + "\n  ".join(problems),
+            fix="see the book.yaml reference in README.md",
+        )
+
+    seed_paths = tuple((root / s).resolve() for s in seeds)
+    styles = (root / values["styles"]).resolve()
+    return Config(
+        path=path.resolve(),
+        seeds=seed_paths,
+        slug=slug or seed_paths[0].stem,
+        title=values["title"],
+        subtitle=values["subtitle"],
+        authors=authors,
+        language=language,
+        publisher=values["publisher"],
+        description=values["description"],
+        subjects=tuple(str(s) for s in values["subjects"]),
+        rights=values["rights"],
+        isbn=values["isbn"],
+        date=date,
+        lead_title=values["lead_title"],
+        chapter_titles=chapter_titles,
+        trim=trim,
+        styles=styles if styles.is_dir() else None,
+        embed_fonts=values["embed_fonts"],
+        cruft=cruft,
+    )
+
+
+def _type_name(t: type) -> str:
+    return {
+        list: "a list",
+        str: "text",
+        dict: "a mapping",
+        bool: "true or false",
+        dt.date: "a date",
+        int: "a number",
+        float: "a number",
+        type(None): "empty",
+    }.get(t, t.__name__)
+
+
+def _check_seeds(value: Any, problem: Any) -> list[str]:
+    seeds = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    if isinstance(value, list) and not value:
+        problem("seeds", "is empty: name at least one seed file")
+    if not all(isinstance(s, str) and s for s in seeds):
+        problem("seeds", "every seed must be a file name")
+        return []
+    return seeds
+
+
+def _check_authors(value: list[Any], problem: Any) -> tuple[Creator, ...]:
+    creators = []
+    for item in value:
+        if isinstance(item, str) and item.strip():
+            creators.append(Creator(name=item.strip()))
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            unknown = set(item) - {"name", "role", "organization"}
+            if unknown:
+                problem("authors", f"unknown author key(s) {sorted(unknown)} (use name, role, organization)")
+            label = str(item.get("role", "作者"))
+            code = role_code(label)
+            if code is None:
+                problem("authors", f"unknown role '{label}' (use one of {', '.join(ROLE_CODES)})")
+                continue
+            creators.append(
+                Creator(
+                    name=item["name"],
+                    role=code,
+                    label=label if label != code else "",
+                    organization=str(item.get("organization", "")),
+                )
+            )
+        else:
+            problem("authors", f"{item!r} is neither a name nor {{name, role}}")
+    return tuple(creators)
+
+
+def _check_trim(value: Any, problem: Any) -> tuple[float, float]:
+    if isinstance(value, str):
+        if value not in TRIM_PRESETS:
+            problem("trim", f"unknown trim '{value}' (presets: {', '.join(TRIM_PRESETS)}, or {{width, height}} in mm)")
+            return TRIM_PRESETS[DEFAULT_TRIM]
+        return TRIM_PRESETS[value]
+    if isinstance(value, dict):
+        w, h = value.get("width"), value.get("height")
+        if set(value) != {"width", "height"} or not all(isinstance(v, int | float) and 50 <= v <= 600 for v in (w, h)):
+            problem("trim", "a custom trim is {width: mm, height: mm}, each between 50 and 600")
+            return TRIM_PRESETS[DEFAULT_TRIM]
+        return (float(w), float(h))
+    return TRIM_PRESETS[DEFAULT_TRIM]
+
+
+def _check_chapter_titles(value: Any, problem: Any) -> dict[int, str]:
+    if not isinstance(value, dict):
+        return {}
+    titles = {}
+    for number, title in value.items():
+        if not isinstance(number, int) or number < 1 or not isinstance(title, str):
+            problem("chapter_titles", f"'{number}: {title}' must be a chapter number (1, 2, …) and a title")
+        else:
+            titles[number] = title
+    return titles
+
+
+def _check_date(value: Any, problem: Any) -> str | None:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            problem("date", f"'{value}' is not a date of the form YYYY-MM-DD")
+    return None
+
+
+def _check_patterns(value: Any, problem: Any) -> tuple[str, ...]:
+    patterns = []
+    for pattern in value if isinstance(value, list) else []:
+        try:
+            re.compile(str(pattern))
+            patterns.append(str(pattern))
+        except re.error as exc:
+            problem("cruft", f"'{pattern}' is not a valid regular expression: {exc}")
+    return tuple(patterns)
+
+
+def build_timestamp(config: Config) -> dt.datetime:
+    """The build's timestamp: SOURCE_DATE_EPOCH, else the config's date, else the newest seed's mtime."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except (ValueError, OverflowError) as exc:
+            raise ConfigError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time",
+                fix="set it to whole seconds, e.g. $(git log -1 --format=%ct)",
+            ) from exc
+    if config.date:
+        return dt.datetime.fromisoformat(config.date).replace(tzinfo=dt.UTC)
+    newest = max((p.stat().st_mtime for p in config.seeds if p.exists()), default=0)
+    return dt.datetime.fromtimestamp(int(newest), dt.UTC)

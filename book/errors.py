@@ -1,0 +1,43 @@
+"""The project's errors: one base class carrying an exit code, one subclass per kind of failure."""
+
+from __future__ import annotations
+
+
+class BookError(Exception):
+    """An error the user can fix; the CLI prints it as one line and exits with `exit_code`."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, where: str = "", fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.fix = fix
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+class ConfigError(BookError):
+    """book.yaml is missing, unreadable or invalid."""
+
+    exit_code = 2
+
+
+class SourceError(BookError):
+    """A seed file is missing, empty or cannot be decoded."""
+
+    exit_code = 3
+
+
+class RenderError(BookError):
+    """A template or stylesheet cannot be rendered."""
+
+    exit_code = 4
+
+
+class OutputError(BookError):
+    """An output file cannot be written."""
+
+    exit_code = 5

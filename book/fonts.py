@@ -1,0 +1,85 @@
+"""The book's fonts: where they are, which characters they cover, and EPUB subsets.
+
+Subsetting uses HarfBuzz's subsetter (uharfbuzz): about 0.05 s per CJK face against
+about 5 s with fontTools.subset, with the same OpenType layout features kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FONTS_DIR = PROJECT_ROOT / "fonts"
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One font file and the CSS family name the book's stylesheets give it."""
+
+    family: str  # the name in @font-face; distinct from the font's own so a reader never mixes them up
+    path: Path
+    weight: int
+    role: str  # "body" (宋体 style) or "heading" (黑体 style)
+    media_type: str = "font/otf"
+
+    @property
+    def file_name(self) -> str:
+        """The file's name, as stored in fonts/ and in the EPUB."""
+        return self.path.name
+
+
+DEFAULT_FACES = (
+    FontFace("Book Serif", FONTS_DIR / "NotoSerifCJKsc-Regular.otf", 400, "body"),
+    FontFace("Book Sans", FONTS_DIR / "NotoSansCJKsc-Bold.otf", 700, "heading"),
+)
+
+
+def check_fonts(faces: tuple[FontFace, ...] = DEFAULT_FACES) -> tuple[FontFace, ...]:
+    """Check that every font file exists and parses; raise ConfigError naming the file otherwise."""
+    for face in faces:
+        _coverage(face.path)
+    return faces
+
+
+@cache
+def _coverage(path: Path) -> frozenset[int]:
+    """The code points a font maps to a glyph."""
+    if not path.is_file():
+        raise ConfigError(
+            "font file is missing", where=str(path), fix="restore fonts/ from the repository (git checkout -- fonts)"
+        )
+    try:
+        with TTFont(path, lazy=True) as font:
+            return frozenset(font.getBestCmap())
+    except (TTLibError, OSError, AssertionError, KeyError) as exc:
+        raise ConfigError(
+            f"font file is corrupt: {exc}",
+            where=str(path),
+            fix="restore fonts/ from the repository (git checkout -- fonts)",
+        ) from exc
+
+
+def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -> list[str]:
+    """The characters of `text` that no face has a glyph for (white space excepted)."""
+    covered = frozenset().union(*(_coverage(face.path) for face in faces))
+    return sorted({ch for ch in text if not ch.isspace() and ord(ch) not in covered})
+
+
+def subset_font(face: FontFace, text: str) -> bytes:
+    """The face reduced to the glyphs `text` needs, all layout features kept (halt, vert, …)."""
+    import uharfbuzz as hb
+
+    source = hb.Face(hb.Blob.from_file_path(face.path))
+    request = hb.SubsetInput()
+    request.unicode_set.update(ord(ch) for ch in set(text))
+    # Keep every OpenType feature: readers apply halt/chws (punctuation width) and vert.
+    features = request.sets(hb.SubsetInputSets.LAYOUT_FEATURE_TAG)
+    features.clear()
+    features.invert()
+    return bytes(hb.subset(source, request).blob.data)

@@ -1,0 +1,93 @@
+"""Plain data passed between the pipeline stages: frozen dataclasses with no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph"]
+
+
+@dataclass(frozen=True)
+class SeedText:
+    """A decoded seed file."""
+
+    path: Path
+    text: str
+    encoding: str
+
+
+@dataclass(frozen=True)
+class Creator:
+    """A person credited for the book; `role` is a MARC relator code (aut, ctb, edt, trl, pht)."""
+
+    name: str
+    role: str = "aut"
+    label: str = ""  # the role as the text names it, e.g. 记者 or 通讯员
+    organization: str = ""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading or a paragraph of a chapter, with the seed line it came from (1-based)."""
+
+    kind: BlockKind
+    text: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter: its title and its blocks. `title_line` is 0 when the title is not from the text."""
+
+    title: str
+    blocks: tuple[Block, ...]
+    source: str = ""
+    title_line: int = 0
+
+    @property
+    def paragraphs(self) -> tuple[Block, ...]:
+        """The chapter's paragraphs, without headings."""
+        return tuple(b for b in self.blocks if b.kind == "paragraph")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Book metadata, from the config where it says so, else inferred from the text."""
+
+    title: str
+    creators: tuple[Creator, ...] = ()
+    language: str = "zh-CN"
+    subtitle: str = ""
+    publisher: str = ""
+    description: str = ""
+    subjects: tuple[str, ...] = ()
+    rights: str = ""
+    identifier: str = ""  # urn:isbn:… or urn:uuid:…
+    date: str = ""  # publication date, YYYY-MM-DD
+    modified: str = ""  # last modification, YYYY-MM-DDThh:mm:ssZ (SOURCE_DATE_EPOCH or the config)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the normalizer did or noticed, with a stable code, for the report."""
+
+    code: str
+    message: str
+    source: str = ""
+    line: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Manuscript:
+    """The normalized book: metadata, chapters and what the normalizer did to get there."""
+
+    metadata: Metadata
+    chapters: tuple[Chapter, ...]
+    findings: tuple[Finding, ...] = field(default=())
+
+    def findings_of(self, code: str) -> tuple[Finding, ...]:
+        """The findings with the given code."""
+        return tuple(f for f in self.findings if f.code == code)

@@ -1,0 +1,65 @@
+"""The normalizer's rule set, loaded from rules.yaml (data, not code)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Compiled normalizer rules."""
+
+    bullets: str
+    cruft: tuple[re.Pattern[str], ...]
+    byline: re.Pattern[str]
+    heading_max_length: int
+    sentence_end: str
+    numbered_heading: re.Pattern[str]
+
+    def with_cruft(self, patterns: tuple[str, ...]) -> Rules:
+        """These rules with extra cruft patterns (from book.yaml)."""
+        extra = tuple(re.compile(p) for p in patterns)
+        return Rules(
+            self.bullets,
+            self.cruft + extra,
+            self.byline,
+            self.heading_max_length,
+            self.sentence_end,
+            self.numbered_heading,
+        )
+
+
+@cache
+def _data() -> dict:
+    return yaml.safe_load(resources.files(__package__).joinpath("rules.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def load_rules() -> Rules:
+    """The default rules shipped with the package."""
+    data = _data()
+    headings = data["headings"]
+    return Rules(
+        bullets=data["bullets"],
+        cruft=tuple(re.compile(p) for p in data["cruft"]),
+        byline=re.compile(data["byline"]),
+        heading_max_length=int(headings["max_length"]),
+        sentence_end=headings["sentence_end"],
+        numbered_heading=re.compile(headings["numbered"]),
+    )
+
+
+ROLE_CODES: dict[str, str] = dict(_data()["roles"])
+MARC_CODES = frozenset({"aut", "ctb", "edt", "trl", "pht", "ill"})
+
+
+def role_code(label: str) -> str | None:
+    """The MARC relator code for a role word (记者 → aut) or a code itself; None if unknown."""
+    if label in MARC_CODES:
+        return label
+    return ROLE_CODES.get(label)

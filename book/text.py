@@ -1,0 +1,86 @@
+"""Pure `str -> str` text transforms of the normalizer: punctuation forms and XML safety.
+
+Rules: GB/T 15834—2011 (punctuation) and W3C clreq; see ../shared/docs/typesetting.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+IDEOGRAPHIC_SPACE = "\u3000"
+ELLIPSIS = "\u2026\u2026"  # 省略号 is two U+2026 (GB/T 15834 §4.11)
+DASH = "\u2014\u2014"  # 破折号 is two U+2014 (GB/T 15834 §4.9)
+LEFT_DOUBLE, RIGHT_DOUBLE = "\u201c", "\u201d"
+LEFT_SINGLE, RIGHT_SINGLE = "\u2018", "\u2019"
+
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# Full-width and CJK punctuation that makes a neighbouring ASCII mark "inside Chinese text".
+CJK_PUNCTUATION = "\u3001-\u3011\u3014-\u301f\uff01-\uff0f\uff1a-\uff20\u2018\u2019\u201c\u201d\u2026\u2014\u00b7"
+HAN = f"[{HAN_RANGES}]"
+CJK = f"[{HAN_RANGES}{CJK_PUNCTUATION}]"
+_HAN_RE = re.compile(HAN)
+
+# ASCII marks and their full-width forms (GB/T 15834 §4: Chinese text uses full-width marks).
+FULL_WIDTH = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
+
+# Characters XML 1.0 forbids (§2.2 Char), plus noncharacters U+FFFE/U+FFFF.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def han_characters(text: str) -> str:
+    """The Han characters of `text`, in order."""
+    return "".join(_HAN_RE.findall(text))
+
+
+def remove_xml_invalid(text: str) -> tuple[str, int]:
+    """Remove characters that cannot appear in XML 1.0; return the text and how many were removed."""
+    return _XML_INVALID.subn("", text)
+
+
+_MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]|[,?!;:](?={CJK})")
+_FULL_STOP = re.compile(f"(?<={HAN})\\.(?=$|\\s|{CJK})")
+_ELLIPSIS = re.compile(f"(?<={CJK})(?:\\.{{3,}}|。{{3,}}|(?<!\u2026)\u2026(?!\u2026))|(?:\\.{{3,}}|。{{3,}})(?={CJK})")
+_DASH = re.compile(f"(?<={CJK})(?:-{{2,}}|(?<!\u2014)\u2014(?!\u2014))(?={CJK})")
+_PARENS = re.compile(r"\(([^()]*)\)")
+_DOUBLE_QUOTES = re.compile(r'"([^"]*)"')
+_SINGLE_QUOTES = re.compile(r"(?<![A-Za-z])'([^']*)'(?![A-Za-z])")
+
+
+def fix_punctuation(text: str) -> tuple[str, Counter[str]]:
+    """Use full-width Chinese punctuation inside Chinese text; count each change by its result.
+
+    GB/T 15834 and clreq: in Chinese text `, ? ! ; :` are `， ？ ！ ； ：`, a sentence ends
+    with `。`, the ellipsis is `……` and the dash `——`, quotation marks are curly and paired.
+    Numbers (`2.5`, `1,681`, `11:30`), URLs and runs of Latin text are left alone: a mark
+    changes only when a neighbour is Chinese.
+    """
+    changes: Counter[str] = Counter()
+
+    def count(result: str):
+        def replace(match: re.Match[str]) -> str:
+            changes[result] += 1
+            return result
+
+        return replace
+
+    text = _ELLIPSIS.sub(count(ELLIPSIS), text)
+    text = _DASH.sub(count(DASH), text)
+    text = _MARK_NEXT_TO_CJK.sub(lambda m: count(FULL_WIDTH[m[0]])(m), text)
+    text = _FULL_STOP.sub(count("。"), text)
+    text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
+    if han_characters(text):
+        text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, LEFT_DOUBLE, RIGHT_DOUBLE, changes), text)
+        text = _SINGLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, LEFT_SINGLE, RIGHT_SINGLE, changes), text)
+    return text, changes
+
+
+def _wrap_if_chinese(match: re.Match[str], left: str, right: str, changes: Counter[str]) -> str:
+    """Replace a bracketing pair when its content or a neighbour is Chinese."""
+    text, start, end = match.string, match.start(), match.end()
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if _HAN_RE.search(match[1]) or re.match(CJK, before) or re.match(CJK, after):
+        changes[left + right] += 1
+        return f"{left}{match[1]}{right}"
+    return match[0]

@@ -1,0 +1,136 @@
+"""write_epub: the EPUB 3 writer. The only module that imports ebooklib.
+
+ebooklib 0.20 traps handled here: write errors are raised (`raise_exceptions`), the nav and
+NCX come from our own list (its empty-TOC output is invalid), font media types are explicit,
+and the zip entries' times and `dcterms:modified` come from the build timestamp, not the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ebooklib import epub
+
+from .errors import OutputError
+from .fonts import FontFace
+from .model import Manuscript
+from .render import STYLESHEET, EpubRendition
+
+XHTML = "application/xhtml+xml"
+
+
+@dataclass(frozen=True)
+class EmbeddedFont:
+    """A font subset to embed: the face it came from and its bytes."""
+
+    face: FontFace
+    data: bytes
+
+
+def write_epub(
+    path: Path, manuscript: Manuscript, rendition: EpubRendition, fonts: tuple[EmbeddedFont, ...], modified: dt.datetime
+) -> int:
+    """Write the EPUB to `path` (a staged temporary file); return its size. Same inputs, same bytes."""
+    meta = manuscript.metadata
+    book = epub.EpubBook()
+    book.metadata.clear()  # drop ebooklib's generator stamp and random identifier
+    book.set_identifier(meta.identifier)
+    book.set_title(meta.title)
+    book.set_language(meta.language)
+    for number, creator in enumerate(meta.creators, start=1):
+        uid = f"creator-{number}"
+        element = "creator" if creator.role in ("aut", "edt", "trl") else "contributor"
+        book.add_metadata("DC", element, creator.name, {"id": uid})
+        book.add_metadata(
+            None, "meta", creator.role, {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"}
+        )
+    if meta.subtitle:
+        book.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
+        book.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    for name, value in (
+        ("publisher", meta.publisher),
+        ("description", meta.description),
+        ("rights", meta.rights),
+        ("date", meta.date),
+    ):
+        if value:
+            book.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        book.add_metadata("DC", "subject", subject)
+
+    book.add_item(
+        epub.EpubItem(
+            uid="css", file_name=STYLESHEET, media_type="text/css", content=rendition.stylesheet.encode("utf-8")
+        )
+    )
+    for number, font in enumerate(fonts, start=1):
+        book.add_item(
+            epub.EpubItem(
+                uid=f"font-{number}",
+                file_name=f"fonts/{font.face.file_name}",
+                media_type=font.face.media_type,
+                content=font.data,
+            )
+        )
+
+    nav = epub.EpubItem(
+        uid="nav", file_name=rendition.nav.file_name, media_type=XHTML, content=rendition.nav.content.encode("utf-8")
+    )
+    nav.properties = ["nav"]
+    book.add_item(nav)
+    spine = []
+    for number, document in enumerate(rendition.documents, start=1):
+        item = epub.EpubItem(
+            uid=f"doc-{number}",
+            file_name=document.file_name,
+            media_type=XHTML,
+            content=document.content.encode("utf-8"),
+        )
+        book.add_item(item)
+        spine.append(item)
+        if document.landmark == "copyright-page":
+            spine.append(nav)  # reading order: title page, copyright page, contents, chapters
+    book.spine = spine
+    book.add_item(epub.EpubNcx())
+    book.toc = [
+        epub.Link(d.file_name, d.title, f"toc-{n}")
+        for n, d in enumerate(rendition.documents, start=1)
+        if d.landmark not in ("titlepage", "copyright-page")
+    ]
+
+    raw = io.BytesIO()
+    options = {"raise_exceptions": True, "mtime": modified, "epub2_guide": False, "epub3_landmark": False}
+    try:
+        epub.write_epub(raw, book, options)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot write the EPUB: {exc}", fix="see the message above") from exc
+    data = _fix_zip_times(raw.getvalue(), modified)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write: {exc.strerror}",
+            where=str(path),
+            fix="check that the output folder is writable and the disk not full",
+        ) from exc
+    return len(data)
+
+
+def _fix_zip_times(data: bytes, when: dt.datetime) -> bytes:
+    """Rewrite the zip with every entry stamped `when` (ebooklib stamps the current time).
+
+    OCF: `mimetype` stays first and stored uncompressed.
+    """
+    stamp = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if entry.filename == "mimetype" else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(entry), compresslevel=9)
+    return out.getvalue()
