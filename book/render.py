@@ -53,7 +53,7 @@ class PrintRendition:
 
 def load_templates(book_styles: Path | None) -> jinja2.Environment:
     """A Jinja2 environment that looks in the book's styles/ first, then in the project's."""
-    folders = [str(p) for p in (book_styles, DEFAULT_STYLES) if p is not None]
+    folders = list(dict.fromkeys(str(p) for p in (book_styles, DEFAULT_STYLES) if p is not None))
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(
@@ -66,7 +66,8 @@ def load_templates(book_styles: Path | None) -> jinja2.Environment:
     )
 
 
-def _render(templates: jinja2.Environment, name: str, **context: object) -> str:
+def render_template(templates: jinja2.Environment, name: str, **context: object) -> str:
+    """Render one template; a missing template or a template error is a RenderError naming it."""
     try:
         return templates.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
@@ -104,13 +105,13 @@ def render_epub(manuscript: Manuscript, templates: jinja2.Environment, fonts: tu
         Document(
             "titlepage.xhtml",
             meta.title,
-            _render(templates, "epub/titlepage.xhtml", page_title=meta.title, **common),
+            render_template(templates, "epub/titlepage.xhtml", page_title=meta.title, **common),
             "titlepage",
         ),
         Document(
             "copyright.xhtml",
             "版权页",
-            _render(templates, "epub/copyright.xhtml", page_title="版权页", **common),
+            render_template(templates, "epub/copyright.xhtml", page_title="版权页", **common),
             "copyright-page",
         ),
     ]
@@ -119,7 +120,7 @@ def render_epub(manuscript: Manuscript, templates: jinja2.Environment, fonts: tu
             Document(
                 f"{chapter_id(number)}.xhtml",
                 chapter.title,
-                _render(
+                render_template(
                     templates,
                     "epub/chapter.xhtml",
                     page_title=chapter.title,
@@ -143,14 +144,14 @@ def render_epub(manuscript: Manuscript, templates: jinja2.Environment, fonts: tu
     nav = Document(
         "nav.xhtml",
         "目录",
-        _render(templates, "epub/nav.xhtml", page_title="目录", toc=toc, landmarks=landmarks, **common),
+        render_template(templates, "epub/nav.xhtml", page_title="目录", toc=toc, landmarks=landmarks, **common),
         "toc",
     )
     font_rules = [{"family": f.family, "weight": f.weight, "url": f"../fonts/{f.file_name}"} for f in fonts]
     css = "\n".join(
         (
-            _render(templates, "shared.css"),
-            _render(templates, "epub/epub.css", fonts=font_rules),
+            render_template(templates, "shared.css"),
+            render_template(templates, "epub/epub.css", fonts=font_rules),
         )
     )
     return EpubRendition(tuple(documents), nav, resolve_css_variables(css))
@@ -162,7 +163,7 @@ def render_print(
     """The print book: one HTML document (title page, copyright page, contents, chapters) and its CSS."""
     meta = manuscript.metadata
     chapters = [_print_chapter(number, chapter) for number, chapter in enumerate(manuscript.chapters, start=1)]
-    html = _render(
+    html = render_template(
         templates,
         "print/book.html",
         lang=meta.language,
@@ -173,8 +174,8 @@ def render_print(
     )
     font_rules = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in fonts]
     stylesheets = (
-        _render(templates, "shared.css"),
-        _render(templates, "print/print.css", fonts=font_rules, trim_width=trim[0], trim_height=trim[1]),
+        render_template(templates, "shared.css"),
+        render_template(templates, "print/print.css", fonts=font_rules, trim_width=trim[0], trim_height=trim[1]),
     )
     return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/")
 

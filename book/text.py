@@ -38,7 +38,7 @@ def remove_xml_invalid(text: str) -> tuple[str, int]:
     return _XML_INVALID.subn("", text)
 
 
-_MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]|[,?!;:](?={CJK})")
+_MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]+|[,?!;:]+(?={CJK})")
 _FULL_STOP = re.compile(f"(?<={HAN})\\.(?=$|\\s|{CJK})")
 _ELLIPSIS = re.compile(f"(?<={CJK})(?:\\.{{3,}}|。{{3,}}|(?<!\u2026)\u2026(?!\u2026))|(?:\\.{{3,}}|。{{3,}})(?={CJK})")
 _DASH = re.compile(f"(?<={CJK})(?:-{{2,}}|(?<!\u2014)\u2014(?!\u2014))(?={CJK})")
@@ -56,7 +56,16 @@ def fix_punctuation(text: str) -> tuple[str, Counter[str]]:
     changes only when a neighbour is Chinese.
     """
     changes: Counter[str] = Counter()
+    # Each pass turns ASCII marks into full-width ones, which can make a neighbouring mark
+    # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent.
+    while True:
+        fixed = _fix_punctuation_once(text, changes)
+        if fixed == text:
+            return text, changes
+        text = fixed
 
+
+def _fix_punctuation_once(text: str, changes: Counter[str]) -> str:
     def count(result: str):
         def replace(match: re.Match[str]) -> str:
             changes[result] += 1
@@ -66,13 +75,14 @@ def fix_punctuation(text: str) -> tuple[str, Counter[str]]:
 
     text = _ELLIPSIS.sub(count(ELLIPSIS), text)
     text = _DASH.sub(count(DASH), text)
-    text = _MARK_NEXT_TO_CJK.sub(lambda m: count(FULL_WIDTH[m[0]])(m), text)
+    # A run of marks converts as a whole (`中,,` → `中，，`), so a second pass changes nothing.
+    text = _MARK_NEXT_TO_CJK.sub(lambda m: "".join(count(FULL_WIDTH[c])(m) for c in m[0]), text)
     text = _FULL_STOP.sub(count("。"), text)
     text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
     if han_characters(text):
         text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, LEFT_DOUBLE, RIGHT_DOUBLE, changes), text)
         text = _SINGLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, LEFT_SINGLE, RIGHT_SINGLE, changes), text)
-    return text, changes
+    return text
 
 
 def _wrap_if_chinese(match: re.Match[str], left: str, right: str, changes: Counter[str]) -> str:

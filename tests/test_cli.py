@@ -1,0 +1,92 @@
+"""publish.py as a user runs it: outputs, the normalize command, and clear errors that change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, run_publish, write_book
+
+
+def test_help_documents_every_option() -> None:
+    result = run_publish("--help")
+    assert result.returncode == 0
+    for option in ("CONFIG", "normalize", "-o", "--out", "-f", "--format", "--strict", "--quiet", "--verbose"):
+        assert option in result.stdout
+
+
+def test_build_a_book_from_its_seeds_alone(tmp_path: Path) -> None:
+    (tmp_path / "article.txt").write_text("标题\n\n第一段。\n", encoding="utf-8")
+    (tmp_path / "book.yaml").write_text("seeds: [article.txt]\n", encoding="utf-8")
+    result = run_publish(str(tmp_path / "book.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["article.epub", "article.pdf"]
+
+
+def test_out_and_format_options(tmp_path: Path) -> None:
+    config = write_book(tmp_path, {"seed.txt": "标题\n\n第一段。\n"})
+    result = run_publish(str(config), "-o", str(tmp_path / "elsewhere"), "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == ["book.epub"]
+
+
+def test_normalize_writes_markdown_and_a_report(tmp_path: Path) -> None:
+    config = write_book(tmp_path, {"seed.txt": (ROOT / "seeds" / "000_2eace880ba59814b.txt").read_text("utf-8")})
+    result = run_publish("normalize", str(config))
+    assert result.returncode == 0, result.stderr
+    for expected in (
+        "removed lines (4)",
+        "bylines (2)",
+        "headings (3)",
+        "punctuation marks changed: 123",
+        "杨凌凌",
+        "paragraphs: 21",
+    ):
+        assert expected in result.stdout
+    files = sorted(p.name for p in (tmp_path / "build" / "book").iterdir())
+    assert files == ["001.md", "002.md", "003.md", "004.md", "book.txt"]
+    chapter = (tmp_path / "build" / "book" / "002.md").read_text("utf-8")
+    assert chapter.startswith("---\n") and "\n# 以快制快，吹响紧急号角\n" in chapter
+
+
+BAD_INPUTS = {
+    "missing seed": ({}, "seeds: [nope.txt]\n", "nope.txt", 3),
+    "empty seed": ({"seed.txt": ""}, "seeds: [seed.txt]\n", "seed.txt", 3),
+    "undecodable bytes": ({"seed.txt": "正文".encode() + b"\xff\xfe"}, "seeds: [seed.txt]\n", "offset 6", 3),
+    "invalid YAML": ({"seed.txt": "正文。"}, "seeds: [seed.txt\ntitle: x\n", "book.yaml:", 2),
+    "unknown key": ({"seed.txt": "正文。"}, "seeds: [seed.txt]\ncolour: red\n", "book.yaml:2: colour: unknown key", 2),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_gives_one_clear_line_and_changes_nothing(tmp_path: Path, case: str) -> None:
+    seeds, config_text, expected, code = BAD_INPUTS[case]
+    for name, content in seeds.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "book.yaml").write_text(config_text, encoding="utf-8")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    previous = dist / "seed.epub"
+    previous.write_bytes(b"the last good build")
+
+    result = run_publish(str(tmp_path / "book.yaml"))
+    assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: ") and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in dist.iterdir()) == ["seed.epub"], "a partial or temporary file was left"
+    assert previous.read_bytes() == b"the last good build"
+
+
+def test_a_failing_format_leaves_the_other_outputs_as_they_were(tmp_path: Path) -> None:
+    config = write_book(tmp_path, {"seed.txt": "标题\n\n正文。\n"})
+    assert run_publish(str(config)).returncode == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
+    (tmp_path / "styles" / "print").mkdir(parents=True)
+    (tmp_path / "styles" / "print" / "book.html").write_text("{{ no_such_variable }}", encoding="utf-8")
+    result = run_publish(str(config))
+    assert result.returncode == 4 and "error: " in result.stderr
+    after = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
+    assert after == before

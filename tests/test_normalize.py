@@ -1,0 +1,152 @@
+"""The normalizer on the seed article and small cases, against reviewed expected files.
+
+Regenerate the expected files after a reviewed change with:  UPDATE_GOLDEN=1 python -m pytest tests/test_normalize.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from book.config import Config, load_config
+from book.model import Manuscript, SeedText
+from book.normalize import normalize
+from book.report import manuscript_text
+from book.text import han_characters
+
+from .conftest import ROOT, SEED
+
+CASES = Path(__file__).parent / "cases"
+
+
+def normalize_text(text: str, name: str = "in.txt", **overrides: object) -> Manuscript:
+    config = Config(path=Path("/book/book.yaml"), seeds=(), slug="book", **overrides)  # type: ignore[arg-type]
+    return normalize([SeedText(Path(name), text, "utf-8")], config)
+
+
+def summary(manuscript: Manuscript) -> str:
+    """A readable dump of what the normalizer made: the form of the expected files."""
+    meta = manuscript.metadata
+    data = {
+        "title": meta.title,
+        "creators": [f"{c.name} | {c.role} | {c.label} | {c.organization}" for c in meta.creators],
+        "chapters": [{"title": c.title, "paragraphs": [b.text for b in c.blocks]} for c in manuscript.chapters],
+        "removed": [f"{f.line}: {f.text}" for f in manuscript.findings_of("removed")],
+    }
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def check_golden(actual: str, expected_file: Path) -> None:
+    if os.environ.get("UPDATE_GOLDEN"):
+        expected_file.write_text(actual, encoding="utf-8")
+    expected = expected_file.read_text(encoding="utf-8")
+    diff = "\n".join(
+        difflib.unified_diff(expected.splitlines(), actual.splitlines(), "expected", "actual", lineterm="")
+    )
+    assert actual == expected, f"normalized output differs from {expected_file}:\n{diff}"
+
+
+@pytest.fixture(scope="module")
+def seed() -> Manuscript:
+    config = load_config(ROOT / "book.yaml")
+    text = (ROOT / "seeds" / SEED).read_text(encoding="utf-8")
+    return normalize([SeedText(Path(SEED), text, "utf-8")], config)
+
+
+def test_seed_matches_reviewed_golden_file(seed: Manuscript) -> None:
+    check_golden(summary(seed), CASES / "seed" / "expected.yaml")
+
+
+def test_seed_structure(seed: Manuscript) -> None:
+    meta = seed.metadata
+    assert meta.title == "从确诊病例居全市之首到实现社会面清零"
+    assert [(c.name, c.role, c.label, c.organization) for c in meta.creators] == [
+        ("杨凌凌", "aut", "记者", "株洲日报全媒体"),
+        ("钟兴", "ctb", "通讯员", ""),
+    ]
+    assert [c.title for c in seed.chapters] == [
+        "导语",
+        "以快制快，吹响紧急号角",
+        "以变应变，有序有力灭疫情",
+        "通力协作，筑起抗疫防线",
+    ]
+    assert [len(c.paragraphs) for c in seed.chapters] == [2, 6, 5, 8]
+    text = "\n".join(b.text for c in seed.chapters for b in c.blocks)
+    assert "上一篇" not in text and "下一篇" not in text and "杨凌凌" not in text and "钟兴" not in text
+    assert [f.line for f in seed.findings_of("removed")] == [3, 4, 57, 58]
+
+
+def test_seed_punctuation(seed: Manuscript) -> None:
+    text = "\n".join(b.text for c in seed.chapters for b in c.blocks)
+    assert not set(",?()") & set(text)
+    assert "2.5平方公里，41栋" in text and "1681户" in text and "11月12日" in text and "1办15“组”" in text
+    assert "黄兜（采样物资袋和医废袋）" in text and "累吗？”" in text
+    assert text.count("……") == 4 and "…………" not in text  # as many as the seed has
+
+
+def test_seed_keeps_every_han_character_in_order(seed: Manuscript) -> None:
+    source = (ROOT / "seeds" / SEED).read_text(encoding="utf-8").splitlines()
+    removed = {f.line for f in seed.findings_of("removed")}
+    expected = han_characters("".join(line for n, line in enumerate(source, 1) if n not in removed))
+    byline = "".join(c.organization + c.label + c.name for c in seed.metadata.creators)
+    kept = (
+        seed.metadata.title
+        + byline
+        + "".join((c.title if c.title_line else "") + "".join(b.text for b in c.blocks) for c in seed.chapters)
+    )
+    assert han_characters(kept) == expected
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if (p / "in.txt").exists()))
+def test_case(case: str) -> None:
+    text = (CASES / case / "in.txt").read_text(encoding="utf-8")
+    check_golden(summary(normalize_text(text)), CASES / case / "expected.yaml")
+
+
+def test_config_overrides_title_authors_and_chapter_titles(seed: Manuscript) -> None:
+    from book.model import Creator
+
+    text = (ROOT / "seeds" / SEED).read_text(encoding="utf-8")
+    manuscript = normalize_text(
+        text, title="芦淞战疫", authors=(Creator("株洲日报", "aut"),), chapter_titles={1: "引子", 4: "尾声"}
+    )
+    assert manuscript.metadata.title == "芦淞战疫"
+    assert [c.name for c in manuscript.metadata.creators] == ["株洲日报"]
+    assert [c.title for c in manuscript.chapters][::3] == ["引子", "尾声"]
+    # The seed's own title line is still recognised as the title, not made a chapter.
+    assert len(manuscript.chapters) == 4
+
+
+def test_normalized_text_normalizes_to_the_same_book(seed: Manuscript) -> None:
+    again = normalize_text(manuscript_text(seed))
+    assert summary(again).split("removed:")[0] == summary(seed).split("removed:")[0]
+
+
+def test_rules_are_general_not_for_one_file() -> None:
+    text = "\n".join(
+        [
+            "长江日报记者/张三　李四",
+            "",
+            "下一篇：另一篇新闻的标题",
+            "",
+            "这是第一段，说明了事情的经过。",
+            "",
+            "第一章　开端",
+            "",
+            "正文第一段,这里有英文标点?是的.",
+            "",
+            "返回顶部",
+        ]
+    )
+    manuscript = normalize_text(text)
+    assert [(c.name, c.label, c.organization) for c in manuscript.metadata.creators] == [
+        ("张三", "记者", "长江日报"),
+        ("李四", "记者", "长江日报"),
+    ]
+    assert [c.title for c in manuscript.chapters] == ["导语", "第一章　开端"]
+    assert manuscript.chapters[1].blocks[0].text == "正文第一段，这里有英文标点？是的。"
+    assert len(manuscript.findings_of("removed")) == 2
