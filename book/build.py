@@ -79,9 +79,6 @@ def check_glyphs(manuscript: Manuscript) -> Manuscript:
 
 def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pdf")) -> BuildResult:
     """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds."""
-    from .write_epub import EmbeddedFont, write_epub  # imported here: ebooklib and WeasyPrint are slow to load
-    from .write_pdf import write_pdf
-
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
     fonts = check_fonts(DEFAULT_FACES)
@@ -97,6 +94,8 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
     stamp = build_timestamp(config)
     with staged_outputs(out_dir) as outputs:
         if "epub" in formats:
+            from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
+
             faces = fonts if config.embed_fonts else ()
             rendition = timed("render epub", lambda: render_epub(manuscript, templates, faces))
             text = text_by_font_role(rendition)
@@ -108,6 +107,8 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
             result.sizes["epub"] = timed("write epub", lambda: write_epub(path, manuscript, rendition, embedded, stamp))
             result.outputs["epub"] = out_dir / f"{config.slug}.epub"
         if "pdf" in formats:
+            from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
+
             rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim))
             path = outputs.stage(f"{config.slug}.pdf")
             allowed = (DEFAULT_STYLES, FONTS_DIR, config.root)
