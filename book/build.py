@@ -10,16 +10,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config, build_timestamp
+from .cover import render_cover
 from .errors import SourceError
-from .fonts import DEFAULT_FACES, FONTS_DIR, check_fonts, missing_characters, subset_font
-from .model import Finding, Manuscript
+from .fonts import DEFAULT_FACES, FONTS_DIR, FontFace, check_fonts, missing_characters, subset_font
+from .model import Finding, Manuscript, PageStart
 from .normalize import normalize
 from .output import staged_outputs
 from .read import read_seed
-from .render import DEFAULT_STYLES, load_templates, render_epub, render_print, text_by_font_role
+from .render import DEFAULT_STYLES, credit_lines, load_templates, render_epub, render_print, text_by_font_role
 from .report import manuscript_markdown, manuscript_text
+
+if TYPE_CHECKING:
+    from .write_epub import CoverImage
 
 
 @dataclass
@@ -32,6 +37,7 @@ class BuildResult:
     seconds: dict[str, float] = field(default_factory=dict)
     font_bytes: int = 0
     pdf_warnings: list[str] = field(default_factory=list)
+    pages: int = 0
 
 
 class _Timer:
@@ -93,28 +99,59 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
     templates = load_templates(config.styles)
     stamp = build_timestamp(config)
     with staged_outputs(out_dir) as outputs:
+        page_starts: tuple[PageStart, ...] = ()
+        if "pdf" in formats:  # first, so that the EPUB can mark where the printed pages begin
+            from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
+
+            rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim))
+            path = outputs.stage(f"{config.slug}.pdf")
+            allowed = (DEFAULT_STYLES, FONTS_DIR, config.root)
+            pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed))
+            result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
+            result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
+            page_starts = pdf.page_starts
         if "epub" in formats:
             from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
 
+            cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
             faces = fonts if config.embed_fonts else ()
-            rendition = timed("render epub", lambda: render_epub(manuscript, templates, faces))
+            rendition = timed(
+                "render epub",
+                lambda: render_epub(
+                    manuscript,
+                    templates,
+                    faces,
+                    cover=cover.file_name,
+                    page_starts=page_starts,
+                    writing_mode=config.writing_mode,
+                ),
+            )
             text = text_by_font_role(rendition)
             embedded = tuple(
                 timed("subset fonts", lambda f=face: EmbeddedFont(f, subset_font(f, text[f.role]))) for face in faces
             )
             result.font_bytes = sum(len(font.data) for font in embedded)
             path = outputs.stage(f"{config.slug}.epub")
-            result.sizes["epub"] = timed("write epub", lambda: write_epub(path, manuscript, rendition, embedded, stamp))
+            result.sizes["epub"] = timed(
+                "write epub",
+                lambda: write_epub(
+                    path, manuscript, rendition, embedded, cover, stamp, vertical=config.writing_mode == "vertical-rl"
+                ),
+            )
             result.outputs["epub"] = out_dir / f"{config.slug}.epub"
-        if "pdf" in formats:
-            from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
-
-            rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim))
-            path = outputs.stage(f"{config.slug}.pdf")
-            allowed = (DEFAULT_STYLES, FONTS_DIR, config.root)
-            result.sizes["pdf"], result.pdf_warnings = timed("write pdf", lambda: write_pdf(path, rendition, allowed))
-            result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
     return result
+
+
+def _cover_image(config: Config, manuscript: Manuscript, fonts: tuple[FontFace, ...]) -> CoverImage:
+    """The cover named in book.yaml, else one generated from the metadata with the book's fonts."""
+    from .write_epub import CoverImage
+
+    if config.cover is not None:
+        media_type = "image/png" if config.cover.suffix.lower() == ".png" else "image/jpeg"
+        return CoverImage(f"images/cover{config.cover.suffix.lower()}", media_type, config.cover.read_bytes())
+    faces = {face.role: face for face in fonts}
+    data = render_cover(manuscript.metadata, credit_lines(manuscript.metadata.creators), faces)
+    return CoverImage("images/cover.png", "image/png", data)
 
 
 def write_normalized(manuscript: Manuscript, folder: Path, slug: str) -> list[Path]:

@@ -48,6 +48,8 @@ SCHEMA: dict[str, Option] = {
         "Creators: names, or {name, role, organization}; role is 作者/记者/通讯员/编辑/译者/摄影 or a "
         "MARC code (aut, ctb, edt, trl, pht). Default: the bylines found in the text.",
     ),
+    "series": Option((str, dict), None, "Series: a name, or {name, position}, e.g. {name: 株洲记忆, position: 3}."),
+    "edition": Option((str,), "", "Edition statement for the copyright page, e.g. 第1版."),
     "language": Option((str,), "zh-CN", "Language tag: zh-CN (Simplified) or zh-TW (Traditional)."),
     "publisher": Option((str,), "", "Publisher."),
     "description": Option((str,), "", "Description (blurb)."),
@@ -58,10 +60,34 @@ SCHEMA: dict[str, Option] = {
     "lead_title": Option((str,), "导语", "Title of the chapter made from text before the first heading."),
     "chapter_titles": Option((dict,), {}, "Chapter titles to replace, by chapter number: {1: 导语}."),
     "trim": Option((str, dict), DEFAULT_TRIM, "Trim size: 大32开, 32开, A5, 16开 or {width: mm, height: mm}."),
+    "cover": Option(
+        (str,), None, "Cover image (PNG or JPEG), relative to book.yaml; default: one generated from the metadata."
+    ),
+    "backmatter": Option(
+        (list,),
+        [],
+        "Back matter after the chapters: a list of {title, text or file, type}; type is afterword (default), "
+        "colophon, appendix or epilogue. E.g. [{title: 后记, file: afterword.txt}].",
+    ),
+    "epub": Option((dict,), {}, "EPUB options: {writing_mode: horizontal-tb or vertical-rl}."),
     "styles": Option((str,), "styles", "Folder of template and CSS overrides, relative to book.yaml."),
     "embed_fonts": Option((bool,), True, "Embed font subsets in the EPUB."),
     "cruft": Option((list,), [], "Extra regular expressions; a line that matches one whole is removed."),
 }
+
+
+BACKMATTER_TYPES = ("afterword", "colophon", "appendix", "epilogue")
+WRITING_MODES = ("horizontal-tb", "vertical-rl")
+
+
+@dataclass(frozen=True)
+class BackMatter:
+    """A back-matter section from book.yaml: its title, its text and its EPUB type."""
+
+    title: str
+    text: str
+    kind: str = "afterword"
+    source: str = "book.yaml"
 
 
 @dataclass(frozen=True)
@@ -73,6 +99,9 @@ class Config:
     slug: str
     title: str | None = None
     subtitle: str = ""
+    series: str = ""
+    series_position: str = ""
+    edition: str = ""
     authors: tuple[Creator, ...] | None = None
     language: str = "zh-CN"
     publisher: str = ""
@@ -85,6 +114,9 @@ class Config:
     chapter_titles: dict[int, str] = field(default_factory=dict)
     trim: tuple[float, float] = TRIM_PRESETS[DEFAULT_TRIM]
     styles: Path | None = None
+    cover: Path | None = None
+    backmatter: tuple[BackMatter, ...] = ()
+    writing_mode: str = "horizontal-tb"
     embed_fonts: bool = True
     cruft: tuple[str, ...] = ()
 
@@ -151,6 +183,10 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     trim = _check_trim(values["trim"], problem)
     chapter_titles = _check_chapter_titles(values["chapter_titles"], problem)
     date = _check_date(values["date"], problem)
+    series, series_position = _check_series(values["series"], problem)
+    cover = _check_cover(values["cover"], root, problem)
+    backmatter = _check_backmatter(values["backmatter"], root, problem)
+    writing_mode = _check_epub(values["epub"], problem)
     cruft = _check_patterns(values["cruft"], problem)
     language = values["language"]
     if isinstance(language, str) and not re.fullmatch(r"zh(-(CN|TW|HK|SG|Hans|Hant))?", language):
@@ -172,6 +208,9 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         slug=slug or seed_paths[0].stem,
         title=values["title"],
         subtitle=values["subtitle"],
+        series=series,
+        series_position=series_position,
+        edition=values["edition"],
         authors=authors,
         language=language,
         publisher=values["publisher"],
@@ -184,6 +223,9 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         chapter_titles=chapter_titles,
         trim=trim,
         styles=styles if styles.is_dir() else None,
+        cover=cover,
+        backmatter=backmatter,
+        writing_mode=writing_mode,
         embed_fonts=values["embed_fonts"],
         cruft=cruft,
     )
@@ -275,6 +317,71 @@ def _check_date(value: Any, problem: Any) -> str | None:
         except ValueError:
             problem("date", f"'{value}' is not a date of the form YYYY-MM-DD")
     return None
+
+
+def _check_series(value: Any, problem: Any) -> tuple[str, str]:
+    if isinstance(value, str):
+        return value, ""
+    if isinstance(value, dict):
+        if not isinstance(value.get("name"), str) or set(value) - {"name", "position"}:
+            problem("series", "is a name, or {name: …, position: …}")
+            return "", ""
+        position = value.get("position", "")
+        return value["name"], "" if position is None else str(position)
+    return "", ""
+
+
+def _check_cover(value: Any, root: Path, problem: Any) -> Path | None:
+    if not isinstance(value, str):
+        return None
+    path = (root / value).resolve()
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        problem("cover", f"'{value}' must be a PNG or JPEG file")
+    elif not path.is_file():
+        problem("cover", f"'{value}' not found (relative to {root})")
+    else:
+        return path
+    return None
+
+
+def _check_backmatter(value: Any, root: Path, problem: Any) -> tuple[BackMatter, ...]:
+    sections = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("title"), str):
+            problem("backmatter", f"{item!r} must be {{title: …, text: … or file: …}}")
+            continue
+        unknown = set(item) - {"title", "text", "file", "type"}
+        kind = item.get("type", "afterword")
+        if unknown:
+            problem("backmatter", f"unknown key(s) {sorted(unknown)} (use title, text, file, type)")
+        if kind not in BACKMATTER_TYPES:
+            problem("backmatter", f"type '{kind}' is not one of {', '.join(BACKMATTER_TYPES)}")
+        if isinstance(item.get("file"), str):
+            path = root / item["file"]
+            try:
+                text, source = path.read_text(encoding="utf-8-sig"), item["file"]
+            except (OSError, UnicodeDecodeError) as exc:
+                problem("backmatter", f"cannot read '{item['file']}': {exc}")
+                continue
+        elif isinstance(item.get("text"), str):
+            text, source = item["text"], "book.yaml"
+        else:
+            problem("backmatter", f"'{item['title']}' needs text: … or file: …")
+            continue
+        sections.append(BackMatter(item["title"], text, kind, source))
+    return tuple(sections)
+
+
+def _check_epub(value: Any, problem: Any) -> str:
+    if not isinstance(value, dict):
+        return WRITING_MODES[0]
+    for key in set(value) - {"writing_mode"}:
+        problem("epub", f"unknown key '{key}' (known: writing_mode)")
+    mode = value.get("writing_mode", WRITING_MODES[0])
+    if mode not in WRITING_MODES:
+        problem("epub", f"writing_mode '{mode}' is not one of {', '.join(WRITING_MODES)}")
+        return WRITING_MODES[0]
+    return mode
 
 
 def _check_patterns(value: Any, problem: Any) -> tuple[str, ...]:

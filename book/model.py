@@ -45,6 +45,7 @@ class Chapter:
     blocks: tuple[Block, ...]
     source: str = ""
     title_line: int = 0
+    kind: str = "chapter"  # EPUB structural semantics: chapter, afterword, colophon, appendix, epilogue
 
     @property
     def paragraphs(self) -> tuple[Block, ...]:
@@ -60,6 +61,9 @@ class Metadata:
     creators: tuple[Creator, ...] = ()
     language: str = "zh-CN"
     subtitle: str = ""
+    series: str = ""
+    series_position: str = ""
+    edition: str = ""
     publisher: str = ""
     description: str = ""
     subjects: tuple[str, ...] = ()
@@ -91,3 +95,14 @@ class Manuscript:
     def findings_of(self, code: str) -> tuple[Finding, ...]:
         """The findings with the given code."""
         return tuple(f for f in self.findings if f.code == code)
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Where a printed page begins: in chapter `chapter` (1-based), before block `block` (0-based;
+    -1 is the chapter heading), `offset` characters into that block's text."""
+
+    page: int
+    chapter: int
+    block: int
+    offset: int

@@ -13,11 +13,12 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from .config import Config
+from .config import BackMatter, Config
 from .model import Block, Chapter, Creator, Finding, Manuscript, Metadata, SeedText
 from .rules import Rules, load_rules, role_code
-from .text import IDEOGRAPHIC_SPACE, fix_punctuation, remove_xml_invalid
+from .text import IDEOGRAPHIC_SPACE, fix_punctuation, is_traditional, remove_xml_invalid
 
 # Closing quotes and brackets may follow the sentence-end mark: 。” and ！）
 _CLOSERS = "”’）》〉」』】〕〗\"')]"
@@ -40,7 +41,12 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
     chapters: list[Chapter] = []
     for index, seed in enumerate(seeds):
         seed_title, seed_creators, seed_chapters = _normalize_seed(
-            seed, rules, config.lead_title, want_title=index == 0, findings=findings
+            seed,
+            rules,
+            config.lead_title,
+            want_title=index == 0,
+            findings=findings,
+            traditional=is_traditional(config.language),
         )
         title = title or seed_title
         creators.extend(c for c in seed_creators if c not in creators)
@@ -51,10 +57,14 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         # A seed without headings is one chapter named after the book.
         chapters[0] = Chapter(title, chapters[0].blocks, chapters[0].source)
     chapters = _apply_chapter_titles(chapters, config.chapter_titles, findings)
+    chapters.extend(_backmatter(section, config.language, findings) for section in config.backmatter)
     authors = config.authors if config.authors is not None else tuple(creators)
     metadata = Metadata(
         title=title,
         subtitle=config.subtitle,
+        series=config.series,
+        series_position=config.series_position,
+        edition=config.edition,
         creators=authors,
         language=config.language,
         publisher=config.publisher,
@@ -67,8 +77,18 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
     return Manuscript(metadata, tuple(chapters), tuple(findings))
 
 
+def _backmatter(section: BackMatter, language: str, findings: list[Finding]) -> Chapter:
+    """A back-matter section of book.yaml as a chapter: one paragraph per non-blank line."""
+    seed = SeedText(Path(section.source), section.text, "utf-8")
+    blocks = []
+    for line in _lines(seed, findings):
+        text, _ = fix_punctuation(line.text, traditional=is_traditional(language))
+        blocks.append(Block("paragraph", text, line.number))
+    return Chapter(section.title, tuple(blocks), section.source, 0, section.kind)
+
+
 def _normalize_seed(
-    seed: SeedText, rules: Rules, lead_title: str, *, want_title: bool, findings: list[Finding]
+    seed: SeedText, rules: Rules, lead_title: str, *, want_title: bool, findings: list[Finding], traditional: bool
 ) -> tuple[str, list[Creator], list[Chapter]]:
     source = seed.path.name
     title = ""
@@ -98,7 +118,7 @@ def _normalize_seed(
             names = "、".join(f"{c.name}（{c.label}）" for c in found)
             findings.append(Finding("byline", f"byline → {names}", source, line.number, line.text))
             continue
-        text, changes = fix_punctuation(line.text)
+        text, changes = fix_punctuation(line.text, traditional=traditional)
         if changes:
             detail = ", ".join(f"{mark}×{n}" for mark, n in sorted(changes.items()))
             findings.append(

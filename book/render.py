@@ -14,7 +14,7 @@ import jinja2
 
 from .errors import RenderError
 from .fonts import PROJECT_ROOT, FontFace
-from .model import Chapter, Creator, Manuscript
+from .model import Chapter, Creator, Manuscript, PageStart
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
 STYLESHEET = "style/book.css"
@@ -40,6 +40,7 @@ class EpubRendition:
     documents: tuple[Document, ...]
     nav: Document
     stylesheet: str
+    pages: tuple[int, ...] = ()  # the printed pages marked in the text (page list), if any
 
 
 @dataclass(frozen=True)
@@ -92,69 +93,125 @@ def credit_lines(creators: tuple[Creator, ...]) -> list[str]:
     return lines
 
 
+def block_id(chapter: int, block: int) -> str:
+    """The print HTML's data-block of a chapter's block (0-based; -1 is the chapter heading)."""
+    return f"{chapter}:{block}"
+
+
+def parse_block_id(value: str) -> tuple[int, int] | None:
+    """(chapter, block) from a data-block value; None if it is not one."""
+    chapter, _, block = value.partition(":")
+    try:
+        return int(chapter), int(block)
+    except ValueError:
+        return None
+
+
 def chapter_id(number: int) -> str:
     """The stable id of chapter `number` (1-based), shared by both formats."""
     return f"chapter-{number:03d}"
 
 
-def render_epub(manuscript: Manuscript, templates: jinja2.Environment, fonts: tuple[FontFace, ...]) -> EpubRendition:
-    """The EPUB's XHTML documents in reading order: title page, copyright page, chapters; nav; CSS."""
+def render_epub(
+    manuscript: Manuscript,
+    templates: jinja2.Environment,
+    fonts: tuple[FontFace, ...],
+    *,
+    cover: str,
+    page_starts: tuple[PageStart, ...] = (),
+    writing_mode: str = "horizontal-tb",
+) -> EpubRendition:
+    """The EPUB's XHTML documents in reading order (cover, title page, copyright page, chapters), nav and CSS.
+
+    `cover` is the cover image's file name in the EPUB. `page_starts`, from the PDF built in the
+    same run, become page-break markers and a page list, so a reader can cite the printed page.
+    """
     meta = manuscript.metadata
     common = {"lang": meta.language, "meta": meta, "creators": credit_lines(meta.creators), "stylesheet": STYLESHEET}
+
+    def document(name: str, title: str, template: str, landmark: str, **context: object) -> Document:
+        return Document(
+            name, title, render_template(templates, template, page_title=title, **common, **context), landmark
+        )
+
     documents = [
-        Document(
-            "titlepage.xhtml",
-            meta.title,
-            render_template(templates, "epub/titlepage.xhtml", page_title=meta.title, **common),
-            "titlepage",
-        ),
-        Document(
-            "copyright.xhtml",
-            "版权页",
-            render_template(templates, "epub/copyright.xhtml", page_title="版权页", **common),
-            "copyright-page",
-        ),
+        document("cover.xhtml", "封面", "epub/cover.xhtml", "cover", cover=cover),
+        document("titlepage.xhtml", meta.title, "epub/titlepage.xhtml", "titlepage"),
+        document("copyright.xhtml", "版权页", "epub/copyright.xhtml", "copyright-page"),
     ]
+    pages_by_block: dict[tuple[int, int], list[PageStart]] = {}
+    for start in page_starts:
+        pages_by_block.setdefault((start.chapter, start.block), []).append(start)
+    chapters = []
     for number, chapter in enumerate(manuscript.chapters, start=1):
-        documents.append(
-            Document(
-                f"{chapter_id(number)}.xhtml",
-                chapter.title,
-                render_template(
-                    templates,
-                    "epub/chapter.xhtml",
-                    page_title=chapter.title,
-                    chapter=chapter,
-                    chapter_id=chapter_id(number),
-                    **common,
-                ),
-                "bodymatter" if number == 1 else "",
+        landmark = (
+            "bodymatter"
+            if number == 1
+            else (
+                "backmatter" if chapter.kind != "chapter" and manuscript.chapters[number - 2].kind == "chapter" else ""
             )
         )
-    toc = [{"href": d.file_name, "title": d.title} for d in documents[2:]]
+        blocks = [
+            {"kind": b.kind, "segments": _segments(b.text, pages_by_block.get((number, i), []))}
+            for i, b in enumerate(chapter.blocks)
+        ]
+        heading_pages = [s.page for s in pages_by_block.get((number, -1), [])]
+        chapters.append(
+            document(
+                f"{chapter_id(number)}.xhtml",
+                chapter.title,
+                "epub/chapter.xhtml",
+                landmark,
+                chapter=chapter,
+                chapter_id=chapter_id(number),
+                blocks=blocks,
+                heading_pages=heading_pages,
+            )
+        )
+    documents += chapters
+    toc = [{"href": d.file_name, "title": d.title} for d in chapters]
     landmarks = [
+        {"type": "cover", "href": "cover.xhtml", "title": "封面"},
         {"type": "titlepage", "href": "titlepage.xhtml", "title": "书名页"},
         {"type": "toc", "href": "nav.xhtml#toc", "title": "目录"},
-        {
-            "type": "bodymatter",
-            "href": documents[2].file_name if len(documents) > 2 else "titlepage.xhtml",
-            "title": "正文",
-        },
     ]
+    landmarks += [
+        {"type": d.landmark, "href": d.file_name, "title": {"bodymatter": "正文", "backmatter": "附录"}[d.landmark]}
+        for d in chapters
+        if d.landmark
+    ]
+    page_list = [{"href": f"{chapter_id(s.chapter)}.xhtml#page-{s.page}", "page": s.page} for s in page_starts]
     nav = Document(
         "nav.xhtml",
         "目录",
-        render_template(templates, "epub/nav.xhtml", page_title="目录", toc=toc, landmarks=landmarks, **common),
+        render_template(
+            templates, "epub/nav.xhtml", page_title="目录", toc=toc, landmarks=landmarks, page_list=page_list, **common
+        ),
         "toc",
     )
     font_rules = [{"family": f.family, "weight": f.weight, "url": f"../fonts/{f.file_name}"} for f in fonts]
     css = "\n".join(
         (
             render_template(templates, "shared.css"),
-            render_template(templates, "epub/epub.css", fonts=font_rules),
+            render_template(templates, "epub/epub.css", fonts=font_rules, writing_mode=writing_mode),
         )
     )
-    return EpubRendition(tuple(documents), nav, resolve_css_variables(css))
+    return EpubRendition(tuple(documents), nav, resolve_css_variables(css), tuple(s.page for s in page_starts))
+
+
+def _segments(text: str, starts: list[PageStart]) -> list[dict[str, object]]:
+    """The text cut where printed pages begin: text segments and page markers, in order."""
+    segments: list[dict[str, object]] = []
+    position = 0
+    for start in sorted(starts, key=lambda s: s.offset):
+        offset = min(max(start.offset, position), len(text))
+        if offset > position:
+            segments.append({"text": text[position:offset], "page": None})
+        segments.append({"text": "", "page": start.page})
+        position = offset
+    if position < len(text) or not segments:
+        segments.append({"text": text[position:], "page": None})
+    return segments
 
 
 def render_print(
@@ -181,7 +238,15 @@ def render_print(
 
 
 def _print_chapter(number: int, chapter: Chapter) -> dict[str, object]:
-    return {"id": chapter_id(number), "title": chapter.title, "blocks": chapter.blocks}
+    return {
+        "id": chapter_id(number),
+        "title": chapter.title,
+        "kind": chapter.kind,
+        "heading_block": block_id(number, -1),
+        "blocks": [
+            {"kind": b.kind, "text": b.text, "block_id": block_id(number, i)} for i, b in enumerate(chapter.blocks)
+        ],
+    }
 
 
 _ROOT_BLOCK = re.compile(r":root\s*\{([^}]*)\}")

@@ -13,6 +13,16 @@ ELLIPSIS = "\u2026\u2026"  # 省略号 is two U+2026 (GB/T 15834 §4.11)
 DASH = "\u2014\u2014"  # 破折号 is two U+2014 (GB/T 15834 §4.9)
 LEFT_DOUBLE, RIGHT_DOUBLE = "\u201c", "\u201d"
 LEFT_SINGLE, RIGHT_SINGLE = "\u2018", "\u2019"
+# Taiwan and Hong Kong (zh-Hant) quote with corner brackets: 「」 first level, 『』 second (clreq §3.1.5).
+LEFT_CORNER, RIGHT_CORNER = "\u300c", "\u300d"
+LEFT_WHITE_CORNER, RIGHT_WHITE_CORNER = "\u300e", "\u300f"
+TRADITIONAL_TAGS = ("zh-TW", "zh-HK", "zh-MO", "zh-Hant")
+
+
+def is_traditional(language: str) -> bool:
+    """Whether a language tag names Traditional Chinese (zh-TW, zh-HK, zh-Hant …)."""
+    return language.startswith(TRADITIONAL_TAGS)
+
 
 HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Full-width and CJK punctuation that makes a neighbouring ASCII mark "inside Chinese text".
@@ -20,6 +30,10 @@ CJK_PUNCTUATION = "\u3001-\u3011\u3014-\u301f\uff01-\uff0f\uff1a-\uff20\u2018\u2
 HAN = f"[{HAN_RANGES}]"
 CJK = f"[{HAN_RANGES}{CJK_PUNCTUATION}]"
 _HAN_RE = re.compile(HAN)
+
+# clreq "Prohibition Rules for Line Start and Line End", level basic.
+LINE_START_PROHIBITED = "、，；：。！？”’）》〉」』】〕〗…—·：；！？，。"
+LINE_END_PROHIBITED = "“‘（《〈「『【〔〖"
 
 # ASCII marks and their full-width forms (GB/T 15834 §4: Chinese text uses full-width marks).
 FULL_WIDTH = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
@@ -45,27 +59,30 @@ _DASH = re.compile(f"(?<={CJK})(?:-{{2,}}|(?<!\u2014)\u2014(?!\u2014))(?={CJK})"
 _PARENS = re.compile(r"\(([^()]*)\)")
 _DOUBLE_QUOTES = re.compile(r'"([^"]*)"')
 _SINGLE_QUOTES = re.compile(r"(?<![A-Za-z])'([^']*)'(?![A-Za-z])")
+_CURLY_DOUBLE = re.compile("\u201c([^\u201c\u201d]*)\u201d")
+_CURLY_SINGLE = re.compile("(?<![A-Za-z])\u2018([^\u2018\u2019]*)\u2019(?![A-Za-z])")
 
 
-def fix_punctuation(text: str) -> tuple[str, Counter[str]]:
+def fix_punctuation(text: str, *, traditional: bool = False) -> tuple[str, Counter[str]]:
     """Use full-width Chinese punctuation inside Chinese text; count each change by its result.
 
     GB/T 15834 and clreq: in Chinese text `, ? ! ; :` are `， ？ ！ ； ：`, a sentence ends
     with `。`, the ellipsis is `……` and the dash `——`, quotation marks are curly and paired.
     Numbers (`2.5`, `1,681`, `11:30`), URLs and runs of Latin text are left alone: a mark
-    changes only when a neighbour is Chinese.
+    changes only when a neighbour is Chinese. With `traditional`, quotes are corner brackets
+    「」 and 『』, curly quotes included.
     """
     changes: Counter[str] = Counter()
     # Each pass turns ASCII marks into full-width ones, which can make a neighbouring mark
     # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent.
     while True:
-        fixed = _fix_punctuation_once(text, changes)
+        fixed = _fix_punctuation_once(text, changes, traditional)
         if fixed == text:
             return text, changes
         text = fixed
 
 
-def _fix_punctuation_once(text: str, changes: Counter[str]) -> str:
+def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -> str:
     def count(result: str):
         def replace(match: re.Match[str]) -> str:
             changes[result] += 1
@@ -80,8 +97,13 @@ def _fix_punctuation_once(text: str, changes: Counter[str]) -> str:
     text = _FULL_STOP.sub(count("。"), text)
     text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
     if han_characters(text):
-        text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, LEFT_DOUBLE, RIGHT_DOUBLE, changes), text)
-        text = _SINGLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, LEFT_SINGLE, RIGHT_SINGLE, changes), text)
+        double = (LEFT_CORNER, RIGHT_CORNER) if traditional else (LEFT_DOUBLE, RIGHT_DOUBLE)
+        single = (LEFT_WHITE_CORNER, RIGHT_WHITE_CORNER) if traditional else (LEFT_SINGLE, RIGHT_SINGLE)
+        text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)
+        text = _SINGLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *single, changes), text)
+        if traditional:
+            text = _CURLY_DOUBLE.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)
+            text = _CURLY_SINGLE.sub(lambda m: _wrap_if_chinese(m, *single, changes), text)
     return text
 
 

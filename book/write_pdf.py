@@ -8,15 +8,20 @@ a path outside, stops the build with a clear error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
+from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import OutputError, RenderError
-from .render import PrintRendition
+from .model import PageStart
+from .render import PrintRendition, parse_block_id
 
 LOG = logging.getLogger(__name__)
 MEDIA_TYPES = {
@@ -65,8 +70,18 @@ class _Warnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...]) -> tuple[int, list[str]]:
-    """Render the print book to `path` (a staged temporary file); return its size and WeasyPrint's warnings."""
+@dataclass(frozen=True)
+class PdfResult:
+    """What writing the PDF made: its size, its pages, where each page begins, WeasyPrint's warnings."""
+
+    size: int
+    pages: int
+    page_starts: tuple[PageStart, ...]
+    warnings: tuple[str, ...]
+
+
+def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...]) -> PdfResult:
+    """Render the print book to `path` (a staged temporary file)."""
     fetcher = RestrictedFetcher(allowed)
     fonts = FontConfiguration()
     warnings = _Warnings()
@@ -78,7 +93,9 @@ def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...]) 
             CSS(string=css, base_url=rendition.base_url, url_fetcher=fetcher, font_config=fonts)
             for css in rendition.stylesheets
         ]
-        html.write_pdf(path, stylesheets=stylesheets, font_config=fonts)
+        document = html.render(stylesheets=stylesheets, font_config=fonts)
+        page_starts = _page_starts(document)
+        document.write_pdf(path)
     except RefusedURL as exc:
         raise RenderError(str(exc), fix="reference only files in styles/, fonts/ or the book's folder") from exc
     except OSError as exc:
@@ -89,4 +106,43 @@ def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...]) 
         ) from exc
     finally:
         weasyprint_log.removeHandler(warnings)
-    return path.stat().st_size, warnings.messages
+    return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings.messages))
+
+
+def _page_starts(document: Document) -> tuple[PageStart, ...]:
+    """For each page whose first line is chapter text, the block and the character it begins with.
+
+    Text boxes are walked in layout order; a block's offset on a page is the number of its
+    characters laid out on the pages before.
+    """
+    laid_out: dict[str, int] = {}
+    starts = []
+    for number, page in enumerate(document.pages, start=1):
+        first = True
+        for box in _text_boxes(page._page_box):
+            block_id = _block_id_of(box)
+            if block_id is None:
+                continue
+            if first:
+                located = parse_block_id(block_id)
+                if located is not None:
+                    starts.append(PageStart(number, *located, laid_out.get(block_id, 0)))
+                first = False
+            laid_out[block_id] = laid_out.get(block_id, 0) + len(box.text)
+    return tuple(starts)
+
+
+def _text_boxes(box: boxes.Box) -> Iterator[boxes.TextBox]:
+    """The text boxes of a page's body in layout order (margin boxes: running heads, folios, left out)."""
+    if isinstance(box, boxes.MarginBox):
+        return
+    if isinstance(box, boxes.TextBox):
+        yield box
+        return
+    for child in getattr(box, "children", ()):
+        yield from _text_boxes(child)
+
+
+def _block_id_of(box: boxes.TextBox) -> str | None:
+    """The data-block attribute of the element whose text the box holds (a chapter heading or a block)."""
+    return None if box.element is None else box.element.get("data-block")

@@ -76,14 +76,14 @@ def test_nav_ncx_and_reading_order(seed_book: tuple[Config, BuildResult]) -> Non
     opf = ElementTree.fromstring(files["EPUB/content.opf"])
     hrefs = {i.get("id"): i.get("href") for i in opf.iterfind(".//opf:item", NS)}
     spine = [hrefs[r.get("idref")] for r in opf.iterfind(".//opf:itemref", NS)]
-    assert spine[:3] == ["titlepage.xhtml", "copyright.xhtml", "nav.xhtml"]
-    assert len(spine) == 3 + len(titles)
+    assert spine[:4] == ["cover.xhtml", "titlepage.xhtml", "copyright.xhtml", "nav.xhtml"]
+    assert len(spine) == 4 + len(titles)
 
 
 def test_every_document_is_chinese_well_formed_xhtml(seed_book: tuple[Config, BuildResult]) -> None:
     files = read_epub(seed_book[1].outputs["epub"])
     documents = [n for n in files if n.endswith(".xhtml")]
-    assert len(documents) == 7
+    assert len(documents) == 8
     for name in documents:
         root = ElementTree.fromstring(files[name])
         assert root.get("lang") == "zh-CN" and root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
@@ -132,7 +132,7 @@ def test_embedding_can_be_switched_off(tmp_path: Path) -> None:
 
 def test_same_inputs_give_identical_epub(tmp_path: Path, seed_book: tuple[Config, BuildResult]) -> None:
     config = seed_book[0]
-    again = build(config, tmp_path, ("epub",)).outputs["epub"]
+    again = build(config, tmp_path).outputs["epub"]  # with the PDF: its page list is part of the EPUB
     assert again.read_bytes() == seed_book[1].outputs["epub"].read_bytes()
     with zipfile.ZipFile(again) as epub:
         assert epub.namelist()[0] == "mimetype" and epub.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
@@ -144,3 +144,124 @@ def test_source_date_epoch_sets_the_modified_date(tmp_path: Path, monkeypatch: p
     files = read_epub(build_small(tmp_path, "只有一段文字。\n"))
     opf = ElementTree.fromstring(files["EPUB/content.opf"])
     assert opf.findtext(".//opf:meta[@property='dcterms:modified']", namespaces=NS) == "2023-11-14T22:13:20Z"
+
+
+def test_cover_landmarks_and_reading_order(seed_book: tuple[Config, BuildResult]) -> None:
+    files = read_epub(seed_book[1].outputs["epub"])
+    opf = ElementTree.fromstring(files["EPUB/content.opf"])
+    items = {i.get("id"): i for i in opf.iterfind(".//opf:item", NS)}
+    spine = [items[r.get("idref")].get("href") for r in opf.iterfind(".//opf:itemref", NS)]
+    assert spine[:4] == ["cover.xhtml", "titlepage.xhtml", "copyright.xhtml", "nav.xhtml"]
+    covers = [i for i in items.values() if "cover-image" in (i.get("properties") or "")]
+    assert len(covers) == 1 and covers[0].get("media-type") == "image/png"
+
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(files["EPUB/" + covers[0].get("href")])).size == (1600, 2560)
+    nav = ElementTree.fromstring(files["EPUB/nav.xhtml"])
+    landmarks = nav.find(".//x:nav[@epub:type='landmarks']", NS)
+    types = [a.get("{http://www.idpf.org/2007/ops}type") for a in landmarks.iter("{http://www.w3.org/1999/xhtml}a")]
+    assert types[:4] == ["cover", "titlepage", "toc", "bodymatter"]
+    copyright_page = "".join(ElementTree.fromstring(files["EPUB/copyright.xhtml"]).itertext())
+    for expected in (
+        "从确诊病例居全市之首到实现社会面清零",
+        "记者",
+        "杨凌凌",
+        "通讯员",
+        "株洲日报",
+        "2022-11-20",
+        "urn:uuid:",
+        "版权归原作者所有",
+    ):
+        assert expected in copyright_page
+
+
+def test_accessibility_metadata(seed_book: tuple[Config, BuildResult]) -> None:
+    opf = ElementTree.fromstring(read_epub(seed_book[1].outputs["epub"])["EPUB/content.opf"])
+    values: dict[str, list[str]] = {}
+    for meta in opf.iterfind(".//opf:meta[@property]", NS):
+        values.setdefault(meta.get("property"), []).append(meta.text)
+    assert values["schema:accessMode"] == ["textual"]
+    assert values["schema:accessModeSufficient"] == ["textual"]
+    assert {"tableOfContents", "readingOrder", "pageBreakMarkers"} <= set(values["schema:accessibilityFeature"])
+    assert values["schema:accessibilityHazard"] == ["none"]
+    assert values["schema:accessibilitySummary"][0]
+    assert values["pageBreakSource"][0].startswith("urn:uuid:")
+
+
+def test_page_markers_sit_where_printed_pages_begin(seed_book: tuple[Config, BuildResult]) -> None:
+    from .test_pdf import body_lines_by_page
+
+    result = seed_book[1]
+    files = read_epub(result.outputs["epub"])
+    first_lines = body_lines_by_page(result.outputs["pdf"])
+    nav = ElementTree.fromstring(files["EPUB/nav.xhtml"])
+    page_list = nav.find(".//x:nav[@epub:type='page-list']", NS)
+    listed = [int(a.text) for a in page_list.iter("{http://www.w3.org/1999/xhtml}a")]
+    assert listed == [5, 7, 8, 9, 10, 11, 12]  # every page that begins with chapter text
+    checked = 0
+    for name in sorted(n for n in files if "chapter-" in n):
+        root = ElementTree.fromstring(files[name])
+        for parent in root.iter():
+            children = list(parent)
+            for index, child in enumerate(children):
+                if child.get("{http://www.idpf.org/2007/ops}type") != "pagebreak":
+                    continue
+                page = int(child.get("aria-label"))
+                # The text that follows the marker: the rest of its paragraph, or the next element's text.
+                after = (child.tail or "") + "".join("".join(c.itertext()) for c in children[index + 1 :])
+                assert "".join(after.split()).startswith(first_lines[page][:8]), f"page {page} marker misplaced"
+                checked += 1
+    assert checked == len(listed)
+
+
+def test_vertical_traditional_book_passes_epubcheck(tmp_path: Path) -> None:
+    text = '書名\n\n第一章　起\n\n他說:"你好。"她答:“好的。”\n\n第二章　承\n\n第二段。\n'
+    path = build_small(tmp_path, text, "language: zh-TW\nepub: {writing_mode: vertical-rl}\n")
+    assert_epubcheck_clean(path)
+    files = read_epub(path)
+    opf = ElementTree.fromstring(files["EPUB/content.opf"])
+    assert opf.find("opf:spine", NS).get("page-progression-direction") == "rtl"
+    assert "writing-mode: vertical-rl" in files["EPUB/style/book.css"].decode()
+    chapter = "".join(ElementTree.fromstring(files["EPUB/chapter-001.xhtml"]).itertext())
+    assert "他說：「你好。」她答：「好的。」" in chapter
+
+
+def test_series_backmatter_and_cover_file(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (16, 25), (200, 0, 0)).save(tmp_path / "cover.jpg")
+    extra = (
+        "series: {name: 株洲记忆, position: 3}\nedition: 第1版\ncover: cover.jpg\n"
+        'backmatter: [{title: 后记, text: "写在后面的话。\\n\\n第二段。"}]\n'
+    )
+    path = build_small(tmp_path, "书名\n\n第一章　起\n\n正文。\n", extra)
+    assert_epubcheck_clean(path)
+    files = read_epub(path)
+    opf = ElementTree.fromstring(files["EPUB/content.opf"])
+    collection = opf.find(".//opf:meta[@property='belongs-to-collection']", NS)
+    assert collection.text == "株洲记忆"
+    refines = {m.get("property"): m.text for m in opf.iterfind(".//opf:meta[@refines='#series']", NS)}
+    assert refines == {"collection-type": "series", "group-position": "3"}
+    assert files["EPUB/images/cover.jpg"] == (tmp_path / "cover.jpg").read_bytes()
+    afterword = ElementTree.fromstring(files["EPUB/chapter-002.xhtml"])
+    section = afterword.find(".//x:section", NS)
+    assert section.get("{http://www.idpf.org/2007/ops}type") == "afterword"
+    assert ["".join(p.itertext()) for p in afterword.iter("{http://www.w3.org/1999/xhtml}p")] == [
+        "写在后面的话。",
+        "第二段。",
+    ]
+    copyright_page = "".join(ElementTree.fromstring(files["EPUB/copyright.xhtml"]).itertext())
+    assert "第1版" in copyright_page and "株洲记忆" in copyright_page
+
+
+def test_a_character_no_font_has_is_a_warning_naming_it(tmp_path: Path) -> None:
+    from .conftest import run_publish
+
+    config = write_book(tmp_path, {"seed.txt": "标题\n\n第一段。\n\n笑脸😀在这里。\n"})
+    result = run_publish(str(config), "-f", "epub")
+    assert result.returncode == 0
+    assert "U+1F600" in result.stderr and "seed.txt:5" in result.stderr
+    assert run_publish(str(config), "-f", "epub", "--strict").returncode == 1

@@ -52,6 +52,42 @@ def body_text(path: Path) -> str:
     return re.sub(r"\s+", "", out)
 
 
+def body_lines_by_page(path: Path) -> dict[int, str]:
+    """The first line of the type area of each page (1-based), white space removed; '' for a blank page."""
+    reader = PdfReader(path)
+    box = reader.pages[0].mediabox
+    width, height = float(box.width), float(box.height)
+    lines = {}
+    for number in range(1, len(reader.pages) + 1):
+        out = subprocess.run(
+            [
+                tool("pdftotext"),
+                "-f",
+                str(number),
+                "-l",
+                str(number),
+                "-r",
+                "72",
+                "-x",
+                "0",
+                "-y",
+                str(int(TOP_MARGIN)),
+                "-W",
+                str(int(width)),
+                "-H",
+                str(int(height - TOP_MARGIN - BOTTOM_MARGIN)),
+                str(path),
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        text = [line.strip() for line in out.splitlines() if line.strip()]
+        lines[number] = re.sub(r"\s+", "", text[0]) if text else ""
+    return lines
+
+
 def page_texts(path: Path) -> list[str]:
     out = subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
     return out.split("\f")

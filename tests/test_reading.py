@@ -1,0 +1,59 @@
+"""The EPUB as a reader's engine shows it: a chapter opened in headless Chromium (Debian's), driven by
+Playwright. The embedded font must load and set every glyph of the chapter; a screenshot goes to build/."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from book.build import BuildResult
+from book.config import Config
+
+from .conftest import ROOT
+
+CHROMIUM = shutil.which("chromium")
+# As root and offline: no sandbox, and none of Chromium's background connections.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian package chromium; `make test` installs it)")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_chapter_is_set_in_the_embedded_fonts(browser, seed_book: tuple[Config, BuildResult], tmp_path: Path) -> None:  # noqa: ANN001
+    with zipfile.ZipFile(seed_book[1].outputs["epub"]) as epub:
+        epub.extractall(tmp_path)
+    chapter = tmp_path / "EPUB" / "chapter-002.xhtml"
+    page = browser.new_page(viewport={"width": 480, "height": 800})
+    page.goto(chapter.as_uri())
+    page.evaluate("document.fonts.ready.then(() => true)")
+    loaded = page.evaluate("Array.from(document.fonts).filter(f => f.status === 'loaded').map(f => f.family)")
+    assert {"Book Serif", "Book Sans"} <= {family.strip('"') for family in loaded}
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "h2, p"})["nodeIds"]
+    assert len(nodes) == 7  # the heading and six paragraphs
+    for node in nodes:
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        fallback = [f for f in fonts if not f["isCustomFont"]]
+        assert fonts and not fallback, f"glyphs set in a fallback font: {fallback}"
+
+    shots = ROOT / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "chapter-002.png"), full_page=True)
+    assert (shots / "chapter-002.png").stat().st_size > 10_000
+    page.close()
