@@ -16,12 +16,19 @@ from .conftest import ROOT
 
 CHROMIUM = shutil.which("chromium")
 # As root and offline: no sandbox, and none of Chromium's background connections.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (Debian package chromium; `make test` installs it)")
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -31,7 +38,7 @@ def browser():  # noqa: ANN201
         chromium.close()
 
 
-def test_chapter_is_set_in_the_embedded_fonts(browser, seed_book: tuple[Config, BuildResult], tmp_path: Path) -> None:  # noqa: ANN001
+def test_chapter_is_set_in_the_embedded_fonts(browser, seed_book: tuple[Config, BuildResult], tmp_path: Path) -> None:
     with zipfile.ZipFile(seed_book[1].outputs["epub"]) as epub:
         epub.extractall(tmp_path)
     chapter = tmp_path / "EPUB" / "chapter-002.xhtml"
