@@ -7,11 +7,13 @@
 PYTHON ?= python3
 STAMP := build/.installed-$(shell cat pyproject.toml .ci/system-packages | sha1sum | cut -c1-12)
 
-.PHONY: book test lint
+ACE := build/node/node_modules/.bin/ace-puppeteer
+
+.PHONY: book test
 book: $(STAMP)
 	$(PYTHON) publish.py
 
-test: $(STAMP)
+test: $(STAMP) $(ACE)
 	$(PYTHON) -m ruff check book tests publish.py
 	$(PYTHON) -m pytest
 
@@ -19,3 +21,9 @@ $(STAMP): pyproject.toml .ci/system-packages
 	sh .ci/install-system-packages
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	mkdir -p build && rm -f build/.installed-* && touch $@
+
+# Ace by DAISY for the accessibility test. Its Electron and Puppeteer browser downloads are
+# skipped: it drives Debian's chromium (PUPPETEER_EXECUTABLE_PATH, set by the test).
+$(ACE):
+	ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund \
+		--no-package-lock --prefix build/node @daisy/ace@1.4.6

@@ -66,20 +66,15 @@ def read_manuscript(config: Config) -> Manuscript:
 
 
 def check_glyphs(manuscript: Manuscript) -> Manuscript:
-    """Add a finding for every character no font of the book can set."""
+    """Add a finding for every character no font of the book can set, naming where it occurs."""
+    blocks = [(c.source, b) for c in manuscript.chapters for b in c.blocks]
+    if not missing_characters("".join(b.text for _, b in blocks) + manuscript.metadata.title, DEFAULT_FACES):
+        return manuscript
     findings = []
-    for chapter in manuscript.chapters:
-        for block in chapter.blocks:
-            for ch in missing_characters(block.text, DEFAULT_FACES):
-                findings.append(
-                    Finding(
-                        "missing-glyph",
-                        f"no font has U+{ord(ch):04X} {ch!r}; the reader's fallback font will set it",
-                        chapter.source,
-                        block.line,
-                        block.text,
-                    )
-                )
+    for source, block in blocks:
+        for ch in missing_characters(block.text, DEFAULT_FACES):
+            message = f"no font has U+{ord(ch):04X} {ch!r}; the reader's fallback font will set it"
+            findings.append(Finding("missing-glyph", message, source, block.line, block.text))
     return dataclasses.replace(manuscript, findings=manuscript.findings + tuple(findings))
 
 

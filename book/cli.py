@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import FORMATS, load_config
 from .errors import BookError, ConfigError
 
+COMMANDS = ("build", "normalize")
 USAGE = """\
 python publish.py [CONFIG] [-o DIR] [-f epub,pdf]   build the book CONFIG describes (default book.yaml)
 python publish.py normalize [CONFIG]                write the normalized chapters as Markdown under build/
@@ -30,10 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         "130 interrupted.",
     )
     parser.add_argument(
-        "command", nargs="?", choices=("build", "normalize"), default="build", help="build (default) or normalize"
-    )
-    parser.add_argument(
-        "config", nargs="?", type=Path, default=Path("book.yaml"), help="the book's configuration (default: book.yaml)"
+        "words",
+        nargs="*",
+        metavar="[COMMAND] [CONFIG]",
+        help="COMMAND is build (default) or normalize; CONFIG is the book's configuration (default: book.yaml)",
     )
     parser.add_argument(
         "-o",
@@ -55,11 +56,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = argv if argv is not None else sys.argv[1:]
-    # `publish.py other.yaml` means `publish.py build other.yaml`.
-    if args and not args[0].startswith("-") and args[0] not in ("build", "normalize"):
-        args = ["build", *args]
-    options = _parser().parse_args(args)
+    parser = _parser()
+    options = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    # `publish.py`, `publish.py other.yaml`, `publish.py normalize`, `publish.py build other.yaml`.
+    words = list(options.words)
+    options.command = words.pop(0) if words and words[0] in COMMANDS else "build"
+    if len(words) > 1:
+        parser.error(f"unexpected arguments: {' '.join(words[1:])}")
+    options.config = Path(words[0]) if words else Path("book.yaml")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM unwinds like Ctrl-C, so staged outputs are cleaned up and old outputs kept.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

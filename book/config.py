@@ -24,6 +24,7 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
 }
 DEFAULT_TRIM = "大32开"
 FORMATS = ("epub", "pdf")
+GENERIC_AUTHOR_WORDS = ("作者", "著")
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,8 @@ def _check_authors(value: list[Any], problem: Any) -> tuple[Creator, ...]:
                 Creator(
                     name=item["name"],
                     role=code,
-                    label=label if label != code else "",
+                    # A plain author is credited "曹雪芹　著"; a role word like 记者 is kept as written.
+                    label="" if label == code or label in GENERIC_AUTHOR_WORDS else label,
                     organization=str(item.get("organization", "")),
                 )
             )

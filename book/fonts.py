@@ -67,8 +67,13 @@ def _coverage(path: Path) -> frozenset[int]:
 
 def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -> list[str]:
     """The characters of `text` that no face has a glyph for (white space excepted)."""
-    covered = frozenset().union(*(_coverage(face.path) for face in faces))
-    return sorted({ch for ch in text if not ch.isspace() and ord(ch) not in covered})
+    covered = _combined_coverage(tuple(face.path for face in faces))
+    return sorted({ch for ch in set(text) if not ch.isspace() and ord(ch) not in covered})
+
+
+@cache
+def _combined_coverage(paths: tuple[Path, ...]) -> frozenset[int]:
+    return frozenset().union(*(_coverage(path) for path in paths))
 
 
 def subset_font(face: FontFace, text: str) -> bytes:

@@ -105,7 +105,9 @@ def _normalize_seed(
         else:
             chapters.append(Chapter(heading.text, tuple(paragraphs), source, heading.number))
 
-    for line in _lines(seed, findings):
+    lines = list(_lines(seed, findings))
+    numbered_only = sum(1 for line in lines if rules.numbered_heading.fullmatch(line.text)) >= rules.numbered_min
+    for line in lines:
         bare = line.text.lstrip(rules.bullets).strip()
         rule = next((p.pattern for p in rules.cruft if p.fullmatch(bare)), None)
         if rule is not None:
@@ -124,11 +126,18 @@ def _normalize_seed(
             findings.append(
                 Finding("punctuation", f"{sum(changes.values())} mark(s): {detail}", source, line.number, text)
             )
-        if not _is_heading(text, rules):
-            paragraphs.append(Block("paragraph", text, line.number))
-        elif want_title and not title and in_front and not creators and not rules.numbered_heading.match(text):
+        if (
+            want_title
+            and not title
+            and in_front
+            and not creators
+            and _is_heading(text, rules)
+            and not rules.numbered_heading.match(text)
+        ):
             title = text
             findings.append(Finding("title", "first heading-like line is the title", source, line.number, text))
+        elif not _is_heading(text, rules, numbered_only=numbered_only):
+            paragraphs.append(Block("paragraph", text, line.number))
         else:
             close_chapter()
             heading, paragraphs = _Line(line.number, text), []
@@ -154,16 +163,20 @@ def _lines(seed: SeedText, findings: list[Finding]) -> Iterator[_Line]:
             yield _Line(number, text)
 
 
-def _is_heading(text: str, rules: Rules) -> bool:
-    """A numbered heading, or a short line that ends no sentence and holds no full stop inside."""
-    if rules.numbered_heading.fullmatch(text):
+def _is_heading(text: str, rules: Rules, *, numbered_only: bool = False) -> bool:
+    """A numbered heading, or a short line that ends no sentence and holds no full stop inside.
+
+    In a seed with numbered headings, only those and the standalone words (楔子, 后记 …) count."""
+    if rules.numbered_heading.fullmatch(text) or rules.standalone_heading.fullmatch(text):
         return True
+    if numbered_only:
+        return False
     if len(text) > rules.heading_max_length:
         return False
     core = text.rstrip(_CLOSERS)
     if not core or core[-1] in rules.sentence_end:
         return False
-    return not any(mark in core for mark in "。！？!?")
+    return not any(mark in core for mark in "。．！？!?")
 
 
 def _bylines(text: str, rules: Rules) -> list[Creator]:

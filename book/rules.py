@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -20,18 +21,13 @@ class Rules:
     heading_max_length: int
     sentence_end: str
     numbered_heading: re.Pattern[str]
+    numbered_min: int
+    standalone_heading: re.Pattern[str]
 
     def with_cruft(self, patterns: tuple[str, ...]) -> Rules:
         """These rules with extra cruft patterns (from book.yaml)."""
         extra = tuple(re.compile(p) for p in patterns)
-        return Rules(
-            self.bullets,
-            self.cruft + extra,
-            self.byline,
-            self.heading_max_length,
-            self.sentence_end,
-            self.numbered_heading,
-        )
+        return dataclasses.replace(self, cruft=self.cruft + extra)
 
 
 @cache
@@ -51,6 +47,8 @@ def load_rules() -> Rules:
         heading_max_length=int(headings["max_length"]),
         sentence_end=headings["sentence_end"],
         numbered_heading=re.compile(headings["numbered"]),
+        numbered_min=int(headings["numbered_min"]),
+        standalone_heading=re.compile(headings["standalone"]),
     )
 
 

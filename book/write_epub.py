@@ -145,7 +145,7 @@ def write_epub(
         epub.write_epub(raw, book, options)
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot write the EPUB: {exc}", fix="see the message above") from exc
-    data = _fix_zip_times(raw.getvalue(), modified)
+    data = _repack(raw.getvalue(), modified, meta.language)
     try:
         path.write_bytes(data)
     except OSError as exc:
@@ -178,8 +178,9 @@ def _add_accessibility_metadata(book: epub.EpubBook, manuscript: Manuscript, pag
         book.add_metadata(None, "meta", value, {"property": name})
 
 
-def _fix_zip_times(data: bytes, when: dt.datetime) -> bytes:
-    """Rewrite the zip with every entry stamped `when` (ebooklib stamps the current time).
+def _repack(data: bytes, when: dt.datetime, language: str) -> bytes:
+    """Rewrite the zip with every entry stamped `when` (ebooklib stamps the current time), and give
+    the package document the xml:lang ebooklib leaves out (EPUB 3.3 §5.4.1; Ace's epub-lang check).
 
     OCF: `mimetype` stays first and stored uncompressed.
     """
@@ -190,5 +191,8 @@ def _fix_zip_times(data: bytes, when: dt.datetime) -> bytes:
             info = zipfile.ZipInfo(entry.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_STORED if entry.filename == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry), compresslevel=9)
+            content = source.read(entry)
+            if entry.filename.endswith(".opf"):
+                content = content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)
+            target.writestr(info, content, compresslevel=9)
     return out.getvalue()
