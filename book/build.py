@@ -6,6 +6,7 @@ Every output is staged and renamed into place only when all of them succeeded.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +16,20 @@ from typing import TYPE_CHECKING
 from .config import Config, build_timestamp
 from .cover import render_cover
 from .errors import SourceError
-from .fonts import DEFAULT_FACES, FONTS_DIR, FontFace, check_fonts, missing_characters, subset_font
-from .model import Finding, Manuscript, PageStart
+from .fonts import DEFAULT_FACES, FONTS_DIR, PROJECT_ROOT, FontFace, check_fonts, missing_characters, subset_font
+from .model import Finding, Manuscript, PageStart, PdfProfile
 from .normalize import normalize
 from .output import staged_outputs
 from .read import read_seed
-from .render import DEFAULT_STYLES, credit_lines, load_templates, render_epub, render_print, text_by_font_role
+from .render import (
+    DEFAULT_STYLES,
+    credit_lines,
+    load_templates,
+    render_cover_pdf,
+    render_epub,
+    render_print,
+    text_by_font_role,
+)
 from .report import manuscript_markdown, manuscript_text
 
 if TYPE_CHECKING:
@@ -95,16 +104,36 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
     stamp = build_timestamp(config)
     with staged_outputs(out_dir) as outputs:
         page_starts: tuple[PageStart, ...] = ()
-        if "pdf" in formats:  # first, so that the EPUB can mark where the printed pages begin
+        if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
             from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
 
-            rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim))
+            allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)
+            identifier = manuscript.metadata.identifier
+            profile = print_profile(config)
+            rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile))
             path = outputs.stage(f"{config.slug}.pdf")
-            allowed = (DEFAULT_STYLES, FONTS_DIR, config.root)
-            pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed))
+            pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier))
             result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
             result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
             page_starts = pdf.page_starts
+            if "cover" in formats:
+                spine = spine_width(pdf.pages, config.pdf.paper_thickness)
+                cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
+                path = outputs.stage(f"{config.slug}-cover.pdf")
+                written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier))
+                result.sizes["cover"] = written.size
+                result.pdf_warnings += written.warnings
+                result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
+        if "screen" in formats:
+            from .write_pdf import write_pdf
+
+            allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)
+            screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
+            path = outputs.stage(f"{config.slug}-screen.pdf")
+            written = timed("write screen", lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier))
+            result.sizes["screen"] = written.size
+            result.pdf_warnings += written.warnings
+            result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
         if "epub" in formats:
             from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
 
@@ -135,6 +164,31 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
             )
             result.outputs["epub"] = out_dir / f"{config.slug}.epub"
     return result
+
+
+PROFILES_DIR = PROJECT_ROOT / "profiles"
+
+# The screen PDF: no bleed, no marks, RGB, with the contents hyperlinked.
+SCREEN_PROFILE = PdfProfile("screen")
+
+
+def print_profile(config: Config) -> PdfProfile:
+    """The print PDF's profile: PDF/X with a CMYK output intent, 3 mm bleed, crop marks 10 mm out."""
+    return PdfProfile(
+        "print",
+        config.pdf.standard,
+        bleed_mm=3,
+        slug_mm=10,
+        crop_marks=True,
+        cmyk=True,
+        output_profile=config.pdf.output_profile,
+        output_condition=config.pdf.output_condition,
+    )
+
+
+def spine_width(pages: int, paper_thickness: float) -> float:
+    """The spine in mm: one leaf per two pages, each `paper_thickness` mm thick."""
+    return math.ceil(pages / 2) * paper_thickness
 
 
 def _cover_image(config: Config, manuscript: Manuscript, fonts: tuple[FontFace, ...]) -> CoverImage:

@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .config import FORMATS, load_config
+from .config import FORMATS, Config, load_config
 from .errors import BookError, ConfigError
 
 COMMANDS = ("build", "normalize")
@@ -44,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         help="output folder (default: dist/ beside the config; build/ for normalize)",
     )
     parser.add_argument(
-        "-f", "--format", default="epub,pdf", help="comma-separated formats to build: epub, pdf (default: epub,pdf)"
+        "-f",
+        "--format",
+        default=None,
+        help="comma-separated outputs to build: epub, pdf (print, PDF/X), screen (dist/<slug>-screen.pdf), "
+        "cover (dist/<slug>-cover.pdf); default: epub,pdf plus screen and cover when book.yaml's pdf asks for them",
     )
     parser.add_argument(
         "--strict", action="store_true", help="fail (exit 1) when the normalizer reports a character no font has"
@@ -81,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def default_formats(config: Config) -> str:
+    """The outputs built when -f is not given: EPUB and print PDF, plus what book.yaml's `pdf` asks for."""
+    return ",".join(["epub", "pdf"] + ["screen"] * config.pdf.screen + ["cover"] * config.pdf.cover)
+
+
 def _formats(value: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -96,8 +105,8 @@ def _formats(value: str) -> tuple[str, ...]:
 def _build(options: argparse.Namespace) -> int:
     from .build import build
 
-    formats = _formats(options.format)
     config = load_config(options.config)
+    formats = _formats(options.format or default_formats(config))
     out_dir = options.out or config.root / "dist"
     start = time.perf_counter()
     result = build(config, out_dir.resolve(), formats)
@@ -109,12 +118,11 @@ def _build(options: argparse.Namespace) -> int:
     if options.verbose:
         for stage, seconds in result.seconds.items():
             print(f"  {stage:<14} {seconds:6.2f} s")
-        if "epub" in formats:
-            print(f"  embedded font subsets: {result.font_bytes / 1024:.0f} KiB")
     if not options.quiet:
         elapsed = time.perf_counter() - start
         for fmt, path in result.outputs.items():
-            print(f"{path}  {result.sizes[fmt] / 1024:.0f} KiB")
+            detail = {"pdf": f"{result.pages} pages", "epub": f"fonts {result.font_bytes / 1024:.0f} KiB"}.get(fmt, fmt)
+            print(f"{path}  {result.sizes[fmt] / 1024:.0f} KiB ({detail})")
         print(f"built 《{result.manuscript.metadata.title}》 in {elapsed:.1f} s")
     return 1 if options.strict and missing else 0
 

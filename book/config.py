@@ -23,7 +23,7 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
     "16开": (185, 260),
 }
 DEFAULT_TRIM = "大32开"
-FORMATS = ("epub", "pdf")
+FORMATS = ("epub", "pdf", "screen", "cover")
 GENERIC_AUTHOR_WORDS = ("作者", "著")
 
 
@@ -71,6 +71,13 @@ SCHEMA: dict[str, Option] = {
         "colophon, appendix or epilogue. E.g. [{title: 后记, file: afterword.txt}].",
     ),
     "epub": Option((dict,), {}, "EPUB options: {writing_mode: horizontal-tb or vertical-rl}."),
+    "pdf": Option(
+        (dict,),
+        {},
+        "PDF options: {standard: PDF/X-4 or PDF/X-1a, output_profile: CMYK .icc, output_condition: name, "
+        "screen: true (also dist/<slug>-screen.pdf), cover: true (also dist/<slug>-cover.pdf), "
+        "paper_thickness: mm per leaf (0.1)}.",
+    ),
     "styles": Option((str,), "styles", "Folder of template and CSS overrides, relative to book.yaml."),
     "embed_fonts": Option((bool,), True, "Embed font subsets in the EPUB."),
     "cruft": Option((list,), [], "Extra regular expressions; a line that matches one whole is removed."),
@@ -78,6 +85,24 @@ SCHEMA: dict[str, Option] = {
 
 
 BACKMATTER_TYPES = ("afterword", "colophon", "appendix", "epilogue")
+PDF_STANDARDS = ("PDF/X-4", "PDF/X-1a")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT_PROFILE = PROJECT_ROOT / "profiles" / "book-cmyk.icc"
+DEFAULT_OUTPUT_CONDITION = "CGATS TR 001"
+
+
+@dataclass(frozen=True)
+class PdfSettings:
+    """The `pdf` options of book.yaml."""
+
+    standard: str = "PDF/X-4"
+    output_profile: Path = DEFAULT_OUTPUT_PROFILE
+    output_condition: str = DEFAULT_OUTPUT_CONDITION
+    screen: bool = False
+    cover: bool = False
+    paper_thickness: float = 0.1
+
+
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
 
 
@@ -118,6 +143,7 @@ class Config:
     cover: Path | None = None
     backmatter: tuple[BackMatter, ...] = ()
     writing_mode: str = "horizontal-tb"
+    pdf: PdfSettings = field(default_factory=lambda: PdfSettings())
     embed_fonts: bool = True
     cruft: tuple[str, ...] = ()
 
@@ -188,6 +214,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     cover = _check_cover(values["cover"], root, problem)
     backmatter = _check_backmatter(values["backmatter"], root, problem)
     writing_mode = _check_epub(values["epub"], problem)
+    pdf = _check_pdf(values["pdf"], root, problem)
     cruft = _check_patterns(values["cruft"], problem)
     language = values["language"]
     if isinstance(language, str) and not re.fullmatch(r"zh(-(CN|TW|HK|SG|Hans|Hant))?", language):
@@ -227,6 +254,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         cover=cover,
         backmatter=backmatter,
         writing_mode=writing_mode,
+        pdf=pdf,
         embed_fonts=values["embed_fonts"],
         cruft=cruft,
     )
@@ -384,6 +412,38 @@ def _check_epub(value: Any, problem: Any) -> str:
         problem("epub", f"writing_mode '{mode}' is not one of {', '.join(WRITING_MODES)}")
         return WRITING_MODES[0]
     return mode
+
+
+def _check_pdf(value: Any, root: Path, problem: Any) -> PdfSettings:
+    if not isinstance(value, dict):
+        return PdfSettings()
+    known = {"standard", "output_profile", "output_condition", "screen", "cover", "paper_thickness"}
+    for key in sorted(set(value) - known):
+        problem("pdf", f"unknown key '{key}' (known: {', '.join(sorted(known))})")
+    settings = PdfSettings()
+    standard = value.get("standard", settings.standard)
+    if standard not in PDF_STANDARDS:
+        problem("pdf", f"standard '{standard}' is not one of {', '.join(PDF_STANDARDS)}")
+        standard = settings.standard
+    profile, condition = settings.output_profile, settings.output_condition
+    if "output_profile" in value:
+        profile = (root / str(value["output_profile"])).resolve()
+        if not profile.is_file() or profile.read_bytes()[16:20] != b"CMYK":
+            problem("pdf", f"output_profile '{value['output_profile']}' is not a CMYK ICC profile file")
+        if not isinstance(value.get("output_condition"), str):
+            problem("pdf", "output_profile needs output_condition: the press condition it describes (e.g. FOGRA39)")
+    condition = str(value.get("output_condition", condition))
+    thickness = value.get("paper_thickness", settings.paper_thickness)
+    if not isinstance(thickness, int | float) or isinstance(thickness, bool) or not 0.02 <= thickness <= 1:
+        problem("pdf", f"paper_thickness {thickness!r} must be mm per leaf, between 0.02 and 1")
+        thickness = settings.paper_thickness
+    flags = {}
+    for key in ("screen", "cover"):
+        flags[key] = value.get(key, False)
+        if not isinstance(flags[key], bool):
+            problem("pdf", f"{key} must be true or false")
+            flags[key] = False
+    return PdfSettings(standard, profile, condition, flags["screen"], flags["cover"], float(thickness))
 
 
 def _check_patterns(value: Any, problem: Any) -> tuple[str, ...]:

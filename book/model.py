@@ -106,3 +106,17 @@ class PageStart:
     chapter: int
     block: int
     offset: int
+
+
+@dataclass(frozen=True)
+class PdfProfile:
+    """How a PDF is made: the print profile (PDF/X, bleed, crop marks, CMYK) or the screen profile."""
+
+    name: str  # "print" or "screen"
+    standard: str = ""  # "PDF/X-4", "PDF/X-1a", or "" for a plain PDF
+    bleed_mm: float = 0.0  # beyond the trim on every side (TrimBox → BleedBox)
+    slug_mm: float = 0.0  # media beyond the trim, holding the bleed and the crop marks
+    crop_marks: bool = False
+    cmyk: bool = False  # every colour in DeviceCMYK (PDF/X with a CMYK output intent)
+    output_profile: Path | None = None  # CMYK ICC profile of the output intent
+    output_condition: str = ""  # its registered name, e.g. CGATS TR 001

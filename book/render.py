@@ -14,7 +14,7 @@ import jinja2
 
 from .errors import RenderError
 from .fonts import PROJECT_ROOT, FontFace
-from .model import Chapter, Creator, Manuscript, PageStart
+from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
 STYLESHEET = "style/book.css"
@@ -50,6 +50,9 @@ class PrintRendition:
     html: str
     stylesheets: tuple[str, ...]
     base_url: str
+    profile: PdfProfile
+    blank_page: str  # HTML of a blank page in the same style, to make the page count even; "" for none
+    trim: tuple[float, float]  # the page's trim size in mm
 
 
 def load_templates(book_styles: Path | None) -> jinja2.Environment:
@@ -215,7 +218,11 @@ def _segments(text: str, starts: list[PageStart]) -> list[dict[str, object]]:
 
 
 def render_print(
-    manuscript: Manuscript, templates: jinja2.Environment, fonts: tuple[FontFace, ...], trim: tuple[float, float]
+    manuscript: Manuscript,
+    templates: jinja2.Environment,
+    fonts: tuple[FontFace, ...],
+    trim: tuple[float, float],
+    profile: PdfProfile,
 ) -> PrintRendition:
     """The print book: one HTML document (title page, copyright page, contents, chapters) and its CSS."""
     meta = manuscript.metadata
@@ -232,9 +239,53 @@ def render_print(
     font_rules = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in fonts]
     stylesheets = (
         render_template(templates, "shared.css"),
-        render_template(templates, "print/print.css", fonts=font_rules, trim_width=trim[0], trim_height=trim[1]),
+        render_template(
+            templates,
+            "print/print.css",
+            fonts=font_rules,
+            trim_width=trim[0],
+            trim_height=trim[1],
+            profile=_profile_context(profile),
+        ),
     )
-    return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/")
+    # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
+    blank = f'<html lang="{meta.language}"><body><div class="end-page"></div></body></html>'
+    return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/", profile, blank, trim)
+
+
+def render_cover_pdf(
+    manuscript: Manuscript,
+    templates: jinja2.Environment,
+    fonts: tuple[FontFace, ...],
+    trim: tuple[float, float],
+    profile: PdfProfile,
+    spine_mm: float,
+) -> PrintRendition:
+    """The cover as one spread: back cover, spine and front cover, with the print profile's bleed."""
+    meta = manuscript.metadata
+    font_rules = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in fonts]
+    context = {
+        "lang": meta.language,
+        "meta": meta,
+        "creators": credit_lines(meta.creators),
+        "fonts": font_rules,
+        "trim_width": trim[0],
+        "trim_height": trim[1],
+        "spine": spine_mm,
+        "spine_text": spine_mm >= 6,
+        "profile": _profile_context(profile),
+    }
+    html = render_template(templates, "print/cover.html", **context)
+    css = (render_template(templates, "shared.css"), render_template(templates, "print/cover.css", **context))
+    return PrintRendition(html, css, DEFAULT_STYLES.as_uri() + "/", profile, "", (2 * trim[0] + spine_mm, trim[1]))
+
+
+def _profile_context(profile: PdfProfile) -> dict[str, object]:
+    return {
+        "bleed_mm": profile.bleed_mm,
+        "slug_mm": profile.slug_mm,
+        "cmyk": profile.cmyk,
+    }
 
 
 def _print_chapter(number: int, chapter: Chapter) -> dict[str, object]:

@@ -7,12 +7,16 @@ a path outside, stops the build with a clear error.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
@@ -20,10 +24,13 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import OutputError, RenderError
-from .model import PageStart
+from .model import PageStart, PdfProfile
 from .render import PrintRendition, parse_block_id
 
 LOG = logging.getLogger(__name__)
+MM = 72 / 25.4
+VARIANTS = {"PDF/X-4": "pdf/x-4", "PDF/X-1a": "pdf/x-1a"}
+_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
 MEDIA_TYPES = {
     ".css": "text/css",
     ".otf": "font/otf",
@@ -34,6 +41,7 @@ MEDIA_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".svg": "image/svg+xml",
+    ".icc": "application/vnd.iccprofile",
 }
 
 
@@ -80,22 +88,39 @@ class PdfResult:
     warnings: tuple[str, ...]
 
 
-def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...]) -> PdfResult:
-    """Render the print book to `path` (a staged temporary file)."""
+def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...], document_id: str) -> PdfResult:
+    """Render a PDF to `path` (a staged temporary file) in the rendition's profile (print or screen).
+
+    `document_id` (the book's identifier) makes the PDF/X metadata's DocumentID stable across builds.
+    """
     fetcher = RestrictedFetcher(allowed)
     fonts = FontConfiguration()
     warnings = _Warnings()
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addHandler(warnings)
+    profile = rendition.profile
     try:
-        html = HTML(string=rendition.html, base_url=rendition.base_url, url_fetcher=fetcher)
         stylesheets = [
-            CSS(string=css, base_url=rendition.base_url, url_fetcher=fetcher, font_config=fonts)
+            CSS(
+                string=css,
+                base_url=rendition.base_url,
+                url_fetcher=fetcher,
+                font_config=fonts,
+            )
             for css in rendition.stylesheets
         ]
-        document = html.render(stylesheets=stylesheets, font_config=fonts)
+        document = HTML(string=rendition.html, base_url=rendition.base_url, url_fetcher=fetcher).render(
+            stylesheets=stylesheets, font_config=fonts
+        )
+        if rendition.blank_page and len(document.pages) % 2:
+            blank = HTML(string=rendition.blank_page, base_url=rendition.base_url, url_fetcher=fetcher).render(
+                stylesheets=stylesheets, font_config=fonts
+            )
+            document = document.copy(document.pages + blank.pages)
         page_starts = _page_starts(document)
-        document.write_pdf(path)
+        text_start = min((s.page for s in page_starts), default=1)
+        finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
+        document.write_pdf(path, pdf_variant=VARIANTS.get(profile.standard), finisher=finisher)
     except RefusedURL as exc:
         raise RenderError(str(exc), fix="reference only files in styles/, fonts/ or the book's folder") from exc
     except OSError as exc:
@@ -107,6 +132,68 @@ def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...]) 
     finally:
         weasyprint_log.removeHandler(warnings)
     return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings.messages))
+
+
+def _finish(document: Document, pdf: pydyf.PDF, *, profile: PdfProfile, text_start: int, document_id: str) -> None:
+    """Last touches to the PDF before it is written: boxes, crop marks, output intent, page labels."""
+    bleed = profile.bleed_mm * MM
+    for page in (o for o in pdf.objects if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/Page"):
+        x0, y0, x1, y1 = (float(v) for v in page["TrimBox"])
+        if profile.slug_mm:
+            # PDF/X: BleedBox is the trim plus the bleed (3 mm), inside the larger MediaBox.
+            page["BleedBox"] = pydyf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
+        if profile.crop_marks:
+            # Drawn last, over any background that runs into the slug; the page's own content
+            # (which changes the CTM) is wrapped in q … Q so the marks use default user space.
+            save, marks = pydyf.Stream([b"q"]), pydyf.Stream([_crop_marks(x0, y0, x1, y1, bleed, profile.slug_mm * MM)])
+            pdf.add_object(save)
+            pdf.add_object(marks)
+            page["Contents"] = pydyf.Array([save.reference, page["Contents"], marks.reference])
+        if profile.standard:
+            page.pop("Annots", None)  # PDF/X: no link annotations on the printed page
+    if profile.standard and profile.output_profile:
+        # PDF/X output intent: the press condition the DeviceCMYK colours are meant for, with its profile.
+        icc = pydyf.Stream([profile.output_profile.read_bytes()], pydyf.Dictionary({"N": 4}), compress=True)
+        pdf.add_object(icc)
+        pdf.catalog["OutputIntents"] = pydyf.Array(
+            [
+                pydyf.Dictionary(
+                    {
+                        "Type": "/OutputIntent",
+                        "S": "/GTS_PDFX",
+                        "OutputConditionIdentifier": pydyf.String(profile.output_condition),
+                        "OutputCondition": pydyf.String(profile.output_condition),
+                        "RegistryName": pydyf.String("http://www.color.org"),
+                        "Info": pydyf.String(profile.output_condition),
+                        "DestOutputProfile": icc.reference,
+                    }
+                )
+            ]
+        )
+    # The PDF/X metadata's DocumentID is a random UUID in WeasyPrint: derive it from the book instead.
+    stable = f"xmp.did:{uuid.uuid5(uuid.NAMESPACE_URL, document_id + '#' + profile.name)}"
+    for stream in (o for o in pdf.objects if isinstance(o, pydyf.Stream)):
+        stream.stream = [
+            _DOCUMENT_ID.sub(stable.encode(), item) if isinstance(item, bytes) else item for item in stream.stream
+        ]
+    if text_start > 1:
+        # Page labels as printed: front matter i, ii, …; the text from 1 (its folios restart there).
+        pdf.catalog["PageLabels"] = pydyf.Dictionary(
+            {
+                "Nums": pydyf.Array(
+                    [0, pydyf.Dictionary({"S": "/r"}), text_start - 1, pydyf.Dictionary({"S": "/D", "St": 1})]
+                )
+            }
+        )
+
+
+def _crop_marks(x0: float, y0: float, x1: float, y1: float, bleed: float, slug: float) -> bytes:
+    """Crop marks at the four corners, outside the bleed, in registration colour (all four inks)."""
+    lines = []
+    for x, y, dx, dy in ((x0, y0, -1, -1), (x1, y0, 1, -1), (x0, y1, -1, 1), (x1, y1, 1, 1)):
+        lines.append(f"{x + dx * bleed:.3f} {y:.3f} m {x + dx * slug:.3f} {y:.3f} l S")
+        lines.append(f"{x:.3f} {y + dy * bleed:.3f} m {x:.3f} {y + dy * slug:.3f} l S")
+    return ("Q q 0.25 w 1 1 1 1 K " + " ".join(lines) + " Q").encode()
 
 
 def _page_starts(document: Document) -> tuple[PageStart, ...]:

@@ -24,61 +24,31 @@ def pdf(seed_book: tuple[Config, BuildResult]) -> Path:
     return seed_book[1].outputs["pdf"]
 
 
+def _type_area(path: Path) -> list[str]:
+    """pdftotext's crop options for the type area (the trim less the top and bottom margins)."""
+    page = PdfReader(path).pages[0]
+    media, trim = page.mediabox, page.trimbox
+    x = float(trim.left) - float(media.left)
+    y = float(media.top) - float(trim.top) + TOP_MARGIN  # pdftotext measures from the top of the media
+    height = float(trim.height) - TOP_MARGIN - BOTTOM_MARGIN
+    return ["-r", "72", "-x", str(int(x)), "-y", str(int(y)), "-W", str(int(trim.width)), "-H", str(int(height))]
+
+
 def body_text(path: Path) -> str:
     """The text inside the type area of every page (running heads and folios cropped off), no white space."""
-    reader = PdfReader(path)
-    box = reader.pages[0].mediabox
-    width, height = float(box.width), float(box.height)
     out = subprocess.run(
-        [
-            tool("pdftotext"),
-            "-r",
-            "72",
-            "-x",
-            "0",
-            "-y",
-            str(int(TOP_MARGIN)),
-            "-W",
-            str(int(width)),
-            "-H",
-            str(int(height - TOP_MARGIN - BOTTOM_MARGIN)),
-            str(path),
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [tool("pdftotext"), *_type_area(path), str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     return re.sub(r"\s+", "", out)
 
 
 def body_lines_by_page(path: Path) -> dict[int, str]:
     """The first line of the type area of each page (1-based), white space removed; '' for a blank page."""
-    reader = PdfReader(path)
-    box = reader.pages[0].mediabox
-    width, height = float(box.width), float(box.height)
+    area = _type_area(path)
     lines = {}
-    for number in range(1, len(reader.pages) + 1):
+    for number in range(1, len(PdfReader(path).pages) + 1):
         out = subprocess.run(
-            [
-                tool("pdftotext"),
-                "-f",
-                str(number),
-                "-l",
-                str(number),
-                "-r",
-                "72",
-                "-x",
-                "0",
-                "-y",
-                str(int(TOP_MARGIN)),
-                "-W",
-                str(int(width)),
-                "-H",
-                str(int(height - TOP_MARGIN - BOTTOM_MARGIN)),
-                str(path),
-                "-",
-            ],
+            [tool("pdftotext"), "-f", str(number), "-l", str(number), *area, str(path), "-"],
             capture_output=True,
             text=True,
             check=True,
@@ -93,10 +63,16 @@ def page_texts(path: Path) -> list[str]:
     return out.split("\f")
 
 
-def test_page_size_is_da32kai(pdf: Path) -> None:
-    for page in PdfReader(pdf).pages:
-        assert float(page.mediabox.width) == pytest.approx(140 * MM, abs=0.05)
-        assert float(page.mediabox.height) == pytest.approx(203 * MM, abs=0.05)
+def test_trim_bleed_and_media_boxes(pdf: Path) -> None:
+    pages = PdfReader(pdf).pages
+    assert len(pages) % 2 == 0, "a printed book has an even page count"
+    for page in pages:
+        trim, bleed, media = page.trimbox, page.bleedbox, page.mediabox
+        assert float(trim.width) == pytest.approx(140 * MM, abs=0.05)  # 大32开
+        assert float(trim.height) == pytest.approx(203 * MM, abs=0.05)
+        for edge, sign in (("left", -1), ("bottom", -1), ("right", 1), ("top", 1)):
+            assert float(getattr(bleed, edge)) - float(getattr(trim, edge)) == pytest.approx(sign * 3 * MM, abs=0.01)
+            assert sign * (float(getattr(media, edge)) - float(getattr(bleed, edge))) >= 5 * MM  # room for the marks
 
 
 def test_qpdf_check_is_clean(pdf: Path) -> None:
@@ -127,6 +103,7 @@ def test_every_paragraph_is_in_the_text(pdf: Path, seed_book: tuple[Config, Buil
 
 
 def test_title_page_and_metadata(pdf: Path) -> None:
+    assert PdfReader(pdf).trailer["/Root"]["/Lang"] == "zh-CN"
     first = page_texts(pdf)[0]
     assert "从确诊病例居全市之首到实现社会面清零" in first.replace("\n", "")
     assert "杨凌凌" in first and "钟兴" in first
@@ -138,21 +115,53 @@ def test_title_page_and_metadata(pdf: Path) -> None:
 
 def test_contents_page_numbers_are_where_chapters_start(pdf: Path, seed_book: tuple[Config, BuildResult]) -> None:
     pages = page_texts(pdf)
+    labels = PdfReader(pdf).page_labels
+    assert labels[:4] == ["i", "ii", "iii", "iv"] and labels[4] == "1", "front matter i–iv, the text from 1"
     contents = next(p for p in pages if p.lstrip().startswith("目录"))
     entries = re.findall(r"^(\S.*?)\s*[·.]+\s*(\d+)\s*$", contents, flags=re.M)
     titles = [c.title for c in seed_book[1].manuscript.chapters]
     assert [t for t, _ in entries] == titles
     for title, number in entries:
-        opening = pages[int(number) - 1]
-        assert opening.lstrip().startswith(title), f"{title} is not on page {number}"
-        assert int(number) % 2 == 1, f"{title} does not open on a recto page"
+        index = labels.index(number)  # the physical page that carries this folio
+        assert pages[index].lstrip().startswith(title), f"{title} is not on page {number}"
+        assert index % 2 == 0, f"{title} does not open on a recto page"
+        assert int(number) % 2 == 1, f"{title} opens on an even folio"
+
+
+def test_bookmarks_for_every_chapter(pdf: Path, seed_book: tuple[Config, BuildResult]) -> None:
+    reader = PdfReader(pdf)
+    outline = [item for item in reader.outline if not isinstance(item, list)]
+    assert [o.title for o in outline] == [c.title for c in seed_book[1].manuscript.chapters]
+    for item, page in zip(outline, (reader.get_destination_page_number(o) for o in outline), strict=True):
+        assert reader.pages[page].extract_text().lstrip().startswith(item.title)
+
+
+def test_pdf_x4_output_intent_and_cmyk_only(pdf: Path) -> None:
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    assert reader.pdf_header == "%PDF-1.6"
+    metadata = root["/Metadata"].get_object().get_data()
+    assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in metadata
+    (intent,) = root["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFX" and intent["/OutputConditionIdentifier"] == "CGATS TR 001"
+    profile = intent["/DestOutputProfile"].get_object().get_data()
+    assert profile[12:20] == b"prtrCMYK", "the output intent needs a CMYK output (printer) profile"
+    assert reader.metadata["/Trapped"] == "/False"
+    for page in reader.pages:
+        content = page.get_contents().get_data()
+        assert not re.search(rb"[\d.\s](rg|RG)\s", content), "RGB colour on a PDF/X page with a CMYK intent"
+        assert "/Annots" not in page, "link annotations on a PDF/X page"
 
 
 def test_body_in_serif_headings_in_sans_indent_two_em(pdf: Path, seed_book: tuple[Config, BuildResult]) -> None:
     chapter = seed_book[1].manuscript.chapters[1]
+    first = PdfReader(pdf).pages[0]
+    top = float(first.mediabox.top) - float(first.trimbox.top) + TOP_MARGIN
+    bottom = float(first.mediabox.top) - float(first.trimbox.bottom) - BOTTOM_MARGIN
     with pdfplumber.open(pdf) as document:
         page = next(p for p in document.pages if (p.extract_text() or "").lstrip().startswith(chapter.title))
-        chars = [c for c in page.chars if TOP_MARGIN < c["top"] < page.height - BOTTOM_MARGIN]
+        chars = [c for c in page.chars if top < c["top"] < bottom]
     heading = [c for c in chars if c["text"] in chapter.title and c["size"] > 14]
     assert heading and all("Book-Sans" in c["fontname"] for c in heading)
     body = [c for c in chars if c["size"] < 11]
@@ -171,3 +180,63 @@ def test_same_inputs_give_identical_pdf(tmp_path: Path, seed_book: tuple[Config,
 
 def test_no_weasyprint_warnings(seed_book: tuple[Config, BuildResult]) -> None:
     assert seed_book[1].pdf_warnings == []
+
+
+@pytest.fixture(scope="module")
+def x1a_book(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """A two-chapter book in PDF/X-1a, with its screen PDF and cover, ending on a recto before padding."""
+    from book.config import load_config
+
+    from .conftest import write_book
+
+    folder = tmp_path_factory.mktemp("x1a")
+    text = "书名\n\n第一章　起\n\n" + "第一章的正文。" * 40 + "\n\n第二章　承\n\n第二章的正文。\n"
+    config = write_book(
+        folder,
+        {"seed.txt": text},
+        "publisher: 测试出版社\npdf: {standard: PDF/X-1a, screen: true, cover: true, paper_thickness: 0.5}\n",
+    )
+    return build(load_config(config), folder / "dist", ("pdf", "screen", "cover"))
+
+
+def test_pdf_x1a_variant(x1a_book: BuildResult) -> None:
+    reader = PdfReader(x1a_book.outputs["pdf"])
+    assert reader.pdf_header == "%PDF-1.4"
+    assert reader.metadata["/GTS_PDFXVersion"] == "PDF/X-1a:2003"
+    assert reader.trailer["/Root"]["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFX"
+    for page in reader.pages:
+        assert "/Group" not in page, "PDF/X-1a allows no transparency group"
+        assert not re.search(rb"[\d.\s](rg|RG)\s", page.get_contents().get_data())
+
+
+def test_page_count_is_padded_to_even(x1a_book: BuildResult) -> None:
+    # Title, copyright, contents, blank, 第一章 (2 pages), 第二章 on a recto: 7 pages, padded to 8.
+    reader = PdfReader(x1a_book.outputs["pdf"])
+    assert len(reader.pages) == x1a_book.pages == 8
+    assert reader.pages[-1].extract_text().strip() == ""
+
+
+def test_screen_pdf_has_no_bleed_and_linked_contents(x1a_book: BuildResult) -> None:
+    reader = PdfReader(x1a_book.outputs["screen"])
+    for page in reader.pages:
+        assert page.mediabox == page.trimbox
+        assert float(page.mediabox.width) == pytest.approx(140 * MM, abs=0.05)
+    assert "/GTS_PDFXVersion" not in reader.metadata and "/OutputIntents" not in reader.trailer["/Root"]
+    contents = next(p for p in reader.pages if p.extract_text().lstrip().startswith("目录"))
+    links = [a.get_object() for a in contents.get("/Annots", [])]
+    assert all(a["/Subtype"] == "/Link" for a in links)
+    assert {a["/Dest"] for a in links} == {"chapter-001", "chapter-002"}
+
+
+def test_cover_spread_with_spine_from_the_page_count(x1a_book: BuildResult) -> None:
+    reader = PdfReader(x1a_book.outputs["cover"])
+    (page,) = reader.pages
+    spine = 8 / 2 * 0.5  # 8 pages = 4 leaves of 0.5 mm
+    assert float(page.trimbox.width) == pytest.approx((2 * 140 + spine) * MM, abs=0.05)
+    assert float(page.trimbox.height) == pytest.approx(203 * MM, abs=0.05)
+    assert float(page.bleedbox.width) - float(page.trimbox.width) == pytest.approx(6 * MM, abs=0.01)
+    text = page.extract_text()
+    assert "书名" in text and "测试出版社" in text
+    out = subprocess.run([tool("pdffonts"), str(x1a_book.outputs["cover"])], capture_output=True, text=True).stdout
+    assert all(row.split()[-5:-2] == ["yes", "yes", "yes"] for row in out.splitlines()[2:])
+    assert subprocess.run([tool("qpdf"), "--check", str(x1a_book.outputs["cover"])]).returncode == 0
