@@ -102,10 +102,11 @@ class PageStart:
     """Where a printed page begins: in chapter `chapter` (1-based), before block `block` (0-based;
     -1 is the chapter heading), `offset` characters into that block's text."""
 
-    page: int
+    page: int  # physical page, 1-based
     chapter: int
     block: int
     offset: int
+    label: str = ""  # the folio printed on the page (its page label): what a reader cites
 
 
 @dataclass(frozen=True)

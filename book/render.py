@@ -40,7 +40,7 @@ class EpubRendition:
     documents: tuple[Document, ...]
     nav: Document
     stylesheet: str
-    pages: tuple[int, ...] = ()  # the printed pages marked in the text (page list), if any
+    pages: tuple[str, ...] = ()  # the printed folios marked in the text (page list), if any
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def render_epub(
             {"kind": b.kind, "segments": _segments(b.text, pages_by_block.get((number, i), []))}
             for i, b in enumerate(chapter.blocks)
         ]
-        heading_pages = [s.page for s in pages_by_block.get((number, -1), [])]
+        heading_pages = [s.label for s in pages_by_block.get((number, -1), [])]
         chapters.append(
             document(
                 f"{chapter_id(number)}.xhtml",
@@ -183,7 +183,7 @@ def render_epub(
         for d in chapters
         if d.landmark
     ]
-    page_list = [{"href": f"{chapter_id(s.chapter)}.xhtml#page-{s.page}", "page": s.page} for s in page_starts]
+    page_list = [{"href": f"{chapter_id(s.chapter)}.xhtml#page-{s.label}", "page": s.label} for s in page_starts]
     nav = Document(
         "nav.xhtml",
         "目录",
@@ -199,7 +199,7 @@ def render_epub(
             render_template(templates, "epub/epub.css", fonts=font_rules, writing_mode=writing_mode),
         )
     )
-    return EpubRendition(tuple(documents), nav, resolve_css_variables(css), tuple(s.page for s in page_starts))
+    return EpubRendition(tuple(documents), nav, resolve_css_variables(css), tuple(s.label for s in page_starts))
 
 
 def _segments(text: str, starts: list[PageStart]) -> list[dict[str, object]]:
@@ -210,7 +210,7 @@ def _segments(text: str, starts: list[PageStart]) -> list[dict[str, object]]:
         offset = min(max(start.offset, position), len(text))
         if offset > position:
             segments.append({"text": text[position:offset], "page": None})
-        segments.append({"text": "", "page": start.page})
+        segments.append({"text": "", "page": start.label})
         position = offset
     if position < len(text) or not segments:
         segments.append({"text": text[position:], "page": None})

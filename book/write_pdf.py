@@ -7,6 +7,7 @@ a path outside, stops the build with a clear error.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -119,6 +120,8 @@ def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...], 
             document = document.copy(document.pages + blank.pages)
         page_starts = _page_starts(document)
         text_start = min((s.page for s in page_starts), default=1)
+        # The text's folios restart at 1 on its first page (print.css); the EPUB cites those.
+        page_starts = tuple(dataclasses.replace(s, label=str(s.page - text_start + 1)) for s in page_starts)
         finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
         document.write_pdf(path, pdf_variant=VARIANTS.get(profile.standard), finisher=finisher)
     except RefusedURL as exc:
