@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from .errors import RenderError
 from .fonts import PROJECT_ROOT, FontFace
 from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile
+from .text import plan_cjk_spacing
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
 STYLESHEET = "style/book.css"
@@ -58,7 +60,7 @@ class PrintRendition:
 def load_templates(book_styles: Path | None) -> jinja2.Environment:
     """A Jinja2 environment that looks in the book's styles/ first, then in the project's."""
     folders = list(dict.fromkeys(str(p) for p in (book_styles, DEFAULT_STYLES) if p is not None))
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(
             ("html", "xhtml", "xml"), disabled_extensions=("css",), default_for_string=True, default=True
@@ -68,6 +70,26 @@ def load_templates(book_styles: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["cjk_spacing"] = cjk_spacing
+    return environment
+
+
+SPACING_CLASSES = {
+    "halt": "halt",
+    "latin-before": "latin-before",
+    "latin-after": "latin-after",
+    "latin-both": "latin-both",
+}
+
+
+def cjk_spacing(text: str) -> markupsafe.Markup:
+    """Text for print with spans that the stylesheet sets tighter or wider (text.plan_cjk_spacing);
+    every character is escaped and kept, so the PDF's text is the text."""
+    parts = []
+    for segment, role in plan_cjk_spacing(text):
+        escaped = markupsafe.escape(segment)
+        parts.append(markupsafe.Markup(f'<span class="{SPACING_CLASSES[role]}">{escaped}</span>') if role else escaped)
+    return markupsafe.Markup("").join(parts)
 
 
 def render_template(templates: jinja2.Environment, name: str, **context: object) -> str:

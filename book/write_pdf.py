@@ -21,7 +21,10 @@ import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import inline
+from weasyprint.text.ffi import TO_UNITS, ffi, pango
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import OutputError, RenderError
@@ -209,8 +212,7 @@ def _page_starts(document: Document) -> tuple[PageStart, ...]:
     starts = []
     for number, page in enumerate(document.pages, start=1):
         first = True
-        for box in _text_boxes(page._page_box):
-            block_id = _block_id_of(box)
+        for box, block_id in _text_boxes(page._page_box, None):
             if block_id is None:
                 continue
             if first:
@@ -222,17 +224,82 @@ def _page_starts(document: Document) -> tuple[PageStart, ...]:
     return tuple(starts)
 
 
-def _text_boxes(box: boxes.Box) -> Iterator[boxes.TextBox]:
-    """The text boxes of a page's body in layout order (margin boxes: running heads, folios, left out)."""
+def _text_boxes(box: boxes.Box, block_id: str | None) -> Iterator[tuple[boxes.TextBox, str | None]]:
+    """The text boxes of a page's body in layout order, each with the data-block of the heading or
+    paragraph it belongs to (margin boxes, the running heads and folios, are left out)."""
     if isinstance(box, boxes.MarginBox):
         return
+    if box.element is not None and box.element.get("data-block"):
+        block_id = box.element.get("data-block")
     if isinstance(box, boxes.TextBox):
-        yield box
+        yield box, block_id
         return
     for child in getattr(box, "children", ()):
-        yield from _text_boxes(child)
+        yield from _text_boxes(child, block_id)
 
 
-def _block_id_of(box: boxes.TextBox) -> str | None:
-    """The data-block attribute of the element whose text the box holds (a chapter heading or a block)."""
-    return None if box.element is None else box.element.get("data-block")
+# Inter-character justification (clreq "Line Adjustment"; CSS Text 3 `text-justify: inter-character`).
+#
+# WeasyPrint 70 justifies only at spaces (layout/inline.py: count_expandable_spaces counts the
+# spaces of a line, add_word_spacing widens the boxes, and text/line_break.py Layout.set_text
+# turns the spacing into Pango letter-spacing on each space when the text is drawn). Chinese
+# lines have no spaces, so they stayed ragged. This extension makes every CJK character an
+# expansion opportunity too: Pango gives a character with letter-spacing s half of s on each
+# side, except at the ends of the text box, so a box whose CJK characters get s grows by
+# s × (their count − half of the first and half of the last, when those are CJK). The counting
+# function below says exactly that, so the boxes' widths and the drawn glyphs agree.
+# The text itself is never changed.
+
+CJK_JUSTIFIABLE = re.compile(
+    "[\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u3000-\u303f\u3040-\u30ff\u3100-\u312f"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
+)
+_justify_cjk = True
+_spaces_only_count = inline.count_expandable_spaces
+_original_set_text = Layout.set_text
+
+
+def _cjk_flags(text: str) -> list[int]:
+    return [1 if CJK_JUSTIFIABLE.match(ch) else 0 for ch in text]
+
+
+def _count_expansion_opportunities(box: boxes.Box) -> float:
+    """Spaces (WeasyPrint's own opportunities) plus the CJK characters' share, in units of spacing."""
+    if isinstance(box, boxes.TextBox):
+        spaces = box.text.count(" ") + box.text.count("\u00a0")
+        flags = _cjk_flags(box.text) if _justify_cjk else []
+        return spaces + (sum(flags) - flags[0] / 2 - flags[-1] / 2 if any(flags) else 0)
+    if isinstance(box, boxes.LineBox | boxes.InlineBox):
+        return sum(_count_expansion_opportunities(child) for child in box.children)
+    return 0
+
+
+def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -> None:
+    """Layout.set_text, plus letter-spacing on the CJK characters when drawing justified text."""
+    _original_set_text(self, text, justify)
+    if not (justify and _justify_cjk and self.justification_spacing and self.text):
+        return
+    letter_spacing = self.style["letter_spacing"]
+    spacing = int((self.justification_spacing + (0 if letter_spacing == "normal" else letter_spacing)) * TO_UNITS)
+    attributes = pango.pango_layout_get_attributes(self.layout)
+    if attributes == ffi.NULL:
+        attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+    start = 0
+    for ch in self.text:
+        end = start + len(ch.encode())
+        if CJK_JUSTIFIABLE.match(ch):
+            attribute = pango.pango_attr_letter_spacing_new(spacing)
+            attribute.start_index, attribute.end_index = start, end
+            pango.pango_attr_list_change(attributes, attribute)
+        start = end
+    pango.pango_layout_set_attributes(self.layout, attributes)
+
+
+def set_cjk_justification(enabled: bool) -> None:
+    """Switch inter-character justification on or off (for measuring what it costs)."""
+    global _justify_cjk
+    _justify_cjk = enabled
+
+
+inline.count_expandable_spaces = _count_expansion_opportunities
+Layout.set_text = _set_text_with_cjk_spacing
