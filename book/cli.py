@@ -12,13 +12,15 @@ import traceback
 from pathlib import Path
 
 from .config import FORMATS, Config, load_config
-from .errors import BookError, ConfigError
+from .errors import BookError, ConfigError, OutputError
 
-COMMANDS = ("build", "normalize")
+COMMANDS = ("build", "normalize", "check")
 USAGE = """\
 python publish.py [CONFIG] [-o DIR] [-f epub,pdf]   build the book CONFIG describes (default book.yaml)
 python publish.py normalize [CONFIG]                write the normalized chapters as Markdown under build/
-                                                      and print the normalization report"""
+                                                      and print the normalization report
+python publish.py check [CONFIG]                    preflight: measure the built PDF and EPUB against the
+                                                      typesetting rules; exit 1 if a check fails"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         "words",
         nargs="*",
         metavar="[COMMAND] [CONFIG]",
-        help="COMMAND is build (default) or normalize; CONFIG is the book's configuration (default: book.yaml)",
+        help="COMMAND is build (default), normalize or check; CONFIG is the book's configuration (default: book.yaml)",
     )
     parser.add_argument(
         "-o",
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if options.command == "normalize":
             return _normalize(options)
+        if options.command == "check":
+            return _check(options)
         return _build(options)
     except BookError as exc:
         if options.verbose:
@@ -139,3 +143,21 @@ def _normalize(options: argparse.Namespace) -> int:
         print(format_report(manuscript))
         print(f"wrote {len(written) - 1} chapter file(s) and {config.slug}.txt to {folder}/")
     return 1 if options.strict and manuscript.findings_of("missing-glyph") else 0
+
+
+def _check(options: argparse.Namespace) -> int:
+    from .check import check_epub, check_pdf, format_checks
+
+    config = load_config(options.config)
+    out_dir = options.out or config.root / "dist"
+    pdf, epub = out_dir / f"{config.slug}.pdf", out_dir / f"{config.slug}.epub"
+    for path in (pdf, epub):
+        if not path.is_file():
+            raise OutputError("not built yet", where=str(path), fix=f"run python publish.py {options.config} first")
+    checks = check_pdf(pdf, config.trim) + check_epub(epub)
+    if not options.quiet or not all(c.passed for c in checks):
+        print(format_checks(checks))
+    failed = [c.name for c in checks if not c.passed]
+    if failed:
+        print(f"preflight failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0

@@ -259,8 +259,13 @@ _spaces_only_count = inline.count_expandable_spaces
 _original_set_text = Layout.set_text
 
 
+_LIGATED_RUN = re.compile("\u2014+|\u2026+")
+
+
 def _cjk_flags(text: str) -> list[int]:
-    return [1 if CJK_JUSTIFIABLE.match(ch) else 0 for ch in text]
+    """1 per CJK character, 0 per other. `——` and `……` are one glyph in Noto CJK (a ligature),
+    and Pango spaces a cluster once, so each such run counts as one character."""
+    return [1 if CJK_JUSTIFIABLE.match(ch) else 0 for ch in _LIGATED_RUN.sub("\u2014", text)]
 
 
 def _count_expansion_opportunities(box: boxes.Box) -> float:
@@ -295,6 +300,36 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
     pango.pango_layout_set_attributes(self.layout, attributes)
 
 
+_original_justify_line = inline.justify_line
+
+
+def _justify_line(context: object, line: boxes.LineBox, extra_width: float) -> None:
+    """justify_line, after removing the ¼-em Han/Latin gaps that fall at the line's ends.
+
+    clreq "Mixed Text Composition": the gap is between Han and Latin text, never at a line's
+    start or end, where it would leave the line short of the edge.
+    """
+    if _justify_cjk:
+        extra_width += _trim_edge_margins(line)
+    _original_justify_line(context, line, extra_width)
+
+
+def _trim_edge_margins(line: boxes.LineBox) -> float:
+    children = [child for child in line.children if child.is_in_normal_flow()]
+    gained = 0.0
+    if children and isinstance(children[-1], boxes.InlineBox) and children[-1].margin_right:
+        gained += children[-1].margin_right
+        children[-1].margin_right = 0
+    if children and isinstance(children[0], boxes.InlineBox) and children[0].margin_left:
+        margin, first = children[0].margin_left, children[0]
+        first.margin_left = 0
+        for child in children:
+            child.translate(-margin, 0)
+        first.position_x += margin  # its margin box still starts at the line's start
+        gained += margin
+    return gained
+
+
 def set_cjk_justification(enabled: bool) -> None:
     """Switch inter-character justification on or off (for measuring what it costs)."""
     global _justify_cjk
@@ -302,4 +337,5 @@ def set_cjk_justification(enabled: bool) -> None:
 
 
 inline.count_expandable_spaces = _count_expansion_opportunities
+inline.justify_line = _justify_line
 Layout.set_text = _set_text_with_cjk_spacing

@@ -1,0 +1,362 @@
+"""Preflight: measure the built PDF and EPUB against the typesetting rules and print one row per check.
+
+The PDF is read back character by character (pdfplumber): positions, fonts and sizes, as a print
+shop's preflight or a proofreader would see them. Rules: ../shared/docs/typesetting.md (W3C clreq,
+GB/T 15834). Nothing here trusts how the PDF was made.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from .fonts import missing_characters
+from .text import CLOSING_MARKS, HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED, OPENING_MARKS
+
+MM = 72 / 25.4
+TOLERANCE = 0.5  # pt: a justified line meets the edges within this (issue: "within 0.5 pt")
+QUOTES = "“”‘’"
+_HAN_RE = re.compile(HAN)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One preflight row: what was measured, the rule, whether it passed, and the first failures."""
+
+    name: str
+    figure: str
+    rule: str
+    passed: bool
+    examples: tuple[str, ...] = ()
+
+
+@dataclass
+class _Line:
+    page: int  # physical page, 1-based
+    number: int  # line on its page, 1-based
+    chars: list[dict] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(c["text"] for c in self.chars)
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0]["x0"]
+
+    @property
+    def x1(self) -> float:
+        return self.chars[-1]["x1"]
+
+    @property
+    def where(self) -> str:
+        return f"p.{self.page} l.{self.number}"
+
+
+def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> list[Check]:
+    """Measure the print PDF: justification, line breaking, punctuation, indent, fonts, boxes, glyphs."""
+    import pdfplumber
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    # Only the text is measured: pages labelled with decimal folios (PageLabels), or all pages.
+    labels = reader.page_labels
+    text_pages = {i for i, label in enumerate(labels) if label.isdigit()} or set(range(len(labels)))
+    with pdfplumber.open(path) as pdf:
+        pages = [
+            [c for c in page.chars if c["text"].strip()] if i in text_pages else [] for i, page in enumerate(pdf.pages)
+        ]
+    body_size = Counter(round(c["size"], 1) for chars in pages for c in chars).most_common(1)[0][0]
+    em = body_size
+    lines, kinds = _body_lines(pages, body_size)
+    edges = _block_edges(lines, em)
+    results = [
+        _justification(lines, kinds, edges, em),
+        *_line_breaking(lines),
+        _punctuation_pairs(lines, em),
+        _quote_widths(lines, em),
+        _indent(lines, kinds, edges, em),
+        _fonts(reader),
+        _boxes(reader, trim, bleed_mm),
+        _glyphs("".join(line.text for line in lines)),
+    ]
+    return results
+
+
+def _body_lines(pages: list[list[dict]], body_size: float) -> tuple[list[_Line], list[str]]:
+    """Body-size lines in reading order, and for each what follows it: "text", "heading" or "end"."""
+    lines: list[_Line] = []
+    kinds: list[str] = []
+    for number, chars in enumerate(pages, start=1):
+        rows: list[list[dict]] = []
+        for char in sorted(chars, key=lambda c: (round(c["top"] / 2), c["x0"])):
+            if rows and abs(rows[-1][0]["top"] - char["top"]) < char["size"] / 2:
+                rows[-1].append(char)
+            else:
+                rows.append([char])
+        on_page = 0
+        for row in rows:
+            row.sort(key=lambda c: c["x0"])
+            size = Counter(round(c["size"], 1) for c in row).most_common(1)[0][0]
+            if size == body_size:
+                on_page += 1
+                lines.append(_Line(number, on_page, row))
+                kinds.append("text")
+            elif size > body_size and lines:
+                kinds[-1] = "heading"  # the line before a heading ends its paragraph
+    if kinds:
+        kinds[-1] = "end"
+    # kinds[i] says what follows line i; shift so that each line knows whether a heading comes next.
+    return lines, kinds
+
+
+def _block_edges(lines: list[_Line], em: float) -> dict[int, tuple[float, float]]:
+    """The type area's left and right edges on each page: the commonest line width, from the leftmost line."""
+    widths = Counter(round(line.x1 - line.x0) for line in lines if len(line.chars) > 5)
+    width = widths.most_common(1)[0][0] if widths else 0
+    edges = {}
+    for page in {line.page for line in lines}:
+        left = min(line.x0 for line in lines if line.page == page)
+        edges[page] = (left, left + width)
+    return edges
+
+
+def _is_last(index: int, lines: list[_Line], kinds: list[str], edges: dict, em: float) -> bool:
+    """A paragraph's last line: a heading or the end follows, or the next line is indented."""
+    if kinds[index] != "text" or index + 1 == len(lines):
+        return True
+    following = lines[index + 1]
+    return following.x0 - edges[following.page][0] > em
+
+
+def _ends_at(line: _Line, right: float, em: float) -> bool:
+    last = line.chars[-1]
+    # A closing mark set in half width (halt) has its ink in its first half.
+    return abs(last["x1"] - right) <= TOLERANCE or (
+        last["text"] in CLOSING_MARKS and abs(last["x0"] + em / 2 - right) <= TOLERANCE
+    )
+
+
+def _justification(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
+    judged = [i for i in range(len(lines)) if not _is_last(i, lines, kinds, edges, em)]
+    ragged = [lines[i] for i in judged if not _ends_at(lines[i], edges[lines[i].page][1], em)]
+    rate = 1 - len(ragged) / len(judged) if judged else 1.0
+    return Check(
+        "justification",
+        f"{rate:.1%} of {len(judged)} lines",
+        "≥ 99% of non-final lines meet both edges (±0.5 pt)",
+        rate >= 0.99,
+        tuple(f"{line.where}: …{line.text[-8:]}" for line in ragged[:5]),
+    )
+
+
+def _line_breaking(lines: list[_Line]) -> list[Check]:
+    starts = [line for line in lines if line.text[0] in LINE_START_PROHIBITED]
+    ends = [line for line in lines if line.text[-1] in LINE_END_PROHIBITED]
+    split = [
+        a
+        for a, b in itertools.pairwise(lines)
+        if (a.text.endswith("—") and b.text.startswith("—")) or (a.text.endswith("…") and b.text.startswith("…"))
+    ]
+    return [
+        Check(
+            "line start",
+            f"{len(starts)} lines",
+            "no line starts with 、，；：。！？”’）》」』】 … (clreq basic)",
+            not starts,
+            tuple(f"{line.where}: {line.text[:8]}…" for line in starts[:5]),
+        ),
+        Check(
+            "line end",
+            f"{len(ends)} lines",
+            "no line ends with “‘（《〈「『【 (clreq basic)",
+            not ends,
+            tuple(f"{line.where}: …{line.text[-8:]}" for line in ends[:5]),
+        ),
+        Check(
+            "split —— ……",
+            f"{len(split)} splits",
+            "—— and …… never split across lines",
+            not split,
+            tuple(f"{line.where}: …{line.text[-6:]}" for line in split[:5]),
+        ),
+    ]
+
+
+def _spacing(line: _Line, em: float) -> float:
+    """The justification spacing of a line: how much more than 1 em its Han characters advance."""
+    advances = [
+        b["x0"] - a["x0"] - em
+        for a, b in zip(line.chars, line.chars[1:], strict=False)
+        if _HAN_RE.match(a["text"]) and _HAN_RE.match(b["text"])
+    ]
+    return statistics.median(advances) if advances else 0.0
+
+
+def _punctuation_pairs(lines: list[_Line], em: float) -> Check:
+    marks = set(CLOSING_MARKS + OPENING_MARKS)
+    total, loose = 0, []
+    for line in lines:
+        spacing = None
+        for i in range(len(line.chars) - 1):
+            a, b = line.chars[i], line.chars[i + 1]
+            if a["text"] in marks and b["text"] in marks:
+                spacing = _spacing(line, em) if spacing is None else spacing
+                end = line.chars[i + 2]["x0"] - spacing if i + 2 < len(line.chars) else b["x1"]
+                width = end - a["x0"] - spacing
+                total += 1
+                if width > 1.6 * em:
+                    loose.append(f"{line.where}: {a['text']}{b['text']} {width / em:.2f} em")
+    rate = 1 - len(loose) / total if total else 1.0
+    return Check(
+        "punctuation pairs",
+        f"{rate:.1%} of {total} pairs at 1.5 em",
+        "adjacent full-width marks take 1.5 em, not 2 (≥ 95%)",
+        rate >= 0.95,
+        tuple(loose[:5]),
+    )
+
+
+def _quote_widths(lines: list[_Line], em: float) -> Check:
+    quotes = [(line, c) for line in lines for c in line.chars if c["text"] in QUOTES]
+    narrow = [
+        f"{line.where}: {c['text']} {(c['x1'] - c['x0']) / em:.2f} em"
+        for line, c in quotes
+        if c["x1"] - c["x0"] < 0.9 * em
+    ]
+    rate = 1 - len(narrow) / len(quotes) if quotes else 1.0
+    return Check(
+        "quotation marks",
+        f"{rate:.1%} of {len(quotes)} full-width",
+        "“ ” ‘ ’ are full-width glyphs of the CJK font (≥ 95%)",
+        rate >= 0.95,
+        tuple(narrow[:5]),
+    )
+
+
+def _indent(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
+    firsts = [lines[0]] + [lines[i + 1] for i in range(len(lines) - 1) if _is_last(i, lines, kinds, edges, em)]
+    indents = [(line.x0 - edges[line.page][0]) / em for line in firsts]
+    wrong = [
+        f"{line.where}: {value:.2f} em" for line, value in zip(firsts, indents, strict=True) if abs(value - 2) > 0.05
+    ]
+    mean = statistics.mean(indents) if indents else 0
+    return Check(
+        "first-line indent",
+        f"{mean:.2f} em over {len(indents)} paragraphs",
+        "2 em (clreq First-line Indents)",
+        not wrong,
+        tuple(wrong[:5]),
+    )
+
+
+def _fonts(reader) -> Check:
+    fonts, bare = set(), []
+    for page in reader.pages:
+        for font in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
+            font = font.get_object()
+            name = str(font.get("/BaseFont"))
+            fonts.add(name)
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = descendant.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")) or "/ToUnicode" not in font:
+                bare.append(name)
+    return Check(
+        "fonts",
+        f"{len(fonts)} fonts, {len(set(bare))} not embedded",
+        "every font embedded, with ToUnicode",
+        not bare,
+        tuple(sorted(set(bare))[:5]),
+    )
+
+
+def _boxes(reader, trim: tuple[float, float], bleed_mm: float) -> Check:
+    wrong = []
+    for number, page in enumerate(reader.pages, start=1):
+        t, b = page.trimbox, page.bleedbox
+        sizes_ok = abs(float(t.width) - trim[0] * MM) < 0.1 and abs(float(t.height) - trim[1] * MM) < 0.1
+        bleed_ok = all(
+            abs(abs(float(getattr(b, e)) - float(getattr(t, e))) - bleed_mm * MM) < 0.05
+            for e in ("left", "right", "top", "bottom")
+        )
+        if not (sizes_ok and bleed_ok):
+            wrong.append(f"p.{number}: TrimBox {float(t.width) / MM:.1f}×{float(t.height) / MM:.1f} mm")
+    pages = len(reader.pages)
+    even = pages % 2 == 0
+    return Check(
+        "boxes",
+        f"{pages} pages, {len(wrong)} wrong",
+        f"TrimBox {trim[0]:g}×{trim[1]:g} mm, BleedBox {bleed_mm:g} mm beyond, even page count",
+        not wrong and even,
+        tuple(wrong[:5]) + (() if even else (f"{pages} pages: odd",)),
+    )
+
+
+def _glyphs(text: str) -> Check:
+    missing = missing_characters(text)
+    return Check(
+        "missing glyphs",
+        f"{len(missing)} characters",
+        "every character has a glyph in the book's fonts",
+        not missing,
+        tuple(f"U+{ord(ch):04X} {ch}" for ch in missing[:5]),
+    )
+
+
+def check_epub(path: Path) -> list[Check]:
+    """Check the EPUB's reading CSS and markup for the CJK rules readers apply themselves."""
+    with zipfile.ZipFile(path) as epub:
+        names = epub.namelist()
+        css = "".join(epub.read(n).decode() for n in names if n.endswith(".css"))
+        documents = {n: epub.read(n) for n in names if n.endswith(".xhtml")}
+        fonts = [n for n in names if "/fonts/" in n]
+    wanted = {
+        "text-indent: 2em": "2 em first-line indent",
+        "text-align: justify": "justified text",
+        "line-break: strict": "line-start/line-end prohibitions (line-break: strict)",
+    }
+    absent = [rule for needle, rule in wanted.items() if needle not in css]
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    unlabelled = [
+        n for n, d in documents.items() if not (root := ElementTree.fromstring(d)).get("lang") or not root.get(xml_lang)
+    ]
+    faces = css.count("@font-face")
+    return [
+        Check(
+            "EPUB CSS",
+            f"{len(wanted) - len(absent)} of {len(wanted)} rules",
+            "indent, justification and line-break rules in the reading CSS",
+            not absent,
+            tuple(absent),
+        ),
+        Check(
+            "EPUB language",
+            f"{len(documents) - len(unlabelled)} of {len(documents)} documents",
+            "lang and xml:lang on every XHTML document",
+            not unlabelled,
+            tuple(unlabelled[:5]),
+        ),
+        Check(
+            "EPUB fonts",
+            f"{len(fonts)} embedded, {faces} @font-face",
+            "each embedded font has an @font-face",
+            faces == len(fonts),
+            (),
+        ),
+    ]
+
+
+def format_checks(checks: list[Check]) -> str:
+    """One row per check: the figure, the rule, PASS or FAIL, then the first failures."""
+    rows = []
+    for check in checks:
+        rows.append(f"{'PASS' if check.passed else 'FAIL'}  {check.name:<18} {check.figure:<34} {check.rule}")
+        rows.extend(f"        {example}" for example in check.examples)
+    return "\n".join(rows)

@@ -1,0 +1,116 @@
+"""Chinese typesetting in the PDF, measured by the preflight (`publish.py check`) on the seed and on
+chapters of the corpus novels; the WeasyPrint extension it relies on; the text left unchanged."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from book.build import BuildResult, build
+from book.check import check_epub, check_pdf
+from book.config import Config, load_config
+from book.text import plan_cjk_spacing
+
+from .conftest import corpus_file, run_publish, write_book
+
+
+def first_chapters(name: str, stop: str) -> str:
+    """The corpus novel up to (not including) the heading `stop`."""
+    text = corpus_file(name).read_text(encoding="utf-8")
+    return text[: re.search(f"^\\s*{stop}", text, flags=re.M).start()]
+
+
+def preflight(result: BuildResult, config: Config) -> dict[str, object]:
+    checks = check_pdf(result.outputs["pdf"], config.trim) + check_epub(result.outputs["epub"])
+    return {c.name: c for c in checks}
+
+
+def test_preflight_passes_on_the_seed(seed_book: tuple[Config, BuildResult]) -> None:
+    checks = preflight(seed_book[1], seed_book[0])
+    assert [name for name, c in checks.items() if not c.passed] == []
+    assert checks["justification"].figure.startswith("100.0%")
+
+
+@pytest.fixture(scope="module")
+def hongloumeng(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, BuildResult]:
+    folder = tmp_path_factory.mktemp("hlm")
+    config = load_config(
+        write_book(
+            folder,
+            {"hlm.txt": first_chapters("hongloumeng.simp.utf8.txt", "第十一回")},
+            "title: 红楼梦\nauthors: [曹雪芹]\n",
+        )
+    )
+    return config, build(config, folder / "dist")
+
+
+def test_preflight_on_hongloumeng_chapters_1_to_10(hongloumeng: tuple[Config, BuildResult]) -> None:
+    config, result = hongloumeng
+    assert len(result.manuscript.chapters) == 10
+    checks = preflight(result, config)
+    assert [name for name, c in checks.items() if not c.passed] == []
+    for name in ("line start", "line end", "split —— ……"):
+        assert checks[name].figure.startswith("0 "), checks[name]
+    rate = float(checks["justification"].figure.split("%")[0])
+    assert rate >= 99.0
+    assert float(checks["punctuation pairs"].figure.split("%")[0]) >= 95.0
+    assert float(checks["quotation marks"].figure.split("%")[0]) >= 95.0
+    assert checks["first-line indent"].figure.startswith("2.00 em")
+
+
+def test_preflight_on_yulihun_finds_its_replacement_characters(tmp_path: Path) -> None:
+    config = load_config(write_book(tmp_path, {"ylh.txt": first_chapters("yulihun.utf8.txt", "第六章")}))
+    result = build(config, tmp_path / "dist")
+    checks = preflight(result, config)
+    # The text carries U+FFFD (SOURCES.md); everything else about its setting passes.
+    assert [name for name, c in checks.items() if not c.passed] == ["missing glyphs"]
+    assert checks["missing glyphs"].examples == ("U+FFFD \ufffd",)
+    assert result.manuscript.findings_of("missing-glyph")
+
+
+def test_check_command_rows_and_exit_code(tmp_path: Path) -> None:
+    config = write_book(tmp_path, {"seed.txt": "标题\n\n正文第一段，很短。\n\n坏字\ufffd在这里。\n"})
+    assert run_publish(str(config)).returncode == 0
+    result = run_publish("check", str(config))
+    assert result.returncode == 1
+    assert "FAIL  missing glyphs" in result.stdout and "PASS  line start" in result.stdout
+    assert "U+FFFD" in result.stdout
+    fresh = write_book(tmp_path / "unbuilt", {"seed.txt": "正文。\n"})
+    unbuilt = run_publish("check", str(fresh))
+    assert unbuilt.returncode == 5 and "not built yet" in unbuilt.stderr
+
+
+def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
+    import weasyprint
+    from weasyprint.layout import inline
+    from weasyprint.text.line_break import Layout
+
+    from book import write_pdf
+
+    # The extension replaces these three functions of WeasyPrint 70; an upgrade that renames or
+    # reshapes them must fail here, not silently set ragged Chinese text.
+    assert weasyprint.__version__.startswith("70.")
+    assert inline.count_expandable_spaces is write_pdf._count_expansion_opportunities
+    assert inline.justify_line is write_pdf._justify_line
+    assert Layout.set_text is write_pdf._set_text_with_cjk_spacing
+    assert "count_expandable_spaces" in inline.add_word_spacing.__code__.co_names
+    assert "justify_line" in inline.text_align.__code__.co_names
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("他说：“你好。”", [("他说", ""), ("：", "halt"), ("“你好", ""), ("。", "halt"), ("”", "")]),
+        ("11月1日", [("11", "latin-after"), ("月", ""), ("1", "latin-both"), ("日", "")]),
+        ("用Python写", [("用", ""), ("Python", "latin-both"), ("写", "")]),
+        ("（镇）。", [("（镇", ""), ("）", "halt"), ("。", "")]),
+        ("English only.", [("English only.", "")]),
+    ("见Python.", [("见", ""), ("Python", "latin-before"), (".", "")]),
+    ],
+)
+def test_spacing_plan_keeps_the_text(text: str, expected: list[tuple[str, str]]) -> None:
+    plan = plan_cjk_spacing(text)
+    assert plan == expected
+    assert "".join(segment for segment, _ in plan) == text
