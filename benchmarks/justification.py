@@ -44,8 +44,9 @@ def main() -> None:
         (work / "book.yaml").write_text(f"seeds: [{seed}]\ndate: 2024-01-01\n", encoding="utf-8")
         config = load_config(work / "book.yaml")
         manuscript = read_manuscript(config)
-        rendition = render_print(manuscript, load_templates(config.styles), DEFAULT_FACES, config.trim,
-                                 print_profile(config))
+        rendition = render_print(
+            manuscript, load_templates(config.styles), DEFAULT_FACES, config.trim, print_profile(config)
+        )
         allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)
         times: dict[bool, list[float]] = {True: [], False: []}
         pages = {}

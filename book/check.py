@@ -82,6 +82,7 @@ def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> l
         _punctuation_pairs(lines, em),
         _quote_widths(lines, em),
         _indent(lines, kinds, edges, em),
+        _widows_and_orphans(lines, kinds, edges, em),
         _fonts(reader),
         _boxes(reader, trim, bleed_mm),
         _glyphs("".join(line.text for line in lines)),
@@ -254,6 +255,27 @@ def _indent(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Che
         not wrong,
         tuple(wrong[:5]),
     )
+
+
+def _widows_and_orphans(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
+    """clreq / typesetting.md: at least 2 lines of a paragraph at the foot and at the head of a page."""
+    lonely, breaks = [], 0
+    start = 0  # index of the current paragraph's first line
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and lines[i + 1].page != line.page and not _is_last(i, lines, kinds, edges, em):
+            # The paragraph runs over the page break: count its lines on each side.
+            breaks += 1
+            before = i + 1 - max(start, next(j for j in range(i + 1) if lines[j].page == line.page))
+            end = i + 1
+            while not _is_last(end, lines, kinds, edges, em):
+                end += 1
+            after = sum(1 for j in range(i + 1, end + 1) if lines[j].page == lines[i + 1].page)
+            if before < 2 or after < 2:
+                lonely.append(f"p.{line.page}–{lines[i + 1].page}: {before} line(s) before the break, {after} after")
+        if _is_last(i, lines, kinds, edges, em):
+            start = i + 1
+    return Check("widows and orphans", f"{len(lonely)} of {breaks} split paragraphs", "≥ 2 lines of a paragraph on each side of a page "
+                 "break", not lonely, tuple(lonely[:5]))
 
 
 def _fonts(reader) -> Check:

@@ -97,7 +97,7 @@ def test_the_text_is_exactly_the_source_text(pdf: Path, seed_book: tuple[Config,
     expected = "".join(chapter.title + "".join(b.text for b in chapter.blocks) for chapter in manuscript.chapters)
     text, expected = body_text(pdf), re.sub(r"\s+", "", expected)
     assert text.endswith(expected), "the chapters' text in the PDF differs from the normalized text"
-    assert expected[len(manuscript.chapters[0].title):][:20] not in text[: -len(expected)]
+    assert expected[len(manuscript.chapters[0].title) :][:20] not in text[: -len(expected)]
 
 
 def test_title_page_and_metadata(pdf: Path) -> None:

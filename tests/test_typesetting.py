@@ -107,10 +107,27 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
         ("用Python写", [("用", ""), ("Python", "latin-both"), ("写", "")]),
         ("（镇）。", [("（镇", ""), ("）", "halt"), ("。", "")]),
         ("English only.", [("English only.", "")]),
-    ("见Python.", [("见", ""), ("Python", "latin-before"), (".", "")]),
+        ("见Python.", [("见", ""), ("Python", "latin-before"), (".", "")]),
     ],
 )
 def test_spacing_plan_keeps_the_text(text: str, expected: list[tuple[str, str]]) -> None:
     plan = plan_cjk_spacing(text)
     assert plan == expected
     assert "".join(segment for segment, _ in plan) == text
+
+
+def test_widow_check_fails_on_a_lone_line() -> None:
+    from book.check import _Line, _widows_and_orphans
+
+    def line(page: int, x0: float, width: float = 300) -> _Line:
+        return _Line(page, 1, [{"text": "字", "x0": x0, "x1": x0 + width}])
+
+    # A paragraph whose first line is alone at the foot of page 1, its 3 others on page 2.
+    lines = [line(1, 21), line(2, 0), line(2, 0), line(2, 0, 100)]
+    kinds = ["text"] * 3 + ["end"]
+    edges = {1: (0, 321), 2: (0, 321)}
+    # Page 1's edges come from its only (indented) line; give it the same type area as page 2.
+    check = _widows_and_orphans(lines, kinds, edges, em=10.5)
+    assert not check.passed and "1 line(s) before the break" in check.examples[0]
+    fine = [line(1, 21), line(1, 0), line(2, 0), line(2, 0, 100)]
+    assert _widows_and_orphans(fine, kinds, edges, em=10.5).passed
