@@ -274,8 +274,13 @@ def _widows_and_orphans(lines: list[_Line], kinds: list[str], edges: dict, em: f
                 lonely.append(f"p.{line.page}–{lines[i + 1].page}: {before} line(s) before the break, {after} after")
         if _is_last(i, lines, kinds, edges, em):
             start = i + 1
-    return Check("widows and orphans", f"{len(lonely)} of {breaks} split paragraphs", "≥ 2 lines of a paragraph on each side of a page "
-                 "break", not lonely, tuple(lonely[:5]))
+    return Check(
+        "widows and orphans",
+        f"{len(lonely)} of {breaks} split paragraphs",
+        "≥ 2 lines of a paragraph on each side of a page break",
+        not lonely,
+        tuple(lonely[:5]),
+    )
 
 
 def _fonts(reader) -> Check:
