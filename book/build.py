@@ -6,6 +6,7 @@ Every output is staged and renamed into place only when all of them succeeded.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from .render import (
     render_print,
     text_by_font_role,
 )
-from .report import manuscript_markdown, manuscript_text
+from .report import manuscript_markdown, manuscript_text, report_data, report_markdown
 
 if TYPE_CHECKING:
     from .write_epub import CoverImage
@@ -63,7 +64,7 @@ class _Timer:
 
 def read_manuscript(config: Config) -> Manuscript:
     """Read and normalize the config's seeds; the metadata carries the build timestamp."""
-    seeds = [read_seed(path) for path in config.seeds]
+    seeds = [read_seed(path, config.encoding) for path in config.seeds]
     manuscript = normalize(seeds, config)
     stamp = build_timestamp(config)
     metadata = dataclasses.replace(
@@ -201,6 +202,18 @@ def _cover_image(config: Config, manuscript: Manuscript, fonts: tuple[FontFace, 
     faces = {face.role: face for face in fonts}
     data = render_cover(manuscript.metadata, credit_lines(manuscript.metadata.creators), faces)
     return CoverImage("images/cover.png", "image/png", data)
+
+
+def write_report(manuscript: Manuscript, folder: Path, slug: str) -> list[Path]:
+    """Write the normalization report as build/<slug>.report.md and .report.json."""
+    files = {
+        f"{slug}.report.md": report_markdown(manuscript),
+        f"{slug}.report.json": json.dumps(report_data(manuscript), ensure_ascii=False, indent=1) + "\n",
+    }
+    with staged_outputs(folder) as outputs:
+        for name, text in files.items():
+            outputs.stage(name).write_text(text, encoding="utf-8")
+    return [folder / name for name in files]
 
 
 def write_normalized(manuscript: Manuscript, folder: Path, slug: str) -> list[Path]:

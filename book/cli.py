@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import FORMATS, Config, load_config
 from .errors import BookError, ConfigError, OutputError
+from .model import Manuscript
 
 COMMANDS = ("build", "normalize", "check")
 USAGE = """\
@@ -53,7 +54,10 @@ def _parser() -> argparse.ArgumentParser:
         "cover (dist/<slug>-cover.pdf); default: epub,pdf plus screen and cover when book.yaml's pdf asks for them",
     )
     parser.add_argument(
-        "--strict", action="store_true", help="fail (exit 1) when the normalizer reports a character no font has"
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) on findings that mean damaged or incomplete text: replacement characters, removed "
+        "invalid characters, skipped or out-of-order heading numbers, characters no font has",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="print timings per stage; tracebacks on errors")
@@ -128,21 +132,38 @@ def _build(options: argparse.Namespace) -> int:
             detail = {"pdf": f"{result.pages} pages", "epub": f"fonts {result.font_bytes / 1024:.0f} KiB"}.get(fmt, fmt)
             print(f"{path}  {result.sizes[fmt] / 1024:.0f} KiB ({detail})")
         print(f"built 《{result.manuscript.metadata.title}》 in {elapsed:.1f} s")
-    return 1 if options.strict and missing else 0
+    from .build import write_report
+
+    write_report(result.manuscript, config.root / "build", config.slug)
+    return _strict_exit(options, result.manuscript)
 
 
 def _normalize(options: argparse.Namespace) -> int:
-    from .build import check_glyphs, read_manuscript, write_normalized
+    from .build import check_glyphs, read_manuscript, write_normalized, write_report
     from .report import format_report
 
     config = load_config(options.config)
     manuscript = check_glyphs(read_manuscript(config))
-    folder = (options.out or config.root / "build") / config.slug
-    written = write_normalized(manuscript, folder.resolve(), config.slug)
+    build_dir = (options.out or config.root / "build").resolve()
+    written = write_normalized(manuscript, build_dir / config.slug, config.slug)
+    reports = write_report(manuscript, build_dir, config.slug)
     if not options.quiet:
         print(format_report(manuscript))
-        print(f"wrote {len(written) - 1} chapter file(s) and {config.slug}.txt to {folder}/")
-    return 1 if options.strict and manuscript.findings_of("missing-glyph") else 0
+        print(f"wrote {len(written) - 1} chapter file(s) and {config.slug}.txt to {build_dir / config.slug}/")
+        print(f"report: {reports[0]} and .json")
+    return _strict_exit(options, manuscript)
+
+
+def _strict_exit(options: argparse.Namespace, manuscript: Manuscript) -> int:
+    """With --strict, findings that mean damaged or incomplete text fail (exit 1)."""
+    from .report import STRICT_CODES
+
+    failing = [f for f in manuscript.findings if f.code in STRICT_CODES]
+    if options.strict and failing:
+        codes = sorted({f.code for f in failing})
+        print(f"error: --strict: {len(failing)} finding(s): {', '.join(codes)} (see the report)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _check(options: argparse.Namespace) -> int:

@@ -40,6 +40,9 @@ class Option:
 # The schema of book.yaml. README's reference is checked against it.
 SCHEMA: dict[str, Option] = {
     "seeds": Option((list, str), None, "Seed files, relative to book.yaml, in reading order.", True),
+    "encoding": Option(
+        (str,), None, "Encoding of the seeds, e.g. gb18030 or big5; default: detected (UTF-8, UTF-16, GB18030, Big5)."
+    ),
     "slug": Option((str,), None, "Name of the output files (dist/<slug>.epub); default: the first seed's name."),
     "title": Option((str,), None, "Book title; default: the first heading-like line of the first seed."),
     "subtitle": Option((str,), "", "Subtitle."),
@@ -123,6 +126,7 @@ class Config:
     path: Path
     seeds: tuple[Path, ...]
     slug: str
+    encoding: str | None = None
     title: str | None = None
     subtitle: str = ""
     series: str = ""
@@ -234,6 +238,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         path=path.resolve(),
         seeds=seed_paths,
         slug=slug or seed_paths[0].stem,
+        encoding=values["encoding"],
         title=values["title"],
         subtitle=values["subtitle"],
         series=series,

@@ -10,15 +10,6 @@ BlockKind = Literal["heading", "paragraph"]
 
 
 @dataclass(frozen=True)
-class SeedText:
-    """A decoded seed file."""
-
-    path: Path
-    text: str
-    encoding: str
-
-
-@dataclass(frozen=True)
 class Creator:
     """A person credited for the book; `role` is a MARC relator code (aut, ctb, edt, trl, pht)."""
 
@@ -82,6 +73,16 @@ class Finding:
     source: str = ""
     line: int = 0
     text: str = ""
+
+
+@dataclass(frozen=True)
+class SeedText:
+    """A decoded seed file."""
+
+    path: Path
+    text: str
+    encoding: str
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)

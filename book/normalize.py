@@ -9,6 +9,7 @@ punctuation fixed. Every kept Han character stays, in order.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from .config import BackMatter, Config
 from .model import Block, Chapter, Creator, Finding, Manuscript, Metadata, SeedText
 from .rules import Rules, load_rules, role_code
-from .text import IDEOGRAPHIC_SPACE, fix_punctuation, is_traditional, remove_xml_invalid
+from .text import IDEOGRAPHIC_SPACE, chinese_number, fix_punctuation, is_traditional, remove_xml_invalid
 
 # Closing quotes and brackets may follow the sentence-end mark: 。” and ！）
 _CLOSERS = "”’）》〉」』】〕〗\"')]"
@@ -40,6 +41,8 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
     creators: list[Creator] = []
     chapters: list[Chapter] = []
     for index, seed in enumerate(seeds):
+        findings.append(Finding("encoding", f"decoded as {seed.encoding}", seed.path.name))
+        findings.extend(seed.findings)
         seed_title, seed_creators, seed_chapters = _normalize_seed(
             seed,
             rules,
@@ -87,80 +90,176 @@ def _backmatter(section: BackMatter, language: str, findings: list[Finding]) -> 
     return Chapter(section.title, tuple(blocks), section.source, 0, section.kind)
 
 
+@dataclass(frozen=True)
+class _Item:
+    kind: str  # "heading" or "paragraph"
+    text: str
+    line: int
+    firm: bool = True  # a heading by its form (第N章, #, 楔子) rather than only by being short
+
+
 def _normalize_seed(
     seed: SeedText, rules: Rules, lead_title: str, *, want_title: bool, findings: list[Finding], traditional: bool
 ) -> tuple[str, list[Creator], list[Chapter]]:
     source = seed.path.name
     title = ""
     creators: list[Creator] = []
-    chapters: list[Chapter] = []
-    heading: _Line | None = None
-    paragraphs: list[Block] = []
-
-    def close_chapter() -> None:
-        if heading is None and not paragraphs:
-            return
-        if heading is None:
-            chapters.append(Chapter(lead_title, tuple(paragraphs), source))
-        else:
-            chapters.append(Chapter(heading.text, tuple(paragraphs), source, heading.number))
-
+    items: list[_Item] = []
     lines = list(_lines(seed, findings))
     numbered_only = sum(1 for line in lines if rules.numbered_heading.fullmatch(line.text)) >= rules.numbered_min
+    bullet = re.compile(f"^[{re.escape(rules.bullets)}\\s]+")
+    menu = _menu_lines(lines, bullet, rules)
     for line in lines:
-        bare = line.text.lstrip(rules.bullets).strip()
-        rule = next((p.pattern for p in rules.cruft if p.fullmatch(bare)), None)
-        if rule is not None:
+        bare = bullet.sub("", line.text)
+        rule = next((p.pattern for p in rules.cruft if p.fullmatch(bare) or p.fullmatch(line.text)), None)
+        if rule is not None and not _SENTENCE.search(bare):  # a removed line never holds a sentence
             findings.append(Finding("removed", f"web cruft (rule {rule})", source, line.number, line.text))
             continue
-        in_front = not chapters and heading is None and not paragraphs
+        in_front = not items
         found = _bylines(bare, rules) if in_front else []
         if found:
             creators.extend(found)
             names = "、".join(f"{c.name}（{c.label}）" for c in found)
             findings.append(Finding("byline", f"byline → {names}", source, line.number, line.text))
             continue
-        text, changes = fix_punctuation(line.text, traditional=traditional)
+        if line.number in menu:
+            findings.append(Finding("removed", "web cruft (a bullet menu item)", source, line.number, line.text))
+            continue
+        content = _LIST_MARKER.sub("", line.text)  # "* 10月23日，…" → the item's text; "◇梨花" stays
+        markdown = rules.markdown_heading.fullmatch(content)
+        text, changes = fix_punctuation(markdown["title"] if markdown else content, traditional=traditional)
         if changes:
             detail = ", ".join(f"{mark}×{n}" for mark, n in sorted(changes.items()))
             findings.append(
                 Finding("punctuation", f"{sum(changes.values())} mark(s): {detail}", source, line.number, text)
             )
-        if (
-            want_title
-            and not title
-            and in_front
-            and not creators
-            and _is_heading(text, rules)
-            and not rules.numbered_heading.match(text)
+        firm = bool(markdown) or _is_heading(text, rules, numbered_only=True)
+        if want_title and not title and in_front and not creators and _is_heading(text, rules) and not (
+            rules.numbered_heading.match(text)
         ):
             title = text
             findings.append(Finding("title", "first heading-like line is the title", source, line.number, text))
-        elif not _is_heading(text, rules, numbered_only=numbered_only):
-            paragraphs.append(Block("paragraph", text, line.number))
+        elif firm or _is_heading(text, rules, numbered_only=numbered_only):
+            items.append(_Item("heading", tidy_heading(text), line.number, firm))
         else:
-            close_chapter()
-            heading, paragraphs = _Line(line.number, text), []
-            findings.append(Finding("heading", "heading opens a chapter", source, line.number, text))
-    close_chapter()
+            items.append(_Item("paragraph", text, line.number))
+    chapters = _chapters(_demote_stacked_headings(items), lead_title, source, findings)
+    findings.extend(_numbering_gaps(chapters, rules, source))
     return title, creators, chapters
 
 
+_SENTENCE = re.compile("[。！？]")
+_LIST_MARKER = re.compile(r"^(?:[*+\-•·]\s+)+")
+
+
+def _menu_lines(lines: list[_Line], bullet: re.Pattern[str], rules: Rules) -> set[int]:
+    """Line numbers of menu items: short bullet lines with no clause in them, three or more in a row
+    (a scraped page's navigation). A lone bullet line, like a ◇ poem title in a novel, is text."""
+    menu: set[int] = set()
+    run: list[_Line] = []
+    for line in [*lines, None]:
+        bare = bullet.sub("", line.text) if line else ""
+        if line is not None and bare != line.text and len(bare) <= rules.bullet_menu_max and not _CLAUSE.search(bare):
+            run.append(line)
+            continue
+        if len(run) >= 3:
+            menu.update(item.number for item in run)
+        run = []
+    return menu
+_CLAUSE = re.compile("[。！？；，,;]")
+
+
+def _demote_stacked_headings(items: list[_Item]) -> list[_Item]:
+    """A line that is a heading only by being short, followed by another heading (or by nothing),
+    opens no text: it is a paragraph (a banner, a caption, a line of verse)."""
+    result = []
+    for index, item in enumerate(items):
+        following = items[index + 1] if index + 1 < len(items) else None
+        if item.kind == "heading" and not item.firm and (following is None or following.kind == "heading"):
+            item = _Item("paragraph", item.text, item.line)
+        result.append(item)
+    return result
+
+
+def _chapters(items: list[_Item], lead_title: str, source: str, findings: list[Finding]) -> list[Chapter]:
+    """Group items into chapters: each heading opens one; text before the first is the lead."""
+    chapters: list[Chapter] = []
+    heading: _Item | None = None
+    blocks: list[Block] = []
+    for item in [*items, None]:
+        if item is not None and item.kind == "paragraph":
+            blocks.append(Block("paragraph", item.text, item.line))
+            continue
+        if heading is not None:
+            chapters.append(Chapter(heading.text, tuple(blocks), source, heading.line))
+        elif blocks:
+            chapters.append(Chapter(lead_title, tuple(blocks), source))
+        if item is not None:
+            findings.append(Finding("heading", "heading opens a chapter", source, item.line, item.text))
+        heading, blocks = item, []
+    return chapters
+
+
 def _lines(seed: SeedText, findings: list[Finding]) -> Iterator[_Line]:
-    """The seed's non-blank lines, stripped, with XML-invalid characters removed and counted."""
+    """The seed's logical lines: stripped, XML-invalid characters removed and counted, and the lines
+    of a hard-wrapped paragraph joined again (no space between Han characters)."""
+    cleaned = []
     for number, raw in enumerate(seed.text.splitlines(), start=1):
         text, removed = remove_xml_invalid(raw)
         if removed:
-            findings.append(
-                Finding(
-                    "invalid-char", f"{removed} character(s) not allowed in XML removed", seed.path.name, number, text
-                )
-            )
+            message = f"{removed} character(s) not allowed in XML removed"
+            findings.append(Finding("invalid-char", message, seed.path.name, number, text))
         # Indentation is the stylesheet's job (clreq "First-line Indents"), so the
-        # ASCII and ideographic spaces that indent a line are not kept.
-        text = text.strip(f" \t\r\n\f\v{IDEOGRAPHIC_SPACE}")
-        if text:
-            yield _Line(number, text)
+        # ASCII and ideographic spaces that indent a line are not kept; tabs and
+        # whitespace-only lines go too.
+        cleaned.append((number, text.rstrip(), text.strip(f" \t\r\n\f\v{IDEOGRAPHIC_SPACE}")))
+    wrap = _wrap_width([raw for _, raw, _ in cleaned])
+    current: _Line | None = None
+    previous_full = False
+    for number, raw, text in cleaned:
+        if not text:
+            if current is not None:
+                yield current
+            current, previous_full = None, False
+            continue
+        if current is not None and previous_full:
+            current = _Line(current.number, _join_wrapped(current.text, text))
+        else:
+            if current is not None:
+                yield current
+            current = _Line(number, text)
+        previous_full = wrap is not None and display_width(raw) >= wrap
+    if current is not None:
+        yield current
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The column a hard-wrapped file breaks its lines at, or None if it is not hard-wrapped.
+
+    A file is hard-wrapped when several lines reach 90% of the widest one and are followed by
+    more text of the same paragraph (text-mode browsers and Gutenberg files wrap at a fixed column,
+    a little short of it when a wide character or a word does not fit)."""
+    widths = [display_width(line) for line in lines]
+    if not widths:
+        return None
+    threshold = int(max(widths) * 0.9)
+    near = [i for i, w in enumerate(widths) if w >= threshold and i + 1 < len(lines) and lines[i + 1].strip()]
+    return threshold if max(widths) >= 40 and len(near) >= 3 else None
+
+
+def _join_wrapped(first: str, second: str) -> str:
+    """Join two pieces of a wrapped line: directly between CJK text, with one space between Latin words."""
+    if _HAN_OR_FULLWIDTH.match(first[-1]) or _HAN_OR_FULLWIDTH.match(second[0]):
+        return first + second
+    return f"{first} {second}"
+
+
+_HAN_OR_FULLWIDTH = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\U00020000-\U0003134f]")
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a fixed-width dump: 2 for wide (CJK) characters, 1 for others."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _is_heading(text: str, rules: Rules, *, numbered_only: bool = False) -> bool:
@@ -171,12 +270,59 @@ def _is_heading(text: str, rules: Rules, *, numbered_only: bool = False) -> bool
         return True
     if numbered_only:
         return False
+    if rules.outline_heading.fullmatch(text):
+        return True
     if len(text) > rules.heading_max_length:
         return False
     core = text.rstrip(_CLOSERS)
     if not core or core[-1] in rules.sentence_end:
         return False
     return not any(mark in core for mark in "。．！？!?")
+
+
+_HEADING_SPACE = re.compile("[ \t\u3000]+")
+
+
+def tidy_heading(text: str) -> str:
+    """A heading with each run of spaces made one ideographic space: 第一回  甄士隐 → 第一回　甄士隐."""
+    return _HEADING_SPACE.sub(IDEOGRAPHIC_SPACE, text)
+
+
+def _numbering_gaps(chapters: list[Chapter], rules: Rules, source: str) -> list[Finding]:
+    """Findings for numbered headings that skip (第十二章 then 第十四章) or go back; nothing is invented."""
+    findings = []
+    previous: dict[str, tuple[int, Chapter]] = {}
+    for chapter in chapters:
+        match = rules.numbered_heading.fullmatch(chapter.title) if chapter.title_line else None
+        number = chinese_number(match["number"]) if match else None
+        if number is None:
+            continue
+        unit = match["unit"]
+        if unit in previous:
+            last, _ = previous[unit]
+            if number > last + 1:
+                missing = number - last - 1
+                findings.append(
+                    Finding(
+                        "heading-gap",
+                        f"{missing} heading(s) missing: 第{last}{unit} is followed by 第{number}{unit}",
+                        source,
+                        chapter.title_line,
+                        chapter.title,
+                    )
+                )
+            elif number <= last:
+                findings.append(
+                    Finding(
+                        "heading-order",
+                        f"第{number}{unit} comes after 第{last}{unit}",
+                        source,
+                        chapter.title_line,
+                        chapter.title,
+                    )
+                )
+        previous[unit] = (number, chapter)
+    return findings
 
 
 def _bylines(text: str, rules: Rules) -> list[Creator]:

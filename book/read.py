@@ -1,15 +1,26 @@
-"""Read stage: decode seed files. UTF-8, with or without a byte-order mark."""
+"""Read stage: decode seed files. UTF-8 (with or without a BOM) and UTF-16 with a BOM are read
+as they are; anything else is detected (charset-normalizer: GB18030/GBK/GB2312, Big5, …), and
+book.yaml's `encoding` can force one. Bytes that do not decode become U+FFFD and are reported."""
 
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from .errors import SourceError
-from .model import SeedText
+from .model import Finding, SeedText
+
+_CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+REPLACEMENT = "\ufffd"
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# A detected encoding is believed only if it turns most of the text into Chinese: this is a
+# Chinese-first tool, and a guess that yields Latin-1 mojibake is worse than a clear error.
+MIN_CJK_SHARE = 0.3
+EMPTY_FIX = "put the book's text in it or remove it from `seeds`"
 
 
-def read_seed(path: Path) -> SeedText:
+def read_seed(path: Path, encoding: str | None = None) -> SeedText:
     """Read and decode one seed file; raise SourceError naming the file and the problem."""
     if not path.exists():
         raise SourceError(
@@ -18,20 +29,72 @@ def read_seed(path: Path) -> SeedText:
     if path.is_dir():
         raise SourceError("is a folder, not a seed file", where=str(path), fix="name the text files inside it")
     data = path.read_bytes()
-    encoding = "utf-8"
-    if data.startswith(codecs.BOM_UTF8):
-        data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8-sig"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SourceError(
-            f"byte 0x{data[exc.start]:02X} at offset {exc.start} is not valid UTF-8",
-            where=f"{path}:{line}",
-            fix="save the file as UTF-8",
-        ) from exc
+    if not data.strip():
+        raise SourceError("seed file is empty", where=str(path), fix=EMPTY_FIX)
+    if encoding:
+        text, used = _decode(data, encoding, path), encoding
+    else:
+        text, used = _decode_guessing(data, path)
     if not text.strip():
+        raise SourceError("seed file is empty", where=str(path), fix=EMPTY_FIX)
+    return SeedText(path, text, used, _replacement_findings(text, path))
+
+
+def _decode(data: bytes, encoding: str, path: Path) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
         raise SourceError(
-            "seed file is empty", where=str(path), fix="put the book's text in it or remove it from `seeds`"
-        )
-    return SeedText(path, text, encoding)
+            f"unknown encoding '{encoding}'",
+            where=str(path),
+            fix="use a Python codec name such as gb18030, big5, utf-8",
+        ) from exc
+    return data.decode(encoding, errors="replace")
+
+
+def _decode_guessing(data: bytes, path: Path) -> tuple[str, str]:
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            return data.decode(name, errors="replace"), name
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        utf8_error = error
+    from charset_normalizer import from_bytes
+
+    for match in from_bytes(data, cp_isolation=["gb18030", "big5", "utf_8", "utf_16", "gbk", "gb2312", "hz"]):
+        text = str(match)
+        letters = [ch for ch in text if not ch.isspace()]
+        if letters and sum(1 for ch in letters if _CJK.match(ch)) / len(letters) >= MIN_CJK_SHARE:
+            return text, match.encoding
+    line = data.count(b"\n", 0, utf8_error.start) + 1
+    raise SourceError(
+        f"byte 0x{data[utf8_error.start]:02X} at offset {utf8_error.start} is not valid UTF-8, "
+        "and no Chinese encoding (GB18030, Big5, UTF-16) decodes the file",
+        where=f"{path}:{line}",
+        fix="save the file as UTF-8, or name its encoding in book.yaml (encoding: gb18030)",
+    )
+
+
+def _replacement_findings(text: str, path: Path) -> tuple[Finding, ...]:
+    """One finding for the U+FFFD characters in the text: how many, and where the first ones are."""
+    count = text.count(REPLACEMENT)
+    if not count:
+        return ()
+    places = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        column = line.find(REPLACEMENT)
+        if column >= 0:
+            places.append(f"{number}:{column + 1}")
+        if len(places) == 5:
+            break
+    return (
+        Finding(
+            "replacement-char",
+            f"{count} replacement character(s) U+FFFD: bytes the encoding could not "
+            f"decode, or already broken in the source; first at line:column {', '.join(places)}",
+            path.name,
+            int(places[0].split(":")[0]),
+            "",
+        ),
+    )

@@ -11,7 +11,32 @@ from .render import credit_lines
 _MARKDOWN_START = re.compile(r"^([#>*+\-]|\d+[.)])")
 
 
-def format_report(manuscript: Manuscript) -> str:
+# Finding codes: (heading in the report, what the finding means). Stable: README lists them.
+FINDING_CODES: dict[str, tuple[str, str]] = {
+    "encoding": ("encoding", "the encoding a seed was decoded with"),
+    "replacement-char": (
+        "replacement characters",
+        "U+FFFD in the text: bytes that did not decode, or damage already in the source (count and first line:column)",
+    ),
+    "invalid-char": (
+        "invalid characters",
+        "characters XML forbids (controls, lone surrogates, U+FFFE/U+FFFF), removed",
+    ),
+    "removed": ("removed lines", "a line removed as web cruft, with the rule that matched it"),
+    "byline": ("bylines", "a byline turned into creators"),
+    "title": ("title", "the line taken as the book's title"),
+    "heading": ("headings", "a line that opens a chapter"),
+    "heading-gap": ("heading numbers skipped", "numbered headings skip (第十二章 then 第十四章); nothing is invented"),
+    "heading-order": ("heading numbers out of order", "a numbered heading repeats or goes back"),
+    "punctuation": ("punctuation", "ASCII or half-width marks made full-width inside Chinese text, per line"),
+    "config": ("config", "book.yaml asks for something the text does not have"),
+    "missing-glyph": ("missing glyphs", "a character none of the book's fonts has"),
+}
+# What --strict fails on: findings that mean the text is damaged or incomplete.
+STRICT_CODES = ("replacement-char", "invalid-char", "heading-gap", "heading-order", "config", "missing-glyph")
+
+
+def format_report(manuscript: Manuscript, limit: int = 12) -> str:
     """A short, readable report: what was removed, which headings and bylines were found, punctuation."""
     meta = manuscript.metadata
     lines = [
@@ -21,25 +46,73 @@ def format_report(manuscript: Manuscript) -> str:
     ]
     for number, chapter in enumerate(manuscript.chapters, start=1):
         lines.append(f"    {number:>3}. {chapter.title} ({len(chapter.paragraphs)} paragraphs)")
-    for code, heading in (
-        ("removed", "removed lines"),
-        ("byline", "bylines"),
-        ("title", "title"),
-        ("heading", "headings"),
-        ("invalid-char", "invalid characters"),
-        ("config", "config"),
-        ("missing-glyph", "missing glyphs"),
-    ):
+    for code, (heading, _) in FINDING_CODES.items():
         found = manuscript.findings_of(code)
-        if found:
-            lines.append(f"  {heading} ({len(found)}):")
-            lines.extend(
-                f"    {f.source}:{f.line}: {f.text}  [{f.message}]" if f.line else f"    {f.message}" for f in found
+        if not found or code == "punctuation":
+            continue
+        lines.append(f"  {heading} ({len(found)}):")
+        for f in found[:limit]:
+            text = f.text if len(f.text) <= 40 else f.text[:39] + "…"
+            lines.append(
+                f"    {f.source}:{f.line}: {text}  [{f.message}]" if f.line else f"    {f.source}: {f.message}"
             )
+        if len(found) > limit:
+            lines.append(f"    … and {len(found) - limit} more (see the JSON report)")
     totals = punctuation_changes(manuscript)
     summary = ", ".join(f"{mark} {n}" for mark, n in sorted(totals.items())) or "none"
     lines.append(f"  punctuation marks changed: {sum(totals.values())} ({summary})")
     return "\n".join(lines)
+
+
+def report_data(manuscript: Manuscript) -> dict[str, object]:
+    """The whole normalization report as JSON-ready data."""
+    meta = manuscript.metadata
+    examples: dict[str, list[str]] = {}
+    for finding in manuscript.findings_of("punctuation"):
+        for part in finding.message.split(": ", 1)[1].split(", "):
+            mark = part.rpartition("×")[0]
+            if len(examples.setdefault(mark, [])) < 3:
+                examples[mark].append(f"{finding.source}:{finding.line}: {finding.text[:40]}")
+    return {
+        "title": meta.title,
+        "creators": [
+            {"name": c.name, "role": c.role, "label": c.label, "organization": c.organization} for c in meta.creators
+        ],
+        "chapters": [
+            {"title": c.title, "source": c.source, "line": c.title_line, "paragraphs": len(c.paragraphs)}
+            for c in manuscript.chapters
+        ],
+        "punctuation": {"counts": dict(sorted(punctuation_changes(manuscript).items())), "examples": examples},
+        "findings": [
+            {"code": f.code, "message": f.message, "source": f.source, "line": f.line, "text": f.text}
+            for f in manuscript.findings
+            if f.code != "punctuation"
+        ],
+    }
+
+
+def report_markdown(manuscript: Manuscript) -> str:
+    """The normalization report as Markdown, every finding listed."""
+    data = report_data(manuscript)
+    lines = [f"# Normalization report: 《{data['title']}》", "", "## Chapters", ""]
+    lines += [
+        f"{n}. {c['title']} — {c['source']}:{c['line']}, {c['paragraphs']} paragraphs"
+        for n, c in enumerate(data["chapters"], start=1)
+    ]
+    lines += ["", "## Punctuation", ""]
+    lines += [
+        f"- `{mark}` × {count}: " + "; ".join(data["punctuation"]["examples"].get(mark, []))
+        for mark, count in data["punctuation"]["counts"].items()
+    ] or ["- none changed"]
+    for code, (heading, meaning) in FINDING_CODES.items():
+        found = [f for f in data["findings"] if f["code"] == code]
+        if found:
+            lines += ["", f"## {heading} (`{code}`, {len(found)})", "", f"_{meaning}_", ""]
+            lines += [
+                f"- {f['source']}:{f['line']}: {f['message']}" + (f" — `{f['text'][:60]}`" if f["text"] else "")
+                for f in found
+            ]
+    return "\n".join(lines) + "\n"
 
 
 def manuscript_markdown(manuscript: Manuscript) -> dict[str, str]:

@@ -16,6 +16,7 @@ class Rules:
     """Compiled normalizer rules."""
 
     bullets: str
+    bullet_menu_max: int
     cruft: tuple[re.Pattern[str], ...]
     byline: re.Pattern[str]
     heading_max_length: int
@@ -23,6 +24,8 @@ class Rules:
     numbered_heading: re.Pattern[str]
     numbered_min: int
     standalone_heading: re.Pattern[str]
+    outline_heading: re.Pattern[str]
+    markdown_heading: re.Pattern[str]
 
     def with_cruft(self, patterns: tuple[str, ...]) -> Rules:
         """These rules with extra cruft patterns (from book.yaml)."""
@@ -42,6 +45,7 @@ def load_rules() -> Rules:
     headings = data["headings"]
     return Rules(
         bullets=data["bullets"],
+        bullet_menu_max=int(data["bullet_menu_max"]),
         cruft=tuple(re.compile(p) for p in data["cruft"]),
         byline=re.compile(data["byline"]),
         heading_max_length=int(headings["max_length"]),
@@ -49,6 +53,8 @@ def load_rules() -> Rules:
         numbered_heading=re.compile(headings["numbered"]),
         numbered_min=int(headings["numbered_min"]),
         standalone_heading=re.compile(headings["standalone"]),
+        outline_heading=re.compile(headings["outline"]),
+        markdown_heading=re.compile(headings["markdown"]),
     )
 
 

@@ -158,3 +158,26 @@ def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:
         else:
             segments.append((ch, role))
     return segments
+
+
+_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_number(numeral: str) -> int | None:
+    """The value of a chapter number: 十二 → 12, 一十 → 10, 一一九 → 119 (digit by digit), 12 → 12."""
+    numeral = numeral.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if numeral.isdigit():
+        return int(numeral)
+    if not numeral or any(ch not in _DIGITS and ch not in _UNITS for ch in numeral):
+        return None
+    if not any(ch in _UNITS for ch in numeral):
+        return int("".join(str(_DIGITS[ch]) for ch in numeral))
+    total, digit = 0, None
+    for ch in numeral:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        else:
+            total += (1 if digit is None else digit) * _UNITS[ch]
+            digit = None
+    return total + (digit or 0)
