@@ -24,6 +24,7 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
 }
 DEFAULT_TRIM = "大32开"
 FORMATS = ("epub", "pdf", "screen", "cover")
+SPLITS = ("headings", "seeds")
 GENERIC_AUTHOR_WORDS = ("作者", "著")
 
 
@@ -39,7 +40,16 @@ class Option:
 
 # The schema of book.yaml. README's reference is checked against it.
 SCHEMA: dict[str, Option] = {
-    "seeds": Option((list, str), None, "Seed files, relative to book.yaml, in reading order.", True),
+    "seeds": Option(
+        (list, str), None,
+        "Seed files, relative to book.yaml, in reading order; a pattern (seeds/*.txt) takes its files in name order.",
+        True,
+    ),
+    "split": Option(
+        (str,), "headings",
+        "What makes a chapter: headings (each heading in the seeds opens one) or seeds (each seed is one "
+        "chapter, its headings become sections).",
+    ),
     "encoding": Option(
         (str,), None, "Encoding of the seeds, e.g. gb18030 or big5; default: detected (UTF-8, UTF-16, GB18030, Big5)."
     ),
@@ -126,6 +136,7 @@ class Config:
     path: Path
     seeds: tuple[Path, ...]
     slug: str
+    split: str = "headings"
     encoding: str | None = None
     title: str | None = None
     subtitle: str = ""
@@ -232,12 +243,15 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
             fix="see the book.yaml reference in README.md",
         )
 
-    seed_paths = tuple((root / s).resolve() for s in seeds)
+    seed_paths = _expand_seeds(seeds, root, problem)
+    if values["split"] not in SPLITS:
+        problem("split", f"'{values['split']}' is not one of {', '.join(SPLITS)}")
     styles = (root / values["styles"]).resolve()
     return Config(
         path=path.resolve(),
         seeds=seed_paths,
-        slug=slug or seed_paths[0].stem,
+        slug=slug or (seed_paths[0].stem if seed_paths else "book"),
+        split=values["split"],
         encoding=values["encoding"],
         title=values["title"],
         subtitle=values["subtitle"],
@@ -276,6 +290,20 @@ def _type_name(t: type) -> str:
         float: "a number",
         type(None): "empty",
     }.get(t, t.__name__)
+
+
+def _expand_seeds(seeds: list[str], root: Path, problem: Any) -> tuple[Path, ...]:
+    """Seed paths, with patterns expanded in file-name order (01-序.txt, 02-第一章.txt, …)."""
+    paths: list[Path] = []
+    for seed in seeds:
+        if any(ch in seed for ch in "*?["):
+            matches = sorted(p.resolve() for p in root.glob(seed) if p.is_file())
+            if not matches:
+                problem("seeds", f"'{seed}' matches no file in {root}")
+            paths.extend(matches)
+        else:
+            paths.append((root / seed).resolve())
+    return tuple(paths)
 
 
 def _check_seeds(value: Any, problem: Any) -> list[str]:

@@ -47,12 +47,14 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             seed,
             rules,
             config.lead_title,
-            want_title=index == 0,
+            want_title=index == 0 and config.split == "headings",
             findings=findings,
             traditional=is_traditional(config.language),
         )
         title = title or seed_title
         creators.extend(c for c in seed_creators if c not in creators)
+        if config.split == "seeds" and seed_chapters:
+            seed_chapters = [_seed_as_chapter(seed, seed_title if index else "", seed_chapters)]
         chapters.extend(seed_chapters)
 
     title = config.title or title or (seeds[0].path.stem if seeds else "")
@@ -78,6 +80,22 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         date=config.date or "",
     )
     return Manuscript(metadata, tuple(chapters), tuple(findings))
+
+
+def _seed_as_chapter(seed: SeedText, title: str, chapters: list[Chapter]) -> Chapter:
+    """One seed as one chapter (split: seeds): its title line or first heading names it, and its
+    other headings become section headings inside it."""
+    first = chapters[0]
+    if not title and first.title_line:
+        title, line, chapters = first.title, first.title_line, [Chapter("", first.blocks, first.source), *chapters[1:]]
+    else:
+        line = 0
+    blocks: list[Block] = []
+    for chapter in chapters:
+        if chapter.title_line:
+            blocks.append(Block("heading", chapter.title, chapter.title_line))
+        blocks.extend(chapter.blocks)
+    return Chapter(title or seed.path.stem, tuple(blocks), seed.path.name, line)
 
 
 def _backmatter(section: BackMatter, language: str, findings: list[Finding]) -> Chapter:
