@@ -25,6 +25,19 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
 DEFAULT_TRIM = "大32开"
 FORMATS = ("epub", "pdf", "screen", "cover")
 SPLITS = ("headings", "seeds")
+# OpenCC configurations and the language tag of the text they produce.
+CONVERSIONS = {
+    "s2t": "zh-Hant",
+    "s2tw": "zh-TW",
+    "s2twp": "zh-TW",
+    "s2hk": "zh-HK",
+    "t2tw": "zh-TW",
+    "t2hk": "zh-HK",
+    "t2s": "zh-CN",
+    "tw2s": "zh-CN",
+    "tw2sp": "zh-CN",
+    "hk2s": "zh-CN",
+}
 GENERIC_AUTHOR_WORDS = ("作者", "著")
 
 
@@ -41,12 +54,14 @@ class Option:
 # The schema of book.yaml. README's reference is checked against it.
 SCHEMA: dict[str, Option] = {
     "seeds": Option(
-        (list, str), None,
+        (list, str),
+        None,
         "Seed files, relative to book.yaml, in reading order; a pattern (seeds/*.txt) takes its files in name order.",
         True,
     ),
     "split": Option(
-        (str,), "headings",
+        (str,),
+        "headings",
         "What makes a chapter: headings (each heading in the seeds opens one) or seeds (each seed is one "
         "chapter, its headings become sections).",
     ),
@@ -64,6 +79,12 @@ SCHEMA: dict[str, Option] = {
     ),
     "series": Option((str, dict), None, "Series: a name, or {name, position}, e.g. {name: 株洲记忆, position: 3}."),
     "edition": Option((str,), "", "Edition statement for the copyright page, e.g. 第1版."),
+    "convert": Option(
+        (str,),
+        None,
+        "Convert the script with OpenCC: s2t, s2tw, s2twp, s2hk, t2s, tw2s, tw2sp, hk2s, t2tw, t2hk; quotation "
+        "marks follow the target (「」 for Traditional, “” for Simplified).",
+    ),
     "language": Option((str,), "zh-CN", "Language tag: zh-CN (Simplified) or zh-TW (Traditional)."),
     "publisher": Option((str,), "", "Publisher."),
     "description": Option((str,), "", "Description (blurb)."),
@@ -137,6 +158,7 @@ class Config:
     seeds: tuple[Path, ...]
     slug: str
     split: str = "headings"
+    convert: str | None = None
     encoding: str | None = None
     title: str | None = None
     subtitle: str = ""
@@ -231,8 +253,13 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     writing_mode = _check_epub(values["epub"], problem)
     pdf = _check_pdf(values["pdf"], root, problem)
     cruft = _check_patterns(values["cruft"], problem)
+    convert = values["convert"]
+    if convert is not None and convert not in CONVERSIONS:
+        problem("convert", f"'{convert}' is not one of {', '.join(CONVERSIONS)}")
     language = values["language"]
-    if isinstance(language, str) and not re.fullmatch(r"zh(-(CN|TW|HK|SG|Hans|Hant))?", language):
+    if "language" not in data and convert in CONVERSIONS:
+        language = CONVERSIONS[convert]  # the language of the converted text
+    if isinstance(language, str) and not re.fullmatch(r"zh(-(CN|TW|HK|MO|SG|Hans|Hant))?", language):
         problem("language", f"'{language}' is not a Chinese language tag (use zh-CN or zh-TW)")
     slug = values["slug"]
     if isinstance(slug, str) and not re.fullmatch(r"[\w.-]+", slug):
@@ -252,6 +279,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         seeds=seed_paths,
         slug=slug or (seed_paths[0].stem if seed_paths else "book"),
         split=values["split"],
+        convert=convert,
         encoding=values["encoding"],
         title=values["title"],
         subtitle=values["subtitle"],

@@ -8,11 +8,12 @@ punctuation fixed. Every kept Han character stays, in order.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +41,17 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
     title = ""
     creators: list[Creator] = []
     chapters: list[Chapter] = []
+    convert = script_converter(config.convert)
     for index, seed in enumerate(seeds):
         findings.append(Finding("encoding", f"decoded as {seed.encoding}", seed.path.name))
         findings.extend(seed.findings)
+        if config.convert:
+            converted = convert(seed.text)
+            changed = sum(1 for a, b in zip(seed.text, converted, strict=False) if a != b)
+            findings.append(
+                Finding("converted", f"{config.convert}: {changed} character(s) converted (OpenCC)", seed.path.name)
+            )
+            seed = dataclasses.replace(seed, text=converted)
         seed_title, seed_creators, seed_chapters = _normalize_seed(
             seed,
             rules,
@@ -80,6 +89,22 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         date=config.date or "",
     )
     return Manuscript(metadata, tuple(chapters), tuple(findings))
+
+
+CORNER_TO_CURLY = str.maketrans("「」『』", "“”‘’")
+
+
+def script_converter(conversion: str | None) -> Callable[[str], str]:
+    """OpenCC's conversion of Simplified and Traditional text (s2tw, t2s, …); quotation marks follow the
+    target: 「」 for Traditional (the punctuation fixer sets them), “” for Simplified."""
+    if not conversion:
+        return lambda text: text
+    import opencc
+
+    converter = opencc.OpenCC(f"{conversion}.json")
+    if conversion.endswith(("2s", "2sp")):
+        return lambda text: converter.convert(text).translate(CORNER_TO_CURLY)
+    return converter.convert
 
 
 def _seed_as_chapter(seed: SeedText, title: str, chapters: list[Chapter]) -> Chapter:
@@ -152,8 +177,13 @@ def _normalize_seed(
                 Finding("punctuation", f"{sum(changes.values())} mark(s): {detail}", source, line.number, text)
             )
         firm = bool(markdown) or _is_heading(text, rules, numbered_only=True)
-        if want_title and not title and in_front and not creators and _is_heading(text, rules) and not (
-            rules.numbered_heading.match(text)
+        if (
+            want_title
+            and not title
+            and in_front
+            and not creators
+            and _is_heading(text, rules)
+            and not (rules.numbered_heading.match(text))
         ):
             title = text
             findings.append(Finding("title", "first heading-like line is the title", source, line.number, text))
@@ -184,6 +214,8 @@ def _menu_lines(lines: list[_Line], bullet: re.Pattern[str], rules: Rules) -> se
             menu.update(item.number for item in run)
         run = []
     return menu
+
+
 _CLAUSE = re.compile("[。！？；，,;]")
 
 

@@ -14,6 +14,7 @@ _MARKDOWN_START = re.compile(r"^([#>*+\-]|\d+[.)])")
 # Finding codes: (heading in the report, what the finding means). Stable: README lists them.
 FINDING_CODES: dict[str, tuple[str, str]] = {
     "encoding": ("encoding", "the encoding a seed was decoded with"),
+    "converted": ("script conversion", "characters OpenCC converted (book.yaml `convert`)"),
     "replacement-char": (
         "replacement characters",
         "U+FFFD in the text: bytes that did not decode, or damage already in the source (count and first line:column)",

@@ -150,3 +150,42 @@ def test_rules_are_general_not_for_one_file() -> None:
     assert [c.title for c in manuscript.chapters] == ["导语", "第一章　开端"]
     assert manuscript.chapters[1].blocks[0].text == "正文第一段，这里有英文标点？是的。"
     assert len(manuscript.findings_of("removed")) == 2
+
+
+def test_script_conversion_follows_the_target_locale() -> None:
+    traditional = normalize_text('书名\n\n他说:"软件和鼠标。"\n', convert="s2twp", language="zh-TW")
+    assert traditional.chapters[0].blocks[0].text == "他說：「軟體和滑鼠。」"
+    simplified = normalize_text("書名\n\n《墨子閒詁》曰︰「維，繫也」。\n", convert="t2s")
+    assert simplified.chapters[0].blocks[0].text == "《墨子闲诂》曰︰“维，系也”。"
+    assert simplified.findings_of("converted")
+
+
+def test_encodings_are_detected_and_reported(tmp_path: Path) -> None:
+    from book.read import read_seed
+
+    text = "第一章　开端\n\n他说：“你好。”這裡有繁體字。\n"
+    for encoding in ("gb18030", "big5", "utf-16"):
+        path = tmp_path / f"seed-{encoding}.txt"
+        sample = text if encoding != "big5" else "第一章　開端\n\n他說：「你好。」這裡有繁體字。\n"
+        path.write_bytes(sample.encode(encoding))
+        seed = read_seed(path)
+        assert seed.text == sample
+        assert seed.encoding.replace("_", "-") == {"gb18030": "gb18030", "big5": "big5", "utf-16": "utf-16"}[encoding]
+    forced = tmp_path / "forced.txt"
+    forced.write_bytes("第一段。".encode("gb18030") + b"\xff")
+    seed = read_seed(forced, "gb18030")
+    assert seed.text.startswith("第一段。") and seed.findings[0].code == "replacement-char"
+
+
+def test_hard_wrapped_paragraphs_are_joined_and_menus_removed() -> None:
+    wrapped = (
+        "标题\n\n"
+        + "\n".join(["   " + "这是一个很长的段落，" * 6] * 3 + ["   最后一行。"])
+        + "\n\n"
+        + "\n".join(["  * · 首页", "  * · 新闻", "  * · 关于"])
+        + "\n\n   另一段。\n"
+    )
+    manuscript = normalize_text(wrapped)
+    paragraphs = [b.text for c in manuscript.chapters for b in c.blocks]
+    assert paragraphs == ["这是一个很长的段落，" * 18 + "最后一行。", "另一段。"]
+    assert len(manuscript.findings_of("removed")) == 3
