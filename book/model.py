@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-BlockKind = Literal["heading", "paragraph"]
+# Markdown seeds add quotes, list items and footnote definitions (label: the footnote's name).
+BlockKind = Literal["heading", "paragraph", "quote", "item", "ordered-item", "note"]
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,14 @@ class Creator:
 
 @dataclass(frozen=True)
 class Block:
-    """A heading or a paragraph of a chapter, with the seed line it came from (1-based)."""
+    """A block of a chapter, with the seed line it came from (1-based). `markdown` blocks may hold
+    **strong**, *emphasis* and footnote references [^1]."""
 
     kind: BlockKind
     text: str
     line: int = 0
+    markdown: bool = False
+    label: str = ""  # a footnote definition's name
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,8 @@ class Chapter:
 
     @property
     def paragraphs(self) -> tuple[Block, ...]:
-        """The chapter's paragraphs, without headings."""
-        return tuple(b for b in self.blocks if b.kind == "paragraph")
+        """The chapter's text blocks: paragraphs, quotes and list items, without headings and notes."""
+        return tuple(b for b in self.blocks if b.kind not in ("heading", "note"))
 
 
 @dataclass(frozen=True)

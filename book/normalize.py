@@ -135,10 +135,33 @@ def _backmatter(section: BackMatter, language: str, findings: list[Finding]) -> 
 
 @dataclass(frozen=True)
 class _Item:
-    kind: str  # "heading" or "paragraph"
+    kind: str  # "heading", "paragraph", or in Markdown "quote", "item", "ordered-item", "note"
     text: str
     line: int
     firm: bool = True  # a heading by its form (第N章, #, 楔子) rather than only by being short
+    markdown: bool = False
+    label: str = ""
+
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
+_MD_ESCAPED = re.compile(r"^\\[#>*+\-\d]")
+_MD_QUOTE = re.compile(r"^>\s?(?P<text>.*)$")
+_MD_ITEM = re.compile(r"^[*+\-][ \t]+(?P<text>.+)$")
+_MD_ORDERED = re.compile(r"^\d{1,3}[.)][ \t]+(?P<text>.+)$")
+_MD_NOTE = re.compile(r"^\[\^(?P<label>[^\]\s]{1,20})\]:[ \t]*(?P<text>.+)$")
+
+
+def _markdown_block(text: str) -> tuple[str, str, str]:
+    """(kind, text, label) of a Markdown line that is a quote, a list item or a footnote, else ("", text, "").
+    A leading backslash escapes the mark (\\# \\> \\- \\1.), as `publish.py normalize` writes them."""
+    if _MD_ESCAPED.match(text):
+        return "", text[1:], ""
+    for kind, pattern in (("note", _MD_NOTE), ("quote", _MD_QUOTE), ("item", _MD_ITEM), ("ordered-item", _MD_ORDERED)):
+        match = pattern.match(text)
+        if match:
+            return kind, match["text"], match.groupdict().get("label") or ""
+    return "", text, ""
 
 
 def _normalize_seed(
@@ -148,7 +171,13 @@ def _normalize_seed(
     title = ""
     creators: list[Creator] = []
     items: list[_Item] = []
-    lines = list(_lines(seed, findings))
+    is_markdown = seed.path.suffix.lower() in MARKDOWN_SUFFIXES
+    if is_markdown and (front := _FRONT_MATTER.match(seed.text.replace("\r\n", "\n"))):
+        # YAML front matter (as `publish.py normalize` writes it) describes the file; it is not text.
+        lines_in_front = front.group().count("\n")
+        findings.append(Finding("front-matter", f"{lines_in_front} line(s) of YAML front matter skipped", source, 1))
+        seed = dataclasses.replace(seed, text="\n" * lines_in_front + seed.text.replace("\r\n", "\n")[front.end() :])
+    lines = list(_lines(seed, findings, keep_breaks=is_markdown))
     numbered_only = sum(1 for line in lines if rules.numbered_heading.fullmatch(line.text)) >= rules.numbered_min
     bullet = re.compile(f"^[{re.escape(rules.bullets)}\\s]+")
     menu = _menu_lines(lines, bullet, rules)
@@ -168,8 +197,12 @@ def _normalize_seed(
         if line.number in menu:
             findings.append(Finding("removed", "web cruft (a bullet menu item)", source, line.number, line.text))
             continue
-        content = _LIST_MARKER.sub("", line.text)  # "* 10月23日，…" → the item's text; "◇梨花" stays
-        markdown = rules.markdown_heading.fullmatch(content)
+        block_kind, label = "", ""
+        if is_markdown:
+            block_kind, content, label = _markdown_block(line.text)
+        else:
+            content = _LIST_MARKER.sub("", line.text)  # "* 10月23日，…" → the item's text; "◇梨花" stays
+        markdown = rules.markdown_heading.fullmatch(content) if not block_kind else None
         text, changes = fix_punctuation(markdown["title"] if markdown else content, traditional=traditional)
         if changes:
             detail = ", ".join(f"{mark}×{n}" for mark, n in sorted(changes.items()))
@@ -177,7 +210,10 @@ def _normalize_seed(
                 Finding("punctuation", f"{sum(changes.values())} mark(s): {detail}", source, line.number, text)
             )
         firm = bool(markdown) or _is_heading(text, rules, numbered_only=True)
-        if (
+        if is_markdown and not markdown:
+            # In Markdown only # lines are headings; everything else is text of its kind.
+            items.append(_Item(block_kind or "paragraph", text, line.number, markdown=True, label=label))
+        elif (
             want_title
             and not title
             and in_front
@@ -188,7 +224,7 @@ def _normalize_seed(
             title = text
             findings.append(Finding("title", "first heading-like line is the title", source, line.number, text))
         elif firm or _is_heading(text, rules, numbered_only=numbered_only):
-            items.append(_Item("heading", tidy_heading(text), line.number, firm))
+            items.append(_Item("heading", tidy_heading(text), line.number, firm, markdown=is_markdown))
         else:
             items.append(_Item("paragraph", text, line.number))
     chapters = _chapters(_demote_stacked_headings(items), lead_title, source, findings)
@@ -226,7 +262,7 @@ def _demote_stacked_headings(items: list[_Item]) -> list[_Item]:
     for index, item in enumerate(items):
         following = items[index + 1] if index + 1 < len(items) else None
         if item.kind == "heading" and not item.firm and (following is None or following.kind == "heading"):
-            item = _Item("paragraph", item.text, item.line)
+            item = _Item("paragraph", item.text, item.line, markdown=item.markdown)
         result.append(item)
     return result
 
@@ -237,8 +273,8 @@ def _chapters(items: list[_Item], lead_title: str, source: str, findings: list[F
     heading: _Item | None = None
     blocks: list[Block] = []
     for item in [*items, None]:
-        if item is not None and item.kind == "paragraph":
-            blocks.append(Block("paragraph", item.text, item.line))
+        if item is not None and item.kind != "heading":
+            blocks.append(Block(item.kind, item.text, item.line, item.markdown, item.label))  # type: ignore[arg-type]
             continue
         if heading is not None:
             chapters.append(Chapter(heading.text, tuple(blocks), source, heading.line))
@@ -250,7 +286,7 @@ def _chapters(items: list[_Item], lead_title: str, source: str, findings: list[F
     return chapters
 
 
-def _lines(seed: SeedText, findings: list[Finding]) -> Iterator[_Line]:
+def _lines(seed: SeedText, findings: list[Finding], keep_breaks: bool = False) -> Iterator[_Line]:
     """The seed's logical lines: stripped, XML-invalid characters removed and counted, and the lines
     of a hard-wrapped paragraph joined again (no space between Han characters)."""
     cleaned = []
@@ -263,7 +299,7 @@ def _lines(seed: SeedText, findings: list[Finding]) -> Iterator[_Line]:
         # ASCII and ideographic spaces that indent a line are not kept; tabs and
         # whitespace-only lines go too.
         cleaned.append((number, text.rstrip(), text.strip(f" \t\r\n\f\v{IDEOGRAPHIC_SPACE}")))
-    wrap = _wrap_width([raw for _, raw, _ in cleaned])
+    wrap = None if keep_breaks else _wrap_width([raw for _, raw, _ in cleaned])
     current: _Line | None = None
     previous_full = False
     for number, raw, text in cleaned:
@@ -272,15 +308,20 @@ def _lines(seed: SeedText, findings: list[Finding]) -> Iterator[_Line]:
                 yield current
             current, previous_full = None, False
             continue
-        if current is not None and previous_full:
+        if current is not None and previous_full and (not keep_breaks or _md_plain(text)):
             current = _Line(current.number, _join_wrapped(current.text, text))
         else:
             if current is not None:
                 yield current
             current = _Line(number, text)
-        previous_full = wrap is not None and display_width(raw) >= wrap
+        previous_full = (wrap is not None and display_width(raw) >= wrap) or (keep_breaks and _md_plain(text))
     if current is not None:
         yield current
+
+
+def _md_plain(text: str) -> bool:
+    """A Markdown line that continues a paragraph: not a heading, quote, list item or footnote."""
+    return not ((text.startswith("#") and not _MD_ESCAPED.match(text)) or _markdown_block(text)[0])
 
 
 def _wrap_width(lines: list[str]) -> int | None:

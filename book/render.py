@@ -6,6 +6,7 @@ A book's own styles/ folder overrides any template of the project's styles/.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,83 @@ def cjk_spacing(text: str) -> markupsafe.Markup:
     return markupsafe.Markup("").join(parts)
 
 
+_INLINE = re.compile(r"\*\*(?P<strong>.+?)\*\*|\*(?P<em>[^*\s][^*]*?)\*|\[\^(?P<note>[^\]\s]{1,20})\]")
+PAGE_MARKER = '<span epub:type="pagebreak" role="doc-pagebreak" id="page-{label}" aria-label="{label}"></span>'
+
+
+def rich_text(text: str, *, markdown: bool, spacing: bool, chapter: int) -> markupsafe.Markup:
+    """A block's text as escaped HTML: in Markdown blocks **strong**, *emphasis* and footnote references
+    [^1] become elements; for print, CJK spacing spans are added (cjk_spacing)."""
+    plain = cjk_spacing if spacing else markupsafe.escape
+    if not markdown:
+        return markupsafe.Markup(plain(text))
+    parts, position = [], 0
+    for match in _INLINE.finditer(text):
+        parts.append(plain(text[position : match.start()]))
+        if match["strong"] is not None:
+            parts.append(markupsafe.Markup(f"<strong>{plain(match['strong'])}</strong>"))
+        elif match["em"] is not None:
+            parts.append(markupsafe.Markup(f"<em>{plain(match['em'])}</em>"))
+        else:
+            label = markupsafe.escape(match["note"])
+            parts.append(
+                markupsafe.Markup(
+                    f'<a class="noteref" epub:type="noteref" role="doc-noteref" id="noteref-{chapter}-{label}" '
+                    f'href="#note-{chapter}-{label}">{label}</a>'
+                )
+            )
+        position = match.end()
+    parts.append(plain(text[position:]))
+    return markupsafe.Markup("").join(parts)
+
+
+def block_elements(
+    chapter: Chapter,
+    number: int,
+    *,
+    spacing: bool,
+    pages: dict[int, list[PageStart]] | None = None,
+    print_ids: bool = False,
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A chapter's blocks as HTML elements (p, h3, blockquote, ul, ol) and its footnotes.
+
+    `pages` puts page-break markers where printed pages begin (EPUB); `print_ids` adds the
+    data-block attributes the PDF writer reads back to find where pages begin."""
+    elements: list[dict[str, object]] = []
+    notes: list[dict[str, object]] = []
+    tags = {"heading": "h3", "paragraph": "p", "quote": "blockquote"}
+    for index, block in enumerate(chapter.blocks):
+        starts = (pages or {}).get(index, [])
+        if block.markdown and starts:  # a marker never splits Markdown emphasis: it goes before the block
+            starts = [dataclasses.replace(s, offset=0) for s in starts]
+        html = markupsafe.Markup("").join(
+            markupsafe.Markup(PAGE_MARKER.format(label=segment["page"]))
+            if segment["page"]
+            else rich_text(segment["text"], markdown=block.markdown, spacing=spacing, chapter=number)
+            for segment in _segments(block.text, starts)
+        )
+        attributes = f' data-block="{block_id(number, index)}"' if print_ids else ""
+        if block.kind == "note":
+            notes.append(
+                {
+                    "id": f"note-{number}-{block.label}",
+                    "label": block.label,
+                    "html": html,
+                    "ref": f"noteref-{number}-{block.label}",
+                    "attributes": attributes,
+                }
+            )
+        elif block.kind in ("item", "ordered-item"):
+            tag = "ul" if block.kind == "item" else "ol"
+            if not elements or elements[-1]["tag"] != tag:
+                elements.append({"tag": tag, "items": [], "attributes": ""})
+            elements[-1]["items"].append({"html": html, "attributes": attributes})  # type: ignore[union-attr]
+        else:
+            inner = markupsafe.Markup(f"<p>{html}</p>") if block.kind == "quote" else html
+            elements.append({"tag": tags[block.kind], "html": inner, "attributes": attributes})
+    return elements, notes
+
+
 def render_template(templates: jinja2.Environment, name: str, **context: object) -> str:
     """Render one template; a missing template or a template error is a RenderError naming it."""
     try:
@@ -176,10 +254,8 @@ def render_epub(
                 "backmatter" if chapter.kind != "chapter" and manuscript.chapters[number - 2].kind == "chapter" else ""
             )
         )
-        blocks = [
-            {"kind": b.kind, "segments": _segments(b.text, pages_by_block.get((number, i), []))}
-            for i, b in enumerate(chapter.blocks)
-        ]
+        pages = {block: starts for (c, block), starts in pages_by_block.items() if c == number}
+        elements, notes = block_elements(chapter, number, spacing=False, pages=pages)
         heading_pages = [s.label for s in pages_by_block.get((number, -1), [])]
         chapters.append(
             document(
@@ -189,7 +265,8 @@ def render_epub(
                 landmark,
                 chapter=chapter,
                 chapter_id=chapter_id(number),
-                blocks=blocks,
+                elements=elements,
+                notes=notes,
                 heading_pages=heading_pages,
             )
         )
@@ -311,14 +388,14 @@ def _profile_context(profile: PdfProfile) -> dict[str, object]:
 
 
 def _print_chapter(number: int, chapter: Chapter) -> dict[str, object]:
+    elements, notes = block_elements(chapter, number, spacing=True, print_ids=True)
     return {
         "id": chapter_id(number),
         "title": chapter.title,
         "kind": chapter.kind,
         "heading_block": block_id(number, -1),
-        "blocks": [
-            {"kind": b.kind, "text": b.text, "block_id": block_id(number, i)} for i, b in enumerate(chapter.blocks)
-        ],
+        "elements": elements,
+        "notes": notes,
     }
 
 

@@ -267,3 +267,29 @@ def test_a_character_no_font_has_is_a_warning_naming_it(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "U+1F600" in result.stderr and "seed.txt:5" in result.stderr
     assert run_publish(str(config), "-f", "epub", "--strict").returncode == 1
+
+
+def test_markdown_book_reaches_both_outputs(tmp_path: Path) -> None:
+    import subprocess
+
+    from .test_normalize import MARKDOWN
+
+    config = load_config(write_book(tmp_path, {"book.md": MARKDOWN}))
+    result = build(config, tmp_path / "dist")
+    assert_epubcheck_clean(result.outputs["epub"])
+    chapter = read_epub(result.outputs["epub"])["EPUB/chapter-001.xhtml"].decode()
+    for fragment in (
+        "<strong>重要</strong>",
+        "<em>强调</em>",
+        'epub:type="noteref"',
+        "<blockquote>",
+        "<ul><li>第一项</li>",
+        "<ol><li>甲</li>",
+        'epub:type="footnote"',
+        "这是脚注的内容。",
+    ):
+        assert fragment in chapter
+    text = subprocess.run(["pdftotext", str(result.outputs["pdf"]), "-"], capture_output=True, text=True).stdout
+    flat = "".join(text.split())
+    for fragment in ("这是重要的一段，含有强调文字", "引用的一段话。", "第一项", "这是脚注的内容。"):
+        assert fragment in flat

@@ -189,3 +189,59 @@ def test_hard_wrapped_paragraphs_are_joined_and_menus_removed() -> None:
     paragraphs = [b.text for c in manuscript.chapters for b in c.blocks]
     assert paragraphs == ["这是一个很长的段落，" * 18 + "最后一行。", "另一段。"]
     assert len(manuscript.findings_of("removed")) == 3
+
+
+MARKDOWN = """---
+book: 测试
+chapter: 1
+---
+
+# 第一章　开端
+
+这是**重要**的一段，含有*强调*文字，还有脚注[^1]。这一行
+接着上一行继续。
+
+> 引用的一段话。
+
+- 第一项
+- 第二项
+
+1. 甲
+2. 乙
+
+\\- 这一行以减号开头，不是列表。
+
+[^1]: 这是脚注的内容。
+
+# 第二章　发展
+
+第二章正文。
+"""
+
+
+def test_markdown_seed_blocks() -> None:
+    manuscript = normalize_text(MARKDOWN, name="book.md")
+    assert [c.title for c in manuscript.chapters] == ["第一章　开端", "第二章　发展"]
+    blocks = [(b.kind, b.text, b.label) for b in manuscript.chapters[0].blocks]
+    assert blocks == [
+        ("paragraph", "这是**重要**的一段，含有*强调*文字，还有脚注[^1]。这一行接着上一行继续。", ""),
+        ("quote", "引用的一段话。", ""),
+        ("item", "第一项", ""),
+        ("item", "第二项", ""),
+        ("ordered-item", "甲", ""),
+        ("ordered-item", "乙", ""),
+        ("paragraph", "- 这一行以减号开头，不是列表。", ""),
+        ("note", "这是脚注的内容。", "1"),
+    ]
+    assert manuscript.findings_of("front-matter")
+
+
+def test_normalize_output_can_be_fed_back_as_a_seed(tmp_path: Path) -> None:
+    from book.report import manuscript_markdown
+
+    once = normalize_text((ROOT / "seeds" / SEED).read_text(encoding="utf-8"))
+    for name, text in manuscript_markdown(once).items():
+        again = normalize_text(text, name=name)
+        chapter = once.chapters[int(name[:3]) - 1]
+        assert [b.text for b in again.chapters[0].blocks] == [b.text for b in chapter.blocks]
+        assert again.chapters[0].title == chapter.title
