@@ -203,6 +203,13 @@ def _normalize_seed(
         else:
             content = _LIST_MARKER.sub("", line.text)  # "* 10月23日，…" → the item's text; "◇梨花" stays
         markdown = rules.markdown_heading.fullmatch(content) if not block_kind else None
+        if not is_markdown and (split := _split_run_in_heading(content, rules)):
+            # A heading run into its chapter's first paragraph: the heading, then the text.
+            findings.append(Finding("heading-split", "a heading run into body text was split off", source,
+                                    line.number, split[0]))
+            items.append(_Item("heading", tidy_heading(fix_punctuation(split[0], traditional=traditional)[0]),
+                               line.number, True))
+            content = split[1]
         text, changes = fix_punctuation(markdown["title"] if markdown else content, traditional=traditional)
         if changes:
             detail = ", ".join(f"{mark}×{n}" for mark, n in sorted(changes.items()))
@@ -253,6 +260,24 @@ def _menu_lines(lines: list[_Line], bullet: re.Pattern[str], rules: Rules) -> se
 
 
 _CLAUSE = re.compile("[。！？；，,;]")
+
+
+_RUN_IN_SPACE = re.compile("[ \t\u3000]+")
+
+
+def _split_run_in_heading(text: str, rules: Rules) -> tuple[str, str] | None:
+    """(heading, text) when a numbered heading (第三回 …) opens a line too long to be a heading and
+    the rest, after the last space within the heading's reach, is sentences; else None."""
+    if not rules.numbered_heading.match(text) or rules.numbered_heading.fullmatch(text):
+        return None
+    spaces = [m for m in _RUN_IN_SPACE.finditer(text) if m.start() <= 48]
+    if not spaces:
+        return None
+    cut = spaces[-1]
+    heading, body = text[: cut.start()], text[cut.end():]
+    if rules.numbered_heading.fullmatch(heading) and _SENTENCE.search(body) and len(body) > 10:
+        return heading, body
+    return None
 
 
 def _demote_stacked_headings(items: list[_Item]) -> list[_Item]:

@@ -27,6 +27,7 @@ FINDING_CODES: dict[str, tuple[str, str]] = {
     "byline": ("bylines", "a byline turned into creators"),
     "title": ("title", "the line taken as the book's title"),
     "heading": ("headings", "a line that opens a chapter"),
+    "heading-split": ("headings split off", "a numbered heading run into the body text, split into heading and text"),
     "heading-gap": ("heading numbers skipped", "numbered headings skip (第十二章 then 第十四章); nothing is invented"),
     "heading-order": ("heading numbers out of order", "a numbered heading repeats or goes back"),
     "punctuation": ("punctuation", "ASCII or half-width marks made full-width inside Chinese text, per line"),
