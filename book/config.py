@@ -426,7 +426,9 @@ def _check_cover(value: Any, root: Path, problem: Any) -> Path | None:
     if not isinstance(value, str):
         return None
     path = (root / value).resolve()
-    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+    if not path.is_relative_to(root.resolve()):
+        problem("cover", f"'{value}' is outside the book's folder {root}; the book reads only its own files")
+    elif path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         problem("cover", f"'{value}' must be a PNG or JPEG file")
     elif not path.is_file():
         problem("cover", f"'{value}' not found (relative to {root})")
@@ -448,7 +450,10 @@ def _check_backmatter(value: Any, root: Path, problem: Any) -> tuple[BackMatter,
         if kind not in BACKMATTER_TYPES:
             problem("backmatter", f"type '{kind}' is not one of {', '.join(BACKMATTER_TYPES)}")
         if isinstance(item.get("file"), str):
-            path = root / item["file"]
+            path = (root / item["file"]).resolve()
+            if not path.is_relative_to(root.resolve()):
+                problem("backmatter", f"'{item['file']}' is outside the book's folder {root}")
+                continue
             try:
                 text, source = path.read_text(encoding="utf-8-sig"), item["file"]
             except (OSError, UnicodeDecodeError) as exc:
@@ -489,7 +494,9 @@ def _check_pdf(value: Any, root: Path, problem: Any) -> PdfSettings:
     profile, condition = settings.output_profile, settings.output_condition
     if "output_profile" in value:
         profile = (root / str(value["output_profile"])).resolve()
-        if not profile.is_file() or profile.read_bytes()[16:20] != b"CMYK":
+        if not profile.is_relative_to(root.resolve()):
+            problem("pdf", f"output_profile '{value['output_profile']}' is outside the book's folder {root}")
+        elif not profile.is_file() or profile.read_bytes()[16:20] != b"CMYK":
             problem("pdf", f"output_profile '{value['output_profile']}' is not a CMYK ICC profile file")
         if not isinstance(value.get("output_condition"), str):
             problem("pdf", "output_profile needs output_condition: the press condition it describes (e.g. FOGRA39)")

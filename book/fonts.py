@@ -56,8 +56,11 @@ def _coverage(path: Path) -> frozenset[int]:
         )
     try:
         with TTFont(path, lazy=True) as font:
-            return frozenset(font.getBestCmap())
-    except (TTLibError, OSError, AssertionError, KeyError) as exc:
+            cmap = font.getBestCmap()
+        if not cmap:
+            raise TTLibError("no Unicode character map")
+        return frozenset(cmap)
+    except Exception as exc:  # fontTools raises many kinds on a damaged file; each means "corrupt"
         raise ConfigError(
             f"font file is corrupt: {exc}",
             where=str(path),

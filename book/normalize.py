@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import BackMatter, Config
+from .errors import SourceError
 from .model import Block, Chapter, Creator, Finding, Manuscript, Metadata, SeedText
 from .rules import Rules, load_rules, role_code
 from .text import IDEOGRAPHIC_SPACE, chinese_number, fix_punctuation, is_traditional, remove_xml_invalid
@@ -240,6 +241,7 @@ def _normalize_seed(
 
 
 _SENTENCE = re.compile("[。！？]")
+MAX_LINE = 100_000  # characters in one paragraph: about 30 printed pages
 _LIST_MARKER = re.compile(r"^(?:[*+\-•·]\s+)+")
 
 
@@ -316,9 +318,12 @@ def _lines(seed: SeedText, findings: list[Finding], keep_breaks: bool = False) -
     of a hard-wrapped paragraph joined again (no space between Han characters)."""
     cleaned = []
     for number, raw in enumerate(seed.text.splitlines(), start=1):
+        if len(raw) > MAX_LINE:
+            raise SourceError(f"line is {len(raw):,} characters long; a paragraph may have at most {MAX_LINE:,}",
+                              where=f"{seed.path}:{number}", fix="break it into paragraphs (one per line)")
         text, removed = remove_xml_invalid(raw)
         if removed:
-            message = f"{removed} character(s) not allowed in XML removed"
+            message = f"{removed} character(s) removed: control, noncharacter, private-use or unpaired bidi"
             findings.append(Finding("invalid-char", message, seed.path.name, number, text))
         # Indentation is the stylesheet's job (clreq "First-line Indents"), so the
         # ASCII and ideographic spaces that indent a line are not kept; tabs and

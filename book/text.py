@@ -38,8 +38,17 @@ LINE_END_PROHIBITED = "“‘（《〈「『【〔〖"
 # ASCII marks and their full-width forms (GB/T 15834 §4: Chinese text uses full-width marks).
 FULL_WIDTH = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
 
-# Characters XML 1.0 forbids (§2.2 Char), plus noncharacters U+FFFE/U+FFFF.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 forbids (§2.2 Char), plus noncharacters U+FFFE/U+FFFF, and private-use
+# characters, which no reader's font can be expected to show (a seed's PUA code points are
+# unreadable outside the font they were made for).
+_XML_INVALID = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\ue000-\uf8ff"
+    "\U000f0000-\U0010ffff]"
+)
+# Bidirectional embedding, override and isolate controls: they must come in pairs.
+_BIDI_OPEN = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+              "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+_BIDI_CLOSE = {"\u202c", "\u2069"}
 
 
 def han_characters(text: str) -> str:
@@ -48,8 +57,25 @@ def han_characters(text: str) -> str:
 
 
 def remove_xml_invalid(text: str) -> tuple[str, int]:
-    """Remove characters that cannot appear in XML 1.0; return the text and how many were removed."""
-    return _XML_INVALID.subn("", text)
+    """Remove characters that cannot appear in XML 1.0, private-use characters and unpaired bidi
+    controls; return the text and how many were removed."""
+    text, removed = _XML_INVALID.subn("", text)
+    if not any(ch in _BIDI_OPEN or ch in _BIDI_CLOSE for ch in text):
+        return text, removed
+    keep = [True] * len(text)
+    stack: list[int] = []
+    for index, ch in enumerate(text):
+        if ch in _BIDI_OPEN:
+            stack.append(index)
+        elif ch in _BIDI_CLOSE:
+            if stack and _BIDI_OPEN[text[stack[-1]]] == ch:
+                stack.pop()
+            else:
+                keep[index] = False
+    for index in stack:
+        keep[index] = False
+    kept = "".join(ch for ch, k in zip(text, keep, strict=True) if k)
+    return kept, removed + keep.count(False)
 
 
 _MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]+|[,?!;:]+(?={CJK})")

@@ -248,7 +248,10 @@ def test_normalize_output_can_be_fed_back_as_a_seed(tmp_path: Path) -> None:
 
 
 def test_a_heading_run_into_the_text_is_split_off() -> None:
-    text = "书名\n\n第一回　甄士隐梦幻识通灵　此开卷第一回也。作者自云：因曾历过一番梦幻之后，故将真事隐去。\n\n第二回　贾夫人仙逝扬州城\n\n正文。\n"
+    text = (
+        "书名\n\n第一回　甄士隐梦幻识通灵　此开卷第一回也。作者自云：因曾历过一番梦幻之后，故将真事隐去。\n\n"
+        "第二回　贾夫人仙逝扬州城\n\n正文。\n"
+    )
     manuscript = normalize_text(text)
     assert [c.title for c in manuscript.chapters] == ["第一回　甄士隐梦幻识通灵", "第二回　贾夫人仙逝扬州城"]
     assert manuscript.chapters[0].blocks[0].text.startswith("此开卷第一回也。")
