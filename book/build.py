@@ -103,12 +103,12 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
         )
     templates = load_templates(config.styles)
     stamp = build_timestamp(config)
+    allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
     with staged_outputs(out_dir) as outputs:
         page_starts: tuple[PageStart, ...] = ()
         if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
             from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
 
-            allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)
             identifier = manuscript.metadata.identifier
             profile = print_profile(config)
             rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile))
@@ -128,7 +128,6 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
         if "screen" in formats:
             from .write_pdf import write_pdf
 
-            allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)
             screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
             path = outputs.stage(f"{config.slug}-screen.pdf")
             written = timed("write screen", lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier))

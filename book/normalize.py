@@ -206,10 +206,12 @@ def _normalize_seed(
         markdown = rules.markdown_heading.fullmatch(content) if not block_kind else None
         if not is_markdown and (split := _split_run_in_heading(content, rules)):
             # A heading run into its chapter's first paragraph: the heading, then the text.
-            findings.append(Finding("heading-split", "a heading run into body text was split off", source,
-                                    line.number, split[0]))
-            items.append(_Item("heading", tidy_heading(fix_punctuation(split[0], traditional=traditional)[0]),
-                               line.number, True))
+            findings.append(
+                Finding("heading-split", "a heading run into body text was split off", source, line.number, split[0])
+            )
+            items.append(
+                _Item("heading", tidy_heading(fix_punctuation(split[0], traditional=traditional)[0]), line.number, True)
+            )
             content = split[1]
         text, changes = fix_punctuation(markdown["title"] if markdown else content, traditional=traditional)
         if changes:
@@ -276,7 +278,7 @@ def _split_run_in_heading(text: str, rules: Rules) -> tuple[str, str] | None:
     if not spaces:
         return None
     cut = spaces[-1]
-    heading, body = text[: cut.start()], text[cut.end():]
+    heading, body = text[: cut.start()], text[cut.end() :]
     if rules.numbered_heading.fullmatch(heading) and _SENTENCE.search(body) and len(body) > 10:
         return heading, body
     return None
@@ -319,8 +321,11 @@ def _lines(seed: SeedText, findings: list[Finding], keep_breaks: bool = False) -
     cleaned = []
     for number, raw in enumerate(seed.text.splitlines(), start=1):
         if len(raw) > MAX_LINE:
-            raise SourceError(f"line is {len(raw):,} characters long; a paragraph may have at most {MAX_LINE:,}",
-                              where=f"{seed.path}:{number}", fix="break it into paragraphs (one per line)")
+            raise SourceError(
+                f"line is {len(raw):,} characters long; a paragraph may have at most {MAX_LINE:,}",
+                where=f"{seed.path}:{number}",
+                fix="break it into paragraphs (one per line)",
+            )
         text, removed = remove_xml_invalid(raw)
         if removed:
             message = f"{removed} character(s) removed: control, noncharacter, private-use or unpaired bidi"

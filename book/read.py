@@ -18,9 +18,15 @@ BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs
 # Chinese-first tool, and a guess that yields Latin-1 mojibake is worse than a clear error.
 MIN_CJK_SHARE = 0.3
 MAX_SEED_BYTES = 64 * 2**20
-MAGIC = ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"),
-         (b"PK\x03\x04", "zip archive, or an EPUB or Word file"), (b"%PDF", "PDF"), (b"\x1f\x8b", "gzip archive"),
-         (b"\x7fELF", "program"))
+MAGIC = (
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"PK\x03\x04", "zip archive, or an EPUB or Word file"),
+    (b"%PDF", "PDF"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"\x7fELF", "program"),
+)
 EMPTY_FIX = "put the book's text in it or remove it from `seeds`"
 
 
@@ -34,13 +40,17 @@ def read_seed(path: Path, encoding: str | None = None) -> SeedText:
         raise SourceError("is a folder, not a seed file", where=str(path), fix="name the text files inside it")
     size = path.stat().st_size
     if size > MAX_SEED_BYTES:
-        raise SourceError(f"is {size / 2**20:.0f} MiB; a seed may be at most {MAX_SEED_BYTES // 2**20} MiB "
-                          "(红楼梦 is 2.4 MiB)", where=str(path), fix="split it into several seeds, e.g. one per part")
+        raise SourceError(
+            f"is {size / 2**20:.0f} MiB; a seed may be at most {MAX_SEED_BYTES // 2**20} MiB (红楼梦 is 2.4 MiB)",
+            where=str(path),
+            fix="split it into several seeds, e.g. one per part",
+        )
     data = path.read_bytes()
     kind = _binary_kind(data)
     if kind:
-        raise SourceError(f"is a binary file ({kind}), not text", where=str(path),
-                          fix="name a text file (.txt or .md) in `seeds`")
+        raise SourceError(
+            f"is a binary file ({kind}), not text", where=str(path), fix="name a text file (.txt or .md) in `seeds`"
+        )
     if not data.strip():
         raise SourceError("seed file is empty", where=str(path), fix=EMPTY_FIX)
     if encoding:

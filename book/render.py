@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,7 +292,7 @@ def render_epub(
         ),
         "toc",
     )
-    font_rules = [{"family": f.family, "weight": f.weight, "url": f"../fonts/{f.file_name}"} for f in fonts]
+    font_rules = _font_rules(fonts, lambda f: f"../fonts/{f.file_name}")
     css = "\n".join(
         (
             render_template(templates, "shared.css"),
@@ -335,7 +336,7 @@ def render_print(
         chapters=chapters,
         toc=[{"id": c["id"], "title": c["title"]} for c in chapters],
     )
-    font_rules = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in fonts]
+    font_rules = _font_rules(fonts, lambda f: f.path.as_uri())
     stylesheets = (
         render_template(templates, "shared.css"),
         render_template(
@@ -362,7 +363,7 @@ def render_cover_pdf(
 ) -> PrintRendition:
     """The cover as one spread: back cover, spine and front cover, with the print profile's bleed."""
     meta = manuscript.metadata
-    font_rules = [{"family": f.family, "weight": f.weight, "url": f.path.as_uri()} for f in fonts]
+    font_rules = _font_rules(fonts, lambda f: f.path.as_uri())
     context = {
         "lang": meta.language,
         "meta": meta,
@@ -377,6 +378,11 @@ def render_cover_pdf(
     html = render_template(templates, "print/cover.html", **context)
     css = (render_template(templates, "shared.css"), render_template(templates, "print/cover.css", **context))
     return PrintRendition(html, css, DEFAULT_STYLES.as_uri() + "/", profile, "", (2 * trim[0] + spine_mm, trim[1]))
+
+
+def _font_rules(fonts: tuple[FontFace, ...], url_of: Callable[[FontFace], str]) -> list[dict[str, object]]:
+    """What the stylesheets' @font-face rules need: family, weight and where the file is."""
+    return [{"family": f.family, "weight": f.weight, "url": url_of(f)} for f in fonts]
 
 
 def _profile_context(profile: PdfProfile) -> dict[str, object]:

@@ -42,12 +42,18 @@ FULL_WIDTH = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
 # characters, which no reader's font can be expected to show (a seed's PUA code points are
 # unreadable outside the font they were made for).
 _XML_INVALID = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\ue000-\uf8ff"
-    "\U000f0000-\U0010ffff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\ue000-\uf8ff\U000f0000-\U0010ffff]"
 )
 # Bidirectional embedding, override and isolate controls: they must come in pairs.
-_BIDI_OPEN = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
-              "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+_BIDI_OPEN = {
+    "\u202a": "\u202c",
+    "\u202b": "\u202c",
+    "\u202d": "\u202c",
+    "\u202e": "\u202c",
+    "\u2066": "\u2069",
+    "\u2067": "\u2069",
+    "\u2068": "\u2069",
+}
 _BIDI_CLOSE = {"\u202c", "\u2069"}
 
 

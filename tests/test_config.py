@@ -76,3 +76,11 @@ def test_readme_reference_lists_every_key_of_the_schema() -> None:
     section = readme.split("## book.yaml reference", 1)[1].split("\n## ", 1)[0]
     documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
     assert documented == list(SCHEMA)
+
+
+def test_readme_lists_every_finding_code() -> None:
+    from book.report import FINDING_CODES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The normalization report", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| `([\w-]+)` \|", section, flags=re.M) == list(FINDING_CODES)
