@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 from .config import Config, build_timestamp
 from .cover import render_cover
 from .errors import SourceError
-from .fonts import DEFAULT_FACES, FONTS_DIR, PROJECT_ROOT, FontFace, check_fonts, missing_characters, subset_font
+from .fonts import (
+    DEFAULT_FACES,
+    FONTS_DIR,
+    PROJECT_ROOT,
+    FontFace,
+    book_faces,
+    check_fonts,
+    missing_characters,
+    subset_font,
+)
 from .model import Finding, Manuscript, PageStart, PdfProfile
 from .normalize import normalize
 from .output import staged_outputs
@@ -75,25 +84,31 @@ def read_manuscript(config: Config) -> Manuscript:
     return dataclasses.replace(manuscript, metadata=metadata)
 
 
-def check_glyphs(manuscript: Manuscript) -> Manuscript:
+def check_glyphs(manuscript: Manuscript, faces: tuple[FontFace, ...]) -> Manuscript:
     """Add a finding for every character no font of the book can set, naming where it occurs."""
     blocks = [(c.source, b) for c in manuscript.chapters for b in c.blocks]
-    if not missing_characters("".join(b.text for _, b in blocks) + manuscript.metadata.title, DEFAULT_FACES):
+    if not missing_characters("".join(b.text for _, b in blocks) + manuscript.metadata.title, faces):
         return manuscript
     findings = []
     for source, block in blocks:
-        for ch in missing_characters(block.text, DEFAULT_FACES):
+        for ch in missing_characters(block.text, faces):
             message = f"no font has U+{ord(ch):04X} {ch!r}; the reader's fallback font will set it"
             findings.append(Finding("missing-glyph", message, source, block.line, block.text))
     return dataclasses.replace(manuscript, findings=manuscript.findings + tuple(findings))
+
+
+def _needs_fallback(manuscript: Manuscript) -> bool:
+    """Whether the text has characters the body and heading faces lack."""
+    text = manuscript.metadata.title + "".join(b.text for c in manuscript.chapters for b in c.blocks)
+    return bool(missing_characters(text, DEFAULT_FACES))
 
 
 def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pdf")) -> BuildResult:
     """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds."""
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
-    fonts = check_fonts(DEFAULT_FACES)
-    manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config)))
+    fonts = check_fonts(book_faces(config.fallback_font))
+    manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config), fonts))
     result.manuscript = manuscript
     if not manuscript.chapters:
         raise SourceError(
@@ -139,6 +154,8 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
 
             cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
             faces = fonts if config.embed_fonts else ()
+            if not manuscript.findings_of("missing-glyph") and not _needs_fallback(manuscript):
+                faces = tuple(f for f in faces if f.role != "fallback")  # nothing for it to set
             rendition = timed(
                 "render epub",
                 lambda: render_epub(

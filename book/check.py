@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from .fonts import missing_characters
+from .fonts import DEFAULT_FACES, FontFace, missing_characters
 from .text import CLOSING_MARKS, HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED, OPENING_MARKS
 
 MM = 72 / 25.4
@@ -59,7 +59,9 @@ class _Line:
         return f"p.{self.page} l.{self.number}"
 
 
-def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> list[Check]:
+def check_pdf(
+    path: Path, trim: tuple[float, float], bleed_mm: float = 3.0, faces: tuple[FontFace, ...] = DEFAULT_FACES
+) -> list[Check]:
     """Measure the print PDF: justification, line breaking, punctuation, indent, fonts, boxes, glyphs."""
     import pdfplumber
     from pypdf import PdfReader
@@ -85,7 +87,7 @@ def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> l
         _widows_and_orphans(lines, kinds, edges, em),
         _fonts(reader),
         _boxes(reader, trim, bleed_mm),
-        _glyphs("".join(line.text for line in lines)),
+        _glyphs("".join(line.text for line in lines), faces),
     ]
     return results
 
@@ -326,8 +328,8 @@ def _boxes(reader, trim: tuple[float, float], bleed_mm: float) -> Check:
     )
 
 
-def _glyphs(text: str) -> Check:
-    missing = missing_characters(text)
+def _glyphs(text: str, faces: tuple[FontFace, ...]) -> Check:
+    missing = missing_characters(text, faces)
     return Check(
         "missing glyphs",
         f"{len(missing)} characters",

@@ -140,10 +140,11 @@ def _build(options: argparse.Namespace) -> int:
 
 def _normalize(options: argparse.Namespace) -> int:
     from .build import check_glyphs, read_manuscript, write_normalized, write_report
+    from .fonts import book_faces
     from .report import format_report
 
     config = load_config(options.config)
-    manuscript = check_glyphs(read_manuscript(config))
+    manuscript = check_glyphs(read_manuscript(config), book_faces(config.fallback_font))
     build_dir = (options.out or config.root / "build").resolve()
     written = write_normalized(manuscript, build_dir / config.slug, config.slug)
     reports = write_report(manuscript, build_dir, config.slug)
@@ -175,7 +176,9 @@ def _check(options: argparse.Namespace) -> int:
     for path in (pdf, epub):
         if not path.is_file():
             raise OutputError("not built yet", where=str(path), fix=f"run python publish.py {options.config} first")
-    checks = check_pdf(pdf, config.trim) + check_epub(epub)
+    from .fonts import book_faces
+
+    checks = check_pdf(pdf, config.trim, faces=book_faces(config.fallback_font)) + check_epub(epub)
     if not options.quiet or not all(c.passed for c in checks):
         print(format_checks(checks))
     failed = [c.name for c in checks if not c.passed]

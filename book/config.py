@@ -114,6 +114,11 @@ SCHEMA: dict[str, Option] = {
     ),
     "styles": Option((str,), "styles", "Folder of template and CSS overrides, relative to book.yaml."),
     "embed_fonts": Option((bool,), True, "Embed font subsets in the EPUB."),
+    "fallback_font": Option(
+        (str,),
+        None,
+        "A font file (.otf, .ttf) relative to book.yaml, for the characters the book's faces lack; embedded like them.",
+    ),
     "cruft": Option((list,), [], "Extra regular expressions; a line that matches one whole is removed."),
 }
 
@@ -182,6 +187,7 @@ class Config:
     writing_mode: str = "horizontal-tb"
     pdf: PdfSettings = field(default_factory=lambda: PdfSettings())
     embed_fonts: bool = True
+    fallback_font: Path | None = None
     cruft: tuple[str, ...] = ()
 
     @property
@@ -252,6 +258,13 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     backmatter = _check_backmatter(values["backmatter"], root, problem)
     writing_mode = _check_epub(values["epub"], problem)
     pdf = _check_pdf(values["pdf"], root, problem)
+    fallback = None
+    if isinstance(values["fallback_font"], str):
+        fallback = (root / values["fallback_font"]).resolve()
+        if not fallback.is_relative_to(root.resolve()) and not fallback.is_relative_to(PROJECT_ROOT / "fonts"):
+            problem("fallback_font", f"'{values['fallback_font']}' is outside the book's folder {root}")
+        elif fallback.suffix.lower() not in (".otf", ".ttf") or not fallback.is_file():
+            problem("fallback_font", f"'{values['fallback_font']}' is not an .otf or .ttf file")
     cruft = _check_patterns(values["cruft"], problem)
     convert = values["convert"]
     if convert is not None and convert not in CONVERSIONS:
@@ -302,6 +315,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         backmatter=backmatter,
         writing_mode=writing_mode,
         pdf=pdf,
+        fallback_font=fallback,
         embed_fonts=values["embed_fonts"],
         cruft=cruft,
     )

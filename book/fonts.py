@@ -40,6 +40,15 @@ DEFAULT_FACES = (
 )
 
 
+def book_faces(fallback: Path | None) -> tuple[FontFace, ...]:
+    """The book's faces: the body and heading faces, and the configured fallback face, if any, which
+    sets the characters they lack (clreq: a missing glyph must never print as a blank box)."""
+    if fallback is None:
+        return DEFAULT_FACES
+    media_type = "font/ttf" if fallback.suffix.lower() == ".ttf" else "font/otf"
+    return (*DEFAULT_FACES, FontFace("Book Fallback", fallback, 400, "fallback", media_type))
+
+
 def check_fonts(faces: tuple[FontFace, ...] = DEFAULT_FACES) -> tuple[FontFace, ...]:
     """Check that every font file exists and parses; raise ConfigError naming the file otherwise."""
     for face in faces:

@@ -440,4 +440,4 @@ def text_by_font_role(rendition: EpubRendition) -> dict[str, str]:
             tag = element.tag.removeprefix(_XHTML_NS)
             if tag in _HEADING_TAGS or "sans" in (element.get("class") or "").split():
                 heading.append("".join(element.itertext()))
-    return {"body": "".join(body), "heading": "".join(heading)}
+    return {"body": "".join(body), "heading": "".join(heading), "fallback": "".join(body)}

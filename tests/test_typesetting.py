@@ -14,6 +14,7 @@ from book.config import Config, load_config
 from book.text import plan_cjk_spacing
 
 from .conftest import corpus_file, run_publish, write_book
+from .epubcheck_runner import assert_epubcheck_clean
 
 
 def first_chapters(name: str, stop: str) -> str:
@@ -23,7 +24,10 @@ def first_chapters(name: str, stop: str) -> str:
 
 
 def preflight(result: BuildResult, config: Config) -> dict[str, object]:
-    checks = check_pdf(result.outputs["pdf"], config.trim) + check_epub(result.outputs["epub"])
+    from book.fonts import book_faces
+
+    checks = check_pdf(result.outputs["pdf"], config.trim, faces=book_faces(config.fallback_font))
+    checks += check_epub(result.outputs["epub"])
     return {c.name: c for c in checks}
 
 
@@ -131,3 +135,35 @@ def test_widow_check_fails_on_a_lone_line() -> None:
     assert not check.passed and "1 line(s) before the break" in check.examples[0]
     fine = [line(1, 21), line(1, 0), line(2, 0), line(2, 0, 100)]
     assert _widows_and_orphans(fine, kinds, edges, em=10.5).passed
+
+
+def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path) -> None:
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    # A tiny fallback font with one glyph, for 𓀀 (U+13000), which the Noto CJK faces lack.
+    pen = TTGlyphPen(None)
+    pen.moveTo((100, 0)), pen.lineTo((900, 0)), pen.lineTo((900, 800)), pen.lineTo((100, 800)), pen.closePath()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "smile"])
+    builder.setupCharacterMap({0x13000: "smile"})
+    builder.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "smile": pen.glyph()})
+    builder.setupHorizontalMetrics({".notdef": (500, 0), "smile": (1000, 100)})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": "Test Fallback", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    builder.save(tmp_path / "fallback.ttf")
+
+    config = load_config(
+        write_book(tmp_path, {"seed.txt": "标题\n\n象形𓀀在这里。\n"}, "fallback_font: fallback.ttf\n")
+    )
+    result = build(config, tmp_path / "dist")
+    assert not result.manuscript.findings_of("missing-glyph")
+    assert_epubcheck_clean(result.outputs["epub"])
+    checks = preflight(result, config)
+    assert checks["missing glyphs"].passed and checks["fonts"].passed
+    import subprocess
+
+    fonts = subprocess.run(["pdffonts", str(result.outputs["pdf"])], capture_output=True, text=True).stdout
+    assert "Book-Fallback" in fonts  # the @font-face family of the configured fallback
