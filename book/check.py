@@ -74,7 +74,10 @@ def check_pdf(
         pages = [
             [c for c in page.chars if c["text"].strip()] if i in text_pages else [] for i, page in enumerate(pdf.pages)
         ]
-    body_size = Counter(round(c["size"], 1) for chars in pages for c in chars).most_common(1)[0][0]
+    # The body's size: the size most of the text's punctuation is set in (headings seldom hold
+    # 。，、), else the commonest size.
+    sizes = Counter(round(c["size"], 1) for chars in pages for c in chars if c["text"] in "。，、；")
+    body_size = (sizes or Counter(round(c["size"], 1) for chars in pages for c in chars)).most_common(1)[0][0]
     em = body_size
     lines, kinds = _body_lines(pages, body_size)
     edges = _block_edges(lines, em)
@@ -120,14 +123,15 @@ def _body_lines(pages: list[list[dict]], body_size: float) -> tuple[list[_Line],
 
 
 def _block_edges(lines: list[_Line], em: float) -> dict[int, tuple[float, float]]:
-    """The type area's left and right edges on each page: the commonest line width, from the leftmost line."""
+    """The type area's left and right edges on each page. Margins mirror, so rectos share one left
+    edge and versos another: the leftmost line start among all pages of the same side."""
     widths = Counter(round(line.x1 - line.x0) for line in lines if len(line.chars) > 5)
     width = widths.most_common(1)[0][0] if widths else 0
-    edges = {}
-    for page in {line.page for line in lines}:
-        left = min(line.x0 for line in lines if line.page == page)
-        edges[page] = (left, left + width)
-    return edges
+    lefts: dict[int, float] = {}
+    for line in lines:
+        side = line.page % 2
+        lefts[side] = min(lefts.get(side, line.x0), line.x0)
+    return {line.page: (lefts[line.page % 2], lefts[line.page % 2] + width) for line in lines}
 
 
 def _is_last(index: int, lines: list[_Line], kinds: list[str], edges: dict, em: float) -> bool:

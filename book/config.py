@@ -24,7 +24,7 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
 }
 DEFAULT_TRIM = "大32开"
 FORMATS = ("epub", "pdf", "screen", "cover")
-SPLITS = ("headings", "seeds")
+SPLITS = ("headings", "seeds", "parts")
 # OpenCC configurations and the language tag of the text they produce.
 CONVERSIONS = {
     "s2t": "zh-Hant",
@@ -62,8 +62,8 @@ SCHEMA: dict[str, Option] = {
     "split": Option(
         (str,),
         "headings",
-        "What makes a chapter: headings (each heading in the seeds opens one) or seeds (each seed is one "
-        "chapter, its headings become sections).",
+        "What makes a chapter: headings (each heading in the seeds opens one), seeds (each seed is one "
+        "chapter, its headings become sections) or parts (each seed is a part, its headings open its chapters).",
     ),
     "encoding": Option(
         (str,), None, "Encoding of the seeds, e.g. gb18030 or big5; default: detected (UTF-8, UTF-16, GB18030, Big5)."

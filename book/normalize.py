@@ -57,14 +57,17 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             seed,
             rules,
             config.lead_title,
-            want_title=index == 0 and config.split == "headings",
+            want_title=(index == 0 and config.split == "headings") or config.split == "parts",
             findings=findings,
             traditional=is_traditional(config.language),
         )
-        title = title or seed_title
+        if config.split != "parts":  # in a book of parts, each seed's title line names its part
+            title = title or seed_title
         creators.extend(c for c in seed_creators if c not in creators)
         if config.split == "seeds" and seed_chapters:
             seed_chapters = [_seed_as_chapter(seed, seed_title if index else "", seed_chapters)]
+        elif config.split == "parts" and seed_chapters:
+            seed_chapters = _seed_as_part(seed, seed_title, seed_chapters)
         chapters.extend(seed_chapters)
 
     title = config.title or title or (seeds[0].path.stem if seeds else "")
@@ -122,6 +125,12 @@ def _seed_as_chapter(seed: SeedText, title: str, chapters: list[Chapter]) -> Cha
             blocks.append(Block("heading", chapter.title, chapter.title_line))
         blocks.extend(chapter.blocks)
     return Chapter(title or seed.path.stem, tuple(blocks), seed.path.name, line)
+
+
+def _seed_as_part(seed: SeedText, title: str, chapters: list[Chapter]) -> list[Chapter]:
+    """One seed as a part (split: parts): a part opening named by its title line (or its file name),
+    then its chapters."""
+    return [Chapter(title or seed.path.stem, (), seed.path.name, 0, "part"), *chapters]
 
 
 def _backmatter(section: BackMatter, language: str, findings: list[Finding]) -> Chapter:

@@ -45,6 +45,7 @@ class EpubRendition:
     nav: Document
     stylesheet: str
     pages: tuple[str, ...] = ()  # the printed folios marked in the text (page list), if any
+    toc: tuple[dict[str, object], ...] = ()  # {href, title, children}: parts hold their chapters
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,9 @@ def render_epub(
             "bodymatter"
             if number == 1
             else (
-                "backmatter" if chapter.kind != "chapter" and manuscript.chapters[number - 2].kind == "chapter" else ""
+                "backmatter"
+                if chapter.kind in BACKMATTER_KINDS and manuscript.chapters[number - 2].kind not in BACKMATTER_KINDS
+                else ""
             )
         )
         pages = {block: starts for (c, block), starts in pages_by_block.items() if c == number}
@@ -272,7 +275,7 @@ def render_epub(
             )
         )
     documents += chapters
-    toc = [{"href": d.file_name, "title": d.title} for d in chapters]
+    toc = nested_toc([(d.file_name, d.title) for d in chapters], [c.kind for c in manuscript.chapters])
     landmarks = [
         {"type": "cover", "href": "cover.xhtml", "title": "封面"},
         {"type": "titlepage", "href": "titlepage.xhtml", "title": "书名页"},
@@ -299,7 +302,29 @@ def render_epub(
             render_template(templates, "epub/epub.css", fonts=font_rules, writing_mode=writing_mode),
         )
     )
-    return EpubRendition(tuple(documents), nav, resolve_css_variables(css), tuple(s.label for s in page_starts))
+    return EpubRendition(
+        tuple(documents), nav, resolve_css_variables(css), tuple(s.label for s in page_starts), tuple(toc)
+    )
+
+
+BACKMATTER_KINDS = ("afterword", "colophon", "appendix", "epilogue")
+
+
+def nested_toc(entries: list[tuple[str, str]], kinds: list[str]) -> list[dict[str, object]]:
+    """Contents entries {href, title, children}: a part holds the chapters up to the next part or back matter."""
+    toc: list[dict[str, object]] = []
+    part: dict[str, object] | None = None
+    for (href, title), kind in zip(entries, kinds, strict=True):
+        entry: dict[str, object] = {"href": href, "title": title, "children": []}
+        if kind == "part":
+            part = entry
+            toc.append(entry)
+        elif part is not None and kind not in BACKMATTER_KINDS:
+            part["children"].append(entry)  # type: ignore[union-attr]
+        else:
+            part = None
+            toc.append(entry)
+    return toc
 
 
 def _segments(text: str, starts: list[PageStart]) -> list[dict[str, object]]:
@@ -334,7 +359,7 @@ def render_print(
         meta=meta,
         creators=credit_lines(meta.creators),
         chapters=chapters,
-        toc=[{"id": c["id"], "title": c["title"]} for c in chapters],
+        toc=nested_toc([("#" + c["id"], c["title"]) for c in chapters], [c["kind"] for c in chapters]),
     )
     font_rules = _font_rules(fonts, lambda f: f.path.as_uri())
     stylesheets = (

@@ -127,11 +127,7 @@ def write_epub(
             spine.append(nav)  # reading order: title page, copyright page, contents, chapters
     book.spine = spine
     book.add_item(epub.EpubNcx())
-    book.toc = [
-        epub.Link(d.file_name, d.title, f"toc-{n}")
-        for n, d in enumerate(rendition.documents, start=1)
-        if d.landmark not in ("cover", "titlepage", "copyright-page")
-    ]
+    book.toc = [_toc_entry(entry, n) for n, entry in enumerate(rendition.toc, start=1)]
 
     raw = io.BytesIO()
     options = {
@@ -155,6 +151,15 @@ def write_epub(
             fix="check that the output folder is writable and the disk not full",
         ) from exc
     return len(data)
+
+
+def _toc_entry(entry: dict, number: int) -> object:
+    """An ebooklib NCX entry: a Link, or a (Section, children) pair for a part."""
+    link = epub.Link(entry["href"], entry["title"], f"toc-{number}")
+    if not entry["children"]:
+        return link
+    children = [_toc_entry(child, number * 1000 + i) for i, child in enumerate(entry["children"], start=1)]
+    return (epub.Section(entry["title"], entry["href"]), children)
 
 
 def _add_accessibility_metadata(book: epub.EpubBook, manuscript: Manuscript, page_list: bool) -> None:

@@ -293,3 +293,30 @@ def test_markdown_book_reaches_both_outputs(tmp_path: Path) -> None:
     flat = "".join(text.split())
     for fragment in ("这是重要的一段，含有强调文字", "引用的一段话。", "第一项", "这是脚注的内容。"):
         assert fragment in flat
+
+
+def test_seeds_as_parts(tmp_path: Path) -> None:
+    long = "这一段很长，" * 30 + "结束。"
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "01.txt").write_text(f"上卷\n\n第一章　起\n\n{long}\n\n第二章　承\n\n{long}\n", "utf-8")
+    (tmp_path / "seeds" / "02.txt").write_text(f"下卷\n\n第三章　转\n\n{long}\n", "utf-8")
+    (tmp_path / "book.yaml").write_text("seeds: [seeds/*.txt]\nsplit: parts\ntitle: 分卷\ndate: 2024-01-01\n", "utf-8")
+    result = build(load_config(tmp_path / "book.yaml"), tmp_path / "dist")
+    assert [(c.kind, c.title) for c in result.manuscript.chapters] == [
+        ("part", "上卷"),
+        ("chapter", "第一章　起"),
+        ("chapter", "第二章　承"),
+        ("part", "下卷"),
+        ("chapter", "第三章　转"),
+    ]
+    assert_epubcheck_clean(result.outputs["epub"])
+    files = read_epub(result.outputs["epub"])
+    toc = ElementTree.fromstring(files["EPUB/nav.xhtml"]).find(".//x:nav[@epub:type='toc']/x:ol", NS)
+    tree = [(li.find("x:a", NS).text, [a.text for a in li.iterfind("x:ol/x:li/x:a", NS)]) for li in toc]
+    assert tree == [("上卷", ["第一章　起", "第二章　承"]), ("下卷", ["第三章　转"])]
+    ncx = ElementTree.fromstring(files["EPUB/toc.ncx"])
+    parts = ncx.findall("ncx:navMap/ncx:navPoint", NS)
+    assert [len(p.findall("ncx:navPoint", NS)) for p in parts] == [2, 1]
+    reader = PdfReader(result.outputs["pdf"])
+    labels = reader.page_labels
+    assert reader.pages[labels.index("1")].extract_text().strip() == "上卷"  # the text opens with the part

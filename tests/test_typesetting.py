@@ -155,9 +155,7 @@ def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path
     builder.setupPost()
     builder.save(tmp_path / "fallback.ttf")
 
-    config = load_config(
-        write_book(tmp_path, {"seed.txt": "标题\n\n象形𓀀在这里。\n"}, "fallback_font: fallback.ttf\n")
-    )
+    config = load_config(write_book(tmp_path, {"seed.txt": "标题\n\n象形𓀀在这里。\n"}, "fallback_font: fallback.ttf\n"))
     result = build(config, tmp_path / "dist")
     assert not result.manuscript.findings_of("missing-glyph")
     assert_epubcheck_clean(result.outputs["epub"])
