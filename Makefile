@@ -1,11 +1,13 @@
 # Two commands (README "Quick start"):
 #   make book   build the default book into dist/
 #   make test   run the test suite (what CI runs)
-# Both first install what is missing, once: Debian packages (.ci/system-packages) and the
-# Python package with its test extras. A stamp file remembers the install per pyproject.toml.
+# Both first install what is missing, once: Debian packages (.ci/system-packages, plus
+# .ci/test-packages for the tests) and the Python package (with its test extras for the tests).
+# A stamp file in build/ remembers each install.
 
 PYTHON ?= python3
 STAMP := build/.installed-$(shell cat pyproject.toml .ci/system-packages | sha1sum | cut -c1-12)
+TEST_STAMP := build/.test-installed-$(shell cat pyproject.toml .ci/system-packages .ci/test-packages | sha1sum | cut -c1-12)
 
 ACE := build/node/node_modules/.bin/ace-puppeteer
 
@@ -13,14 +15,19 @@ ACE := build/node/node_modules/.bin/ace-puppeteer
 book: $(STAMP)
 	$(PYTHON) publish.py
 
-test: $(STAMP) $(ACE)
+test: $(TEST_STAMP) $(ACE)
 	$(PYTHON) -m ruff check book tests publish.py
 	$(PYTHON) -m pytest
 
 $(STAMP): pyproject.toml .ci/system-packages
-	sh .ci/install-system-packages
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	sh .ci/install-system-packages system-packages
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e .
 	mkdir -p build && rm -f build/.installed-* && touch $@
+
+$(TEST_STAMP): pyproject.toml .ci/system-packages .ci/test-packages
+	sh .ci/install-system-packages system-packages test-packages
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	mkdir -p build && rm -f build/.test-installed-* && touch $@
 
 # Ace by DAISY for the accessibility test. Its Electron and Puppeteer browser downloads are
 # skipped: it drives Debian's chromium (PUPPETEER_EXECUTABLE_PATH, set by the test).
