@@ -15,13 +15,14 @@ from .config import FORMATS, Config, load_config
 from .errors import BookError, ConfigError, OutputError
 from .model import Manuscript
 
-COMMANDS = ("build", "normalize", "check")
+COMMANDS = ("build", "normalize", "check", "init")
 USAGE = """\
 python publish.py [CONFIG] [-o DIR] [-f epub,pdf]   build the book CONFIG describes (default book.yaml)
 python publish.py normalize [CONFIG]                write the normalized chapters as Markdown under build/
                                                       and print the normalization report
 python publish.py check [CONFIG]                    preflight: measure the built PDF and EPUB against the
-                                                      typesetting rules; exit 1 if a check fails"""
+                                                      typesetting rules; exit 1 if a check fails
+python publish.py init DIR                          start a new book in DIR (book.yaml, seeds/, styles/)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(words) > 1:
         parser.error(f"unexpected arguments: {' '.join(words[1:])}")
     options.config = Path(words[0]) if words else Path("book.yaml")
+    if options.command == "init" and not words:
+        parser.error("init needs the folder of the new book: python publish.py init my-book")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM unwinds like Ctrl-C, so staged outputs are cleaned up and old outputs kept.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return _normalize(options)
         if options.command == "check":
             return _check(options)
+        if options.command == "init":
+            return _init(options)
         return _build(options)
     except BookError as exc:
         if options.verbose:
@@ -185,3 +190,15 @@ def _check(options: argparse.Namespace) -> int:
     if failed:
         print(f"preflight failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _init(options: argparse.Namespace) -> int:
+    from .scaffold import create_book
+
+    folder = options.config  # the one word after `init`
+    written = create_book(folder)
+    if not options.quiet:
+        for path in written:
+            print(f"created {path}")
+        print(f"next: python publish.py {folder / 'book.yaml'}")
+    return 0

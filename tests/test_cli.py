@@ -90,3 +90,34 @@ def test_a_failing_format_leaves_the_other_outputs_as_they_were(tmp_path: Path) 
     assert result.returncode == 4 and "error: " in result.stderr
     after = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
     assert after == before
+
+
+def test_init_scaffolds_a_book_that_builds_and_never_overwrites(tmp_path: Path) -> None:
+    import yaml
+
+    from book.config import SCHEMA
+
+    from .epubcheck_runner import assert_epubcheck_clean
+
+    folder = tmp_path / "新书"
+    assert run_publish("init", str(folder)).returncode == 0
+    config = (folder / "book.yaml").read_text(encoding="utf-8")
+    for key in SCHEMA:  # every option is there, explained
+        assert f"# {key}: " in config
+    # Uncommenting every default gives a valid config.
+    defaults = "\n".join(
+        line[2:]
+        for line in config.splitlines()
+        if line.startswith("# ")
+        and ": " in line[2:]
+        and line[2:].split(":")[0] in SCHEMA
+        and not line[2:].split(": ", 1)[1][0].isupper()
+    )
+    assert isinstance(yaml.safe_load(defaults), dict)
+    result = run_publish(str(folder / "book.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert_epubcheck_clean(folder / "dist" / "sample.epub")
+    before = (folder / "book.yaml").read_bytes()
+    again = run_publish("init", str(folder))
+    assert again.returncode == 5 and "never overwrites" in again.stderr
+    assert (folder / "book.yaml").read_bytes() == before
