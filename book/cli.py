@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
         help="fail (exit 1) on findings that mean damaged or incomplete text: replacement characters, removed "
         "invalid characters, skipped or out-of-order heading numbers, characters no font has",
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="with several CONFIGs (build books/*/book.yaml): how many books build at once (default: all cores)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="print timings per stage; tracebacks on errors")
     return parser
@@ -72,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     # `publish.py`, `publish.py other.yaml`, `publish.py normalize`, `publish.py build other.yaml`.
     words = list(options.words)
     options.command = words.pop(0) if words and words[0] in COMMANDS else "build"
-    if len(words) > 1:
+    if len(words) > 1 and options.command != "build":
         parser.error(f"unexpected arguments: {' '.join(words[1:])}")
+    options.configs = [Path(word) for word in words]
     options.config = Path(words[0]) if words else Path("book.yaml")
     if options.command == "init" and not words:
         parser.error("init needs the folder of the new book: python publish.py init my-book")
@@ -87,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(options)
         if options.command == "init":
             return _init(options)
+        if len(options.configs) > 1:
+            return _build_many(options)
         return _build(options)
     except BookError as exc:
         if options.verbose:
@@ -101,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
 def default_formats(config: Config) -> str:
     """The outputs built when -f is not given: EPUB and print PDF, plus what book.yaml's `pdf` asks for."""
     return ",".join(["epub", "pdf"] + ["screen"] * config.pdf.screen + ["cover"] * config.pdf.cover)
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """The outputs named by -f (epub,pdf,screen,cover); a ConfigError for an unknown one."""
+    return _formats(value)
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -202,3 +217,22 @@ def _init(options: argparse.Namespace) -> int:
             print(f"created {path}")
         print(f"next: python publish.py {folder / 'book.yaml'}")
     return 0
+
+
+def _build_many(options: argparse.Namespace) -> int:
+    """Build several books in parallel; print one line per book; exit 1 if any failed."""
+    import os
+
+    from .many import BookTask, build_books
+
+    tasks = [BookTask(path, options.out, options.format) for path in options.configs]
+    outcomes = build_books(tasks, options.jobs or os.cpu_count() or 1)
+    for outcome in outcomes:
+        if outcome.ok:
+            made = ", ".join(f"{fmt} {size / 1024:.0f} KiB" for fmt, (_, size) in outcome.outputs.items())
+            print(f"OK    {outcome.config}  《{outcome.title}》 {made}, {outcome.pages} pages, {outcome.seconds:.1f} s")
+        else:
+            print(f"FAIL  {outcome.config}  error: {outcome.error}")
+    failed = sum(1 for o in outcomes if not o.ok)
+    print(f"{len(outcomes) - failed} of {len(outcomes)} books built")
+    return 1 if failed else 0

@@ -121,3 +121,20 @@ def test_init_scaffolds_a_book_that_builds_and_never_overwrites(tmp_path: Path) 
     again = run_publish("init", str(folder))
     assert again.returncode == 5 and "never overwrites" in again.stderr
     assert (folder / "book.yaml").read_bytes() == before
+
+
+def test_many_books_build_in_parallel_and_one_failure_stops_none(tmp_path: Path) -> None:
+    for name, text in (("a", "甲书\n\n正文。\n"), ("b", ""), ("c", "丙书\n\n正文。\n")):
+        (tmp_path / "books" / name).mkdir(parents=True)
+        (tmp_path / "books" / name / "seed.txt").write_text(text, encoding="utf-8")
+        (tmp_path / "books" / name / "book.yaml").write_text(f"seeds: [seed.txt]\nslug: {name}\n", encoding="utf-8")
+    configs = [str(tmp_path / "books" / name / "book.yaml") for name in "abc"]
+    result = run_publish("build", *configs, "--jobs", "2", "-f", "epub")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("OK") and "《甲书》" in lines[0]
+    assert lines[1].startswith("FAIL") and "seed file is empty" in lines[1]
+    assert lines[2].startswith("OK") and "《丙书》" in lines[2]
+    assert lines[3] == "2 of 3 books built"
+    assert (tmp_path / "books" / "a" / "dist" / "a.epub").is_file()
+    assert (tmp_path / "books" / "c" / "dist" / "c.epub").is_file()
