@@ -103,11 +103,17 @@ def _needs_fallback(manuscript: Manuscript) -> bool:
     return bool(missing_characters(text, DEFAULT_FACES))
 
 
-def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pdf")) -> BuildResult:
+def build(
+    config: Config,
+    out_dir: Path,
+    formats: tuple[str, ...] = ("epub", "pdf"),
+    progress: Callable[[str], None] = lambda _: None,
+) -> BuildResult:
     """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds."""
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
     fonts = check_fonts(book_faces(config.fallback_font))
+    progress("reading and normalizing the seeds")
     manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config), fonts))
     result.manuscript = manuscript
     if not manuscript.chapters:
@@ -126,9 +132,10 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
 
             identifier = manuscript.metadata.identifier
             profile = print_profile(config)
+            progress(f"rendering {len(manuscript.chapters)} chapters for print")
             rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile))
             path = outputs.stage(f"{config.slug}.pdf")
-            pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier))
+            pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier, progress))
             result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
             result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
             page_starts = pdf.page_starts
@@ -152,6 +159,7 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
         if "epub" in formats:
             from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
 
+            progress(f"rendering {len(manuscript.chapters)} chapters for the EPUB")
             cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
             faces = fonts if config.embed_fonts else ()
             if not manuscript.findings_of("missing-glyph") and not _needs_fallback(manuscript):
@@ -172,6 +180,7 @@ def build(config: Config, out_dir: Path, formats: tuple[str, ...] = ("epub", "pd
                 timed("subset fonts", lambda f=face: EmbeddedFont(f, subset_font(f, text[f.role]))) for face in faces
             )
             result.font_bytes = sum(len(font.data) for font in embedded)
+            progress("writing the EPUB")
             path = outputs.stage(f"{config.slug}.epub")
             result.sizes["epub"] = timed(
                 "write epub",

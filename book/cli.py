@@ -137,7 +137,14 @@ def _build(options: argparse.Namespace) -> int:
     formats = _formats(options.format or default_formats(config))
     out_dir = options.out or config.root / "dist"
     start = time.perf_counter()
-    result = build(config, out_dir.resolve(), formats)
+    if sys.stdout.isatty() and not options.quiet:
+        # Progress by stage and page on a terminal; nothing when the output goes to a file or a pipe.
+        from rich.console import Console
+
+        with Console().status(f"《{config.title or config.slug}》") as status:
+            result = build(config, out_dir.resolve(), formats, lambda message: status.update(message))
+    else:
+        result = build(config, out_dir.resolve(), formats)
     missing = result.manuscript.findings_of("missing-glyph")
     for finding in missing:
         print(f"warning: {finding.source}:{finding.line}: {finding.message}", file=sys.stderr)

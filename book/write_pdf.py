@@ -12,7 +12,7 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -92,7 +92,28 @@ class PdfResult:
     warnings: tuple[str, ...]
 
 
-def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...], document_id: str) -> PdfResult:
+class _Progress(logging.Handler):
+    """Turns WeasyPrint's progress log ("Step 5 - Creating layout - Page 12") into progress messages."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.report = report
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if page := re.search(r"Creating layout - Page (\d+)", message):
+            self.report(f"laying out the PDF: page {page[1]}")
+        elif "Step 6" in message:
+            self.report("writing the PDF")
+
+
+def write_pdf(
+    path: Path,
+    rendition: PrintRendition,
+    allowed: tuple[Path, ...],
+    document_id: str,
+    progress: Callable[[str], None] = lambda _: None,
+) -> PdfResult:
     """Render a PDF to `path` (a staged temporary file) in the rendition's profile (print or screen).
 
     `document_id` (the book's identifier) makes the PDF/X metadata's DocumentID stable across builds.
@@ -102,6 +123,12 @@ def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...], 
     warnings = _Warnings()
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addHandler(warnings)
+    steps = _Progress(progress)
+    progress_log = logging.getLogger("weasyprint.progress")
+    progress_log.addHandler(steps)
+    level, propagate = progress_log.level, progress_log.propagate
+    progress_log.setLevel(logging.INFO)
+    progress_log.propagate = False  # progress goes to the callback only, never to the console log
     profile = rendition.profile
     try:
         stylesheets = [
@@ -137,6 +164,9 @@ def write_pdf(path: Path, rendition: PrintRendition, allowed: tuple[Path, ...], 
         ) from exc
     finally:
         weasyprint_log.removeHandler(warnings)
+        progress_log.removeHandler(steps)
+        progress_log.setLevel(level)
+        progress_log.propagate = propagate
     return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings.messages))
 
 

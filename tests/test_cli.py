@@ -138,3 +138,19 @@ def test_many_books_build_in_parallel_and_one_failure_stops_none(tmp_path: Path)
     assert lines[3] == "2 of 3 books built"
     assert (tmp_path / "books" / "a" / "dist" / "a.epub").is_file()
     assert (tmp_path / "books" / "c" / "dist" / "c.epub").is_file()
+
+
+def test_progress_by_stage_and_page(tmp_path: Path) -> None:
+    from book.build import build
+    from book.config import load_config
+
+    messages: list[str] = []
+    build(load_config(ROOT / "book.yaml"), tmp_path, progress=messages.append)
+    assert messages[0] == "reading and normalizing the seeds"
+    pages = [m for m in messages if m.startswith("laying out the PDF: page ")]
+    assert pages[0].endswith(" 1") and len(pages) >= 12
+    assert messages[-1] == "writing the EPUB"
+    # Not a terminal: the command prints only its result lines, no spinner.
+    result = run_publish(str(ROOT / "book.yaml"), "-o", str(tmp_path / "out"))
+    assert [line.split()[-1] for line in result.stdout.splitlines()][-1] == "s"
+    assert "\x1b[" not in result.stdout and len(result.stdout.splitlines()) == 3
