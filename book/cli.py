@@ -15,14 +15,16 @@ from .config import FORMATS, Config, load_config
 from .errors import BookError, ConfigError, OutputError
 from .model import Manuscript
 
-COMMANDS = ("build", "normalize", "check", "init")
+COMMANDS = ("build", "normalize", "check", "init", "watch", "serve")
 USAGE = """\
 python publish.py [CONFIG] [-o DIR] [-f epub,pdf]   build the book CONFIG describes (default book.yaml)
 python publish.py normalize [CONFIG]                write the normalized chapters as Markdown under build/
                                                       and print the normalization report
 python publish.py check [CONFIG]                    preflight: measure the built PDF and EPUB against the
                                                       typesetting rules; exit 1 if a check fails
-python publish.py init DIR                          start a new book in DIR (book.yaml, seeds/, styles/)"""
+python publish.py init DIR                          start a new book in DIR (book.yaml, seeds/, styles/)
+python publish.py watch [CONFIG]                    rebuild whenever a seed, the config, a style or a font changes
+python publish.py serve [CONFIG] [--port N]         watch, and preview the book on http://127.0.0.1:N/"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="with several CONFIGs (build books/*/book.yaml): how many books build at once (default: all cores)",
     )
+    parser.add_argument("--port", type=int, default=8000, help="serve: the port on 127.0.0.1 (default 8000; 0: any)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="print timings per stage; tracebacks on errors")
     return parser
@@ -95,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(options)
         if options.command == "init":
             return _init(options)
+        if options.command in ("watch", "serve"):
+            return _watch(options)
         if len(options.configs) > 1:
             return _build_many(options)
         return _build(options)
@@ -243,3 +248,27 @@ def _build_many(options: argparse.Namespace) -> int:
     failed = sum(1 for o in outcomes if not o.ok)
     print(f"{len(outcomes) - failed} of {len(outcomes)} books built")
     return 1 if failed else 0
+
+
+def _watch(options: argparse.Namespace) -> int:
+    """Rebuild on every change (watch), and serve a live preview (serve), until Ctrl-C."""
+    import threading
+
+    from .preview import Preview, serve
+
+    config = load_config(options.config)
+    formats = _formats(options.format or default_formats(config))
+    if "epub" not in formats:
+        formats = ("epub", *formats)  # the preview shows the EPUB's chapters
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    preview = Preview(options.config, formats, log)
+    if options.command == "serve":
+        serve(preview, options.port, lambda url: log(f"preview: {url}  (Ctrl-C to stop)"))
+    else:
+        preview.rebuild()
+        log("watching for changes (Ctrl-C to stop)")
+        preview.watch(threading.Event())
+    return 0

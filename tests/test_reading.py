@@ -64,3 +64,53 @@ def test_chapter_is_set_in_the_embedded_fonts(browser, seed_book: tuple[Config, 
     page.screenshot(path=str(shots / "chapter-002.png"), full_page=True)
     assert (shots / "chapter-002.png").stat().st_size > 10_000
     page.close()
+
+
+def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import run_publish
+
+    assert run_publish("init", str(tmp_path / "book"), "-q").returncode == 0
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "publish.py"),
+            "serve",
+            str(tmp_path / "book" / "book.yaml"),
+            "--port",
+            "0",
+            "-f",
+            "epub",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = ""
+        while not url.startswith("preview: "):
+            url = server.stdout.readline()
+            assert url or server.poll() is None, server.stderr.read()
+        page = browser.new_page()
+        page.goto(url.split()[1])
+        frame = page.frame_locator("iframe").last
+        assert "英文单词如" in frame.locator("body").inner_text()
+        seed = tmp_path / "book" / "seeds" / "sample.txt"
+        seed.write_text(seed.read_text(encoding="utf-8") + "\n编辑之后出现的新段落。\n", encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if "编辑之后出现的新段落" in page.frame_locator("iframe").last.locator("body").inner_text(timeout=2000):
+                    break
+            except Exception:  # the page reloads under our feet: try again
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the edit did not appear in the preview")
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
