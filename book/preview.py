@@ -34,6 +34,7 @@ class Preview:
         self.chapters: list[tuple[str, str]] = []  # (file in the EPUB, title)
         self.folder = self.config_path.parent / "build" / "preview"
         self.pdf: Path | None = None
+        self.page_count = 0
         self.lock = threading.Lock()
 
     def watched(self) -> list[Path]:
@@ -70,6 +71,7 @@ class Preview:
                 (f"EPUB/chapter-{n:03d}.xhtml", c.title) for n, c in enumerate(result.manuscript.chapters, start=1)
             ]
             self.pdf, self.error, self.version = result.outputs.get("pdf"), "", self.version + 1
+            self.page_count = result.pages
         shutil.rmtree(old, ignore_errors=True)
         self.log(f"rebuilt 《{result.manuscript.metadata.title}》 in {time.perf_counter() - start:.1f} s")
 
@@ -82,19 +84,40 @@ class Preview:
                 continue  # our own outputs
             self.rebuild()
 
+    def page_image(self, version: str, number: int) -> bytes | None:
+        """Page `number` of the PDF as a PNG, rendered on first request (pdfium) and kept with its build."""
+        cache = self.folder / version / "pages" / f"{number}.png"
+        if not cache.is_file():
+            if version != str(self.version) or not self.pdf or not 1 <= number <= self.page_count:
+                return None
+            import pypdfium2
+
+            document = pypdfium2.PdfDocument(self.pdf)
+            try:
+                image = document[number - 1].render(scale=1.5).to_pil()
+            finally:
+                document.close()
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            image.save(cache)
+        return cache.read_bytes()
+
     def index(self) -> str:
         with self.lock:
             version, error, chapters, pdf = self.version, self.error, list(self.chapters), self.pdf
+        pages = "".join(
+            f'<img loading="lazy" alt="第{n}页" src="/v{version}/page/{n}.png">' for n in range(1, self.page_count + 1)
+        )
         items = "\n".join(
             f'<section><h2>{html.escape(title)}</h2><iframe src="/v{version}/{name}" title="{html.escape(title)}">'
             f"</iframe></section>"
             for name, title in chapters
         )
         banner = f'<p class="error">{html.escape(error)}</p>' if error else ""
-        pdf_link = f'<p><a href="/book.pdf?v={version}">PDF</a></p>' if pdf else ""
+        pdf_link = f'<p><a href="/book.pdf?v={version}">PDF</a></p><div class="pages">{pages}</div>' if pdf else ""
         return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>预览</title>
 <style>body{{font-family:sans-serif;margin:1em}}iframe{{width:100%;height:70vh;border:1px solid #ccc}}
-.error{{color:#b00;white-space:pre-wrap}}</style></head><body data-version="{version}">
+.error{{color:#b00;white-space:pre-wrap}}
+.pages img{{height:300px;margin:4px;border:1px solid #ccc}}</style></head><body data-version="{version}">
 {banner}{pdf_link}{items}
 <script>
 setInterval(async () => {{
@@ -117,6 +140,13 @@ def handler_for(preview: Preview) -> type[BaseHTTPRequestHandler]:
                 self._send(200, "application/json", body)
             elif path == "/book.pdf" and preview.pdf and preview.pdf.is_file():
                 self._send(200, "application/pdf", preview.pdf.read_bytes())
+            elif path.startswith("/v") and "/page/" in path and path.endswith(".png"):
+                version, _, number = path[2:-4].partition("/page/")
+                image = preview.page_image(version, int(number)) if number.isdigit() else None
+                if image:
+                    self._send(200, "image/png", image)
+                else:
+                    self._send(404, "text/plain", b"not found")
             elif path.startswith("/v"):
                 version, _, rest = path[2:].partition("/")
                 root = (preview.folder / version).resolve()

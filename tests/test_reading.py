@@ -82,8 +82,6 @@ def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> No
             str(tmp_path / "book" / "book.yaml"),
             "--port",
             "0",
-            "-f",
-            "epub",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -98,6 +96,9 @@ def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> No
         page.goto(url.split()[1])
         frame = page.frame_locator("iframe").last
         assert "英文单词如" in frame.locator("body").inner_text()
+        page.locator(".pages img").first.scroll_into_view_if_needed()
+        page.wait_for_function("document.querySelector('.pages img').naturalWidth > 100")
+        assert page.locator(".pages img").count() >= 4  # the PDF's pages, as images
         seed = tmp_path / "book" / "seeds" / "sample.txt"
         seed.write_text(seed.read_text(encoding="utf-8") + "\n编辑之后出现的新段落。\n", encoding="utf-8")
         deadline = time.monotonic() + 60
