@@ -67,8 +67,9 @@ def bench_book(name: str, seed: Path, runs: int, work: Path) -> list[tuple[str, 
     for fmt in ("epub", "pdf"):
         wall, cpu, rss = median_of(runs, [*publish, "-f", fmt])
         output = folder / "dist" / f"{name}.{fmt}"
-        rows.append((f"{name} {fmt} (ours)", wall, cpu, rss, pages(output) if fmt == "pdf" else 0,
-                     output.stat().st_size))
+        rows.append(
+            (f"{name} {fmt} (ours)", wall, cpu, rss, pages(output) if fmt == "pdf" else 0, output.stat().st_size)
+        )
     # The same HTML and CSS, rendered by WeasyPrint alone.
     sys.path.insert(0, str(ROOT))
     from book.build import print_profile, read_manuscript
@@ -77,15 +78,17 @@ def bench_book(name: str, seed: Path, runs: int, work: Path) -> list[tuple[str, 
     from book.render import load_templates, render_print
 
     config = load_config(folder / "book.yaml")
-    rendition = render_print(read_manuscript(config), load_templates(config.styles), DEFAULT_FACES, config.trim,
-                             print_profile(config))
+    rendition = render_print(
+        read_manuscript(config), load_templates(config.styles), DEFAULT_FACES, config.trim, print_profile(config)
+    )
     html, css1, css2 = folder / "book.html", folder / "shared.css", folder / "print.css"
     html.write_text(rendition.html, encoding="utf-8")
     css1.write_text(rendition.stylesheets[0], encoding="utf-8")
     css2.write_text(rendition.stylesheets[1], encoding="utf-8")
     out = folder / "baseline.pdf"
-    wall, cpu, rss = median_of(runs, [sys.executable, "-c", BASELINE, str(html), str(css1), str(css2),
-                                      rendition.base_url, str(out)])
+    wall, cpu, rss = median_of(
+        runs, [sys.executable, "-c", BASELINE, str(html), str(css1), str(css2), rendition.base_url, str(out)]
+    )
     rows.append((f"{name} pdf (plain WeasyPrint)", wall, cpu, rss, pages(out), out.stat().st_size))
     if shutil.which("pandoc"):
         out = folder / "pandoc.epub"

@@ -6,6 +6,7 @@ Every output is staged and renamed into place only when all of them succeeded.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
 import time
@@ -71,11 +72,11 @@ class _Timer:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
-def read_manuscript(config: Config) -> Manuscript:
+def read_manuscript(config: Config, stamp: dt.datetime | None = None) -> Manuscript:
     """Read and normalize the config's seeds; the metadata carries the build timestamp."""
     seeds = [read_seed(path, config.encoding) for path in config.seeds]
     manuscript = normalize(seeds, config)
-    stamp = build_timestamp(config)
+    stamp = stamp or build_timestamp(config)
     metadata = dataclasses.replace(
         manuscript.metadata,
         date=manuscript.metadata.date or stamp.date().isoformat(),
@@ -113,8 +114,9 @@ def build(
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
     fonts = check_fonts(book_faces(config.fallback_font))
+    stamp = build_timestamp(config)
     progress("reading and normalizing the seeds")
-    manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config), fonts))
+    manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config, stamp), fonts))
     result.manuscript = manuscript
     if not manuscript.chapters:
         raise SourceError(
@@ -123,7 +125,6 @@ def build(
             fix="check the seed, or the `cruft` patterns of book.yaml",
         )
     templates = load_templates(config.styles)
-    stamp = build_timestamp(config)
     allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
     with staged_outputs(out_dir) as outputs:
         page_starts: tuple[PageStart, ...] = ()
@@ -162,7 +163,7 @@ def build(
             progress(f"rendering {len(manuscript.chapters)} chapters for the EPUB")
             cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
             faces = fonts if config.embed_fonts else ()
-            if not manuscript.findings_of("missing-glyph") and not _needs_fallback(manuscript):
+            if not _needs_fallback(manuscript):
                 faces = tuple(f for f in faces if f.role != "fallback")  # nothing for it to set
             rendition = timed(
                 "render epub",

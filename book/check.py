@@ -118,7 +118,6 @@ def _body_lines(pages: list[list[dict]], body_size: float) -> tuple[list[_Line],
                 kinds[-1] = "heading"  # the line before a heading ends its paragraph
     if kinds:
         kinds[-1] = "end"
-    # kinds[i] says what follows line i; shift so that each line knows whether a heading comes next.
     return lines, kinds
 
 

@@ -120,10 +120,6 @@ def default_formats(config: Config) -> str:
 
 def parse_formats(value: str) -> tuple[str, ...]:
     """The outputs named by -f (epub,pdf,screen,cover); a ConfigError for an unknown one."""
-    return _formats(value)
-
-
-def _formats(value: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -139,7 +135,7 @@ def _build(options: argparse.Namespace) -> int:
     from .build import build
 
     config = load_config(options.config)
-    formats = _formats(options.format or default_formats(config))
+    formats = parse_formats(options.format or default_formats(config))
     out_dir = options.out or config.root / "dist"
     start = time.perf_counter()
     if sys.stdout.isatty() and not options.quiet:
@@ -257,7 +253,7 @@ def _watch(options: argparse.Namespace) -> int:
     from .preview import Preview, serve
 
     config = load_config(options.config)
-    formats = _formats(options.format or default_formats(config))
+    formats = parse_formats(options.format or default_formats(config))
     if "epub" not in formats:
         formats = ("epub", *formats)  # the preview shows the EPUB's chapters
 

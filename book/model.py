@@ -77,6 +77,7 @@ class Finding:
     source: str = ""
     line: int = 0
     text: str = ""
+    counts: tuple[tuple[str, int], ...] = ()  # punctuation findings: (resulting mark, how many)
 
 
 @dataclass(frozen=True)

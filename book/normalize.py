@@ -226,7 +226,14 @@ def _normalize_seed(
         if changes:
             detail = ", ".join(f"{mark}×{n}" for mark, n in sorted(changes.items()))
             findings.append(
-                Finding("punctuation", f"{sum(changes.values())} mark(s): {detail}", source, line.number, text)
+                Finding(
+                    "punctuation",
+                    f"{sum(changes.values())} mark(s): {detail}",
+                    source,
+                    line.number,
+                    text,
+                    tuple(sorted(changes.items())),
+                )
             )
         firm = bool(markdown) or _is_heading(text, rules, numbered_only=True)
         if is_markdown and not markdown:
@@ -501,7 +508,5 @@ def punctuation_changes(manuscript: Manuscript) -> Counter[str]:
     """Totals of the punctuation marks changed, by resulting mark, for the report."""
     totals: Counter[str] = Counter()
     for finding in manuscript.findings_of("punctuation"):
-        for part in finding.message.split(": ", 1)[1].split(", "):
-            mark, _, n = part.rpartition("×")
-            totals[mark] += int(n)
+        totals.update(dict(finding.counts))
     return totals

@@ -71,8 +71,7 @@ def report_data(manuscript: Manuscript) -> dict[str, object]:
     meta = manuscript.metadata
     examples: dict[str, list[str]] = {}
     for finding in manuscript.findings_of("punctuation"):
-        for part in finding.message.split(": ", 1)[1].split(", "):
-            mark = part.rpartition("×")[0]
+        for mark, _ in finding.counts:
             if len(examples.setdefault(mark, [])) < 3:
                 examples[mark].append(f"{finding.source}:{finding.line}: {finding.text[:40]}")
     return {
