@@ -14,6 +14,10 @@ class BookError(Exception):
         self.where = where
         self.fix = fix
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable with its place and fix, so that a worker process can hand it to the build.
+        return _rebuild, (type(self), self.message, self.where, self.fix)
+
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
         return f"{text} ({self.fix})" if self.fix else text
@@ -41,3 +45,7 @@ class OutputError(BookError):
     """An output file cannot be written."""
 
     exit_code = 5
+
+
+def _rebuild(kind: type[BookError], message: str, where: str, fix: str) -> BookError:
+    return kind(message, where=where, fix=fix)

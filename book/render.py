@@ -350,17 +350,8 @@ def render_print(
     profile: PdfProfile,
 ) -> PrintRendition:
     """The print book: one HTML document (title page, copyright page, contents, chapters) and its CSS."""
-    meta = manuscript.metadata
-    chapters = [_print_chapter(number, chapter) for number, chapter in enumerate(manuscript.chapters, start=1)]
-    html = render_template(
-        templates,
-        "print/book.html",
-        lang=meta.language,
-        meta=meta,
-        creators=credit_lines(meta.creators),
-        chapters=chapters,
-        toc=nested_toc([("#" + c["id"], c["title"]) for c in chapters], [c["kind"] for c in chapters]),
-    )
+    chapters = _print_chapters(manuscript)
+    html = _print_html(manuscript, templates, chapters, front=True)
     font_rules = _font_rules(fonts, lambda f: f.path.as_uri())
     stylesheets = (
         render_template(templates, "shared.css"),
@@ -374,8 +365,51 @@ def render_print(
         ),
     )
     # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
-    blank = f'<html lang="{meta.language}"><body><div class="end-page"></div></body></html>'
+    blank = f'<html lang="{manuscript.metadata.language}"><body><div class="end-page"></div></body></html>'
     return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/", profile, blank, trim)
+
+
+def render_print_chapters(manuscript: Manuscript, templates: jinja2.Environment) -> tuple[str, ...]:
+    """The print book in pieces, one HTML document per chapter, each ending where the next chapter
+    would begin; laid out apart (in parallel) and put together, they make the whole book's pages."""
+    chapters = _print_chapters(manuscript)
+    return tuple(_print_html(manuscript, templates, [chapter], front=False) for chapter in chapters)
+
+
+def render_print_front(manuscript: Manuscript, templates: jinja2.Environment, folios: list[int]) -> str:
+    """The front matter as a piece of its own: title page, copyright page, and the contents with
+    `folios` (each chapter's first folio) as numbers."""
+    chapters = _print_chapters(manuscript)
+    by_href = {"#" + str(c["id"]): folio for c, folio in zip(chapters, folios, strict=True)}
+    return _print_html(manuscript, templates, chapters, front=True, folios=by_href, chapters_shown=False)
+
+
+def _print_chapters(manuscript: Manuscript) -> list[dict[str, object]]:
+    return [_print_chapter(number, chapter) for number, chapter in enumerate(manuscript.chapters, start=1)]
+
+
+def _print_html(
+    manuscript: Manuscript,
+    templates: jinja2.Environment,
+    chapters: list[dict[str, object]],
+    *,
+    front: bool,
+    folios: dict[str, int] | None = None,
+    chapters_shown: bool = True,
+) -> str:
+    meta = manuscript.metadata
+    return render_template(
+        templates,
+        "print/book.html",
+        lang=meta.language,
+        meta=meta,
+        creators=credit_lines(meta.creators),
+        chapters=chapters if chapters_shown else [],
+        toc=nested_toc([("#" + str(c["id"]), str(c["title"])) for c in chapters], [str(c["kind"]) for c in chapters]),
+        front=front,
+        folios=folios,
+        piece=not (front and chapters_shown),
+    )
 
 
 def render_cover_pdf(
@@ -425,6 +459,7 @@ def _print_chapter(number: int, chapter: Chapter) -> dict[str, object]:
         "title": chapter.title,
         "kind": chapter.kind,
         "heading_block": block_id(number, -1),
+        "first": number == 1,
         "elements": elements,
         "notes": notes,
     }

@@ -7,8 +7,10 @@ a path outside, stops the build with a clear error.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import logging
 import re
 import uuid
@@ -18,10 +20,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pydyf
+import weasyprint.layout
+import weasyprint.pdf
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
+from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.text.line_break import Layout
@@ -170,8 +175,18 @@ def write_pdf(
     return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings.messages))
 
 
-def _finish(document: Document, pdf: pydyf.PDF, *, profile: PdfProfile, text_start: int, document_id: str) -> None:
-    """Last touches to the PDF before it is written: boxes, crop marks, output intent, page labels."""
+def _finish(
+    document: Document,
+    pdf: pydyf.PDF,
+    *,
+    profile: PdfProfile,
+    text_start: int,
+    document_id: str,
+    catalog: bool = True,
+) -> None:
+    """Last touches to the PDF before it is written: boxes, crop marks, output intent, page labels.
+
+    A piece of a book printed in pieces gets the page-level ones only (`catalog` false)."""
     bleed = profile.bleed_mm * MM
     for page in (o for o in pdf.objects if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/Page"):
         x0, y0, x1, y1 = (float(v) for v in page["TrimBox"])
@@ -187,6 +202,8 @@ def _finish(document: Document, pdf: pydyf.PDF, *, profile: PdfProfile, text_sta
             page["Contents"] = pydyf.Array([save.reference, page["Contents"], marks.reference])
         if profile.standard:
             page.pop("Annots", None)  # PDF/X: no link annotations on the printed page
+    if not catalog:
+        return
     if profile.standard and profile.output_profile:
         # PDF/X output intent: the press condition the DeviceCMYK colours are meant for, with its profile.
         icc = pydyf.Stream([profile.output_profile.read_bytes()], pydyf.Dictionary({"N": 4}), compress=True)
@@ -266,6 +283,196 @@ def _text_boxes(box: boxes.Box, block_id: str | None) -> Iterator[tuple[boxes.Te
         return
     for child in getattr(box, "children", ()):
         yield from _text_boxes(child, block_id)
+
+
+# Printing in pieces. A long book is laid out one chapter at a time, in parallel processes, and put
+# together by assemble.py. Two things of a chapter's pages depend on the chapters before it: the
+# folios, and nothing else (each chapter opens on a recto, its running heads are its own). So a
+# piece is laid out with its margin boxes (running heads, folios) held back; once the folio of its
+# first page is known, they are made with the page counter moved on by that much. And a piece's
+# fonts are not embedded: it records the glyphs it used, and the assembler embeds one subset of
+# each face for the whole book (assemble.py), as a single-pass render would.
+
+_original_make_margin_boxes = weasyprint.layout.make_margin_boxes
+_original_build_fonts_dictionary = weasyprint.pdf.build_fonts_dictionary
+_held_margins: list[tuple[object, boxes.PageBox, tuple[object, ...], int]] | None = None
+# While a piece is drawn: the glyphs used per font, and how to find a font's file among the book's.
+_font_usage: tuple[dict[str, dict[str, object]], Callable[[object], str | None]] | None = None
+
+
+def _make_margin_boxes(context: object, page: boxes.PageBox, state: tuple[object, ...]) -> list[boxes.Box]:
+    """WeasyPrint's make_margin_boxes, or, while a piece is laid out, a note to make them later."""
+    if _held_margins is None:
+        return list(_original_make_margin_boxes(context, page, state))
+    _held_margins.append((context, page, state, context.current_page))  # type: ignore[attr-defined]
+    return []
+
+
+def _build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, object], *args: object) -> pydyf.Dictionary:
+    """WeasyPrint's font dictionaries; for a piece, the book's faces get a 4-byte placeholder
+    program and their glyphs are recorded in `_font_usage` for the assembler."""
+    if _font_usage is not None:
+        usage_by_font, face_of = _font_usage
+        for font in fonts.values():
+            face = face_of(font)
+            if face is None or font.missing or font.bitmap:  # type: ignore[attr-defined]
+                continue  # a system fallback font or a font with missing glyphs: embedded here, as it is
+            usage = usage_by_font.setdefault(font.hash, {"face": face, "widths": {}, "to_unicode": {}})  # type: ignore[attr-defined]
+            usage["widths"].update(font.widths)  # type: ignore[attr-defined,union-attr]
+            usage["to_unicode"].update(font.to_unicode)  # type: ignore[attr-defined,union-attr]
+            font.file_content = font.file_content[:4]  # type: ignore[attr-defined]  # keeps the OTTO/TrueType tag
+            font.clean = lambda *_: None  # type: ignore[attr-defined]  # no subsetting here
+    return _original_build_fonts_dictionary(pdf, fonts, *args)
+
+
+weasyprint.layout.make_margin_boxes = _make_margin_boxes
+weasyprint.pdf.build_fonts_dictionary = _build_fonts_dictionary
+
+
+@dataclass
+class LaidOutPiece:
+    """A piece laid out, its margin boxes held back until its first folio is known."""
+
+    document: Document
+    held_margins: list[tuple[object, boxes.PageBox, tuple[object, ...], int]]
+    warnings: list[str]
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+
+@dataclass(frozen=True)
+class DrawnPiece:
+    """What drawing a piece recorded: the glyphs of each font left to the assembler, and warnings."""
+
+    fonts: dict[str, dict[str, object]]
+    warnings: tuple[str, ...]
+
+
+class PieceWriter:
+    """Lays out and draws pieces of one book in this process; the stylesheets are parsed and the
+    fonts loaded once, for all the pieces."""
+
+    def __init__(
+        self,
+        stylesheets: tuple[str, ...],
+        base_url: str,
+        allowed: tuple[Path, ...],
+        profile: PdfProfile,
+        document_id: str,
+        faces: tuple[Path, ...],
+    ) -> None:
+        self.base_url, self.profile, self.document_id = base_url, profile, document_id
+        self.fetcher = RestrictedFetcher(allowed)
+        self.fonts = FontConfiguration()
+        self.faces = faces
+        self._face_digests: dict[bytes, str] | None = None
+        self._faces_by_pointer: dict[int, str | None] = {}
+        with _collected_warnings() as warnings, _refused_urls():
+            self.stylesheets = [
+                CSS(string=css, base_url=base_url, url_fetcher=self.fetcher, font_config=self.fonts)
+                for css in stylesheets
+            ]
+        self.warnings = warnings
+
+    def lay_out(self, html: str) -> LaidOutPiece:
+        """Lay out a piece (print/book.html with `piece` set); its last page, where the next piece
+        would begin, is dropped."""
+        global _held_margins
+        held: list[tuple[object, boxes.PageBox, tuple[object, ...], int]] = []
+        _held_margins = held
+        try:
+            with _collected_warnings() as warnings, _refused_urls():
+                document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+                    stylesheets=self.stylesheets, font_config=self.fonts
+                )
+        finally:
+            _held_margins = None
+        return LaidOutPiece(document.copy(document.pages[:-1]), held[:-1], [*self.warnings, *warnings])
+
+    def page_starts(self, piece: LaidOutPiece) -> tuple[PageStart, ...]:
+        """Where each page of the piece begins, pages numbered from 1 within the piece."""
+        return _page_starts(piece.document)
+
+    def draw(self, piece: LaidOutPiece, first_folio: int, path: Path, *, front: bool = False) -> DrawnPiece:
+        """Make the held-back margin boxes with folios from `first_folio`, and write the piece to `path`.
+
+        The front matter (`front`) also gets the book's catalogue entries: the output intent and the
+        page labels (front matter i, ii, …; the text from 1 after it)."""
+        global _font_usage
+        for context, page, state, number in piece.held_margins:
+            context.current_page = number  # type: ignore[attr-defined]  # string() looks the page up
+            counters = dict(state[1])  # type: ignore[call-overload]
+            counters["page"] = [value + first_folio - 1 for value in counters["page"]]
+            margins = list(_original_make_margin_boxes(context, page, (state[0], counters, *state[2:])))
+            for box in margins:
+                layout_box_backgrounds(page, box, context.get_image_from_uri)  # type: ignore[attr-defined]
+            page.children = (*page.children, *margins)
+        usage: dict[str, dict[str, object]] = {}
+        finisher = functools.partial(
+            _finish,
+            profile=self.profile,
+            text_start=piece.pages + 1 if front else 1,
+            document_id=self.document_id,
+            catalog=front,
+        )
+        _font_usage = usage, self._face_of
+        try:
+            with _collected_warnings() as warnings, _refused_urls(), _writable(path):
+                piece.document.write_pdf(path, pdf_variant=VARIANTS.get(self.profile.standard), finisher=finisher)
+        finally:
+            _font_usage = None
+        fonts = {
+            name: {
+                "face": font["face"],
+                "widths": {str(gid): width for gid, width in font["widths"].items()},  # type: ignore[attr-defined]
+                "to_unicode": {str(gid): text for gid, text in font["to_unicode"].items()},  # type: ignore[attr-defined]
+            }
+            for name, font in usage.items()
+        }
+        return DrawnPiece(fonts, tuple([*piece.warnings, *warnings]))
+
+    def _face_of(self, font: object) -> str | None:
+        """The book's font file a WeasyPrint font was loaded from, or None (a system font)."""
+        pointer = int(ffi.cast("uintptr_t", font.hb_face))  # type: ignore[attr-defined]
+        if pointer not in self._faces_by_pointer:
+            if self._face_digests is None:
+                self._face_digests = {hashlib.sha256(p.read_bytes()).digest(): str(p) for p in self.faces}
+            digest = hashlib.sha256(font.file_content).digest()  # type: ignore[attr-defined]
+            self._faces_by_pointer[pointer] = self._face_digests.get(digest)
+        return self._faces_by_pointer[pointer]
+
+
+@contextlib.contextmanager
+def _collected_warnings() -> Iterator[list[str]]:
+    handler = _Warnings()
+    weasyprint_log = logging.getLogger("weasyprint")
+    weasyprint_log.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        weasyprint_log.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def _refused_urls() -> Iterator[None]:
+    try:
+        yield
+    except RefusedURL as exc:
+        raise RenderError(str(exc), fix="reference only files in styles/, fonts/ or the book's folder") from exc
+
+
+@contextlib.contextmanager
+def _writable(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write: {exc.strerror or exc}",
+            where=str(path),
+            fix="check that the output folder is writable and the disk not full",
+        ) from exc
 
 
 # Inter-character justification (clreq "Line Adjustment"; CSS Text 3 `text-justify: inter-character`).

@@ -1,0 +1,220 @@
+"""assemble: one PDF from the pieces of a book printed in pieces (write_pdf.PieceWriter).
+
+The front matter's piece is the base: its catalogue has the output intent, the metadata and the
+page labels. The chapters' pages follow in order, with their bookmarks and named destinations.
+The pieces embed no font program of the book's faces: each face gets one subset here, with the
+union of the glyphs, widths and Unicode mappings the pieces recorded, so that the book carries each
+face once, as a single-pass render would (a subset per chapter would repeat the common characters
+in every chapter).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from .errors import OutputError
+
+# The tables WeasyPrint drops from a subset it embeds (weasyprint/pdf/fonts.py: _harfbuzz_subset).
+_DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A drawn piece: its PDF, and the glyphs it used of each font left to the assembler
+    ({font name: {"face": path, "widths": {gid: width}, "to_unicode": {gid: text}}})."""
+
+    path: Path
+    fonts: dict[str, dict[str, object]]
+
+
+def assemble(path: Path, front: Piece, chapters: list[Piece]) -> int:
+    """Write the book to `path`: the front matter's pages, then each chapter's. Returns the page count."""
+    with contextlib.ExitStack() as sources, pikepdf.open(front.path) as pdf:
+        destinations = _named_destinations(pdf, pdf, 0)
+        with pdf.open_outline() as outline:
+            for piece in chapters:
+                source = sources.enter_context(pikepdf.open(piece.path))
+                first = len(pdf.pages)
+                pdf.pages.extend(source.pages)
+                outline.root.extend(_bookmarks(source, first))
+                destinations.update(_named_destinations(source, pdf, first))
+        if destinations:
+            tree = pikepdf.NameTree.new(pdf)
+            for name in sorted(destinations):
+                tree[name] = destinations[name]
+            pdf.Root.Names = pdf.make_indirect(pikepdf.Dictionary(Dests=tree.obj))
+        _embed_fonts(pdf, [front, *chapters])
+        try:
+            # Content streams are copied as they are (already compressed); the ID is derived from
+            # the content, so the same pieces make the same bytes.
+            pdf.save(path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write: {exc.strerror or exc}",
+                where=str(path),
+                fix="check that the output folder is writable and the disk not full",
+            ) from exc
+        return len(pdf.pages)
+
+
+def _bookmarks(source: pikepdf.Pdf, first: int) -> list[pikepdf.OutlineItem]:
+    """The piece's bookmarks, pointing at the same places on its pages in the book."""
+    pages = {page.objgen: index for index, page in enumerate(source.pages)}
+
+    def copy(item: pikepdf.OutlineItem) -> pikepdf.OutlineItem:
+        target = item.destination
+        new = pikepdf.OutlineItem(item.title)
+        if isinstance(target, pikepdf.Array) and len(target) >= 2 and target[0].objgen in pages:
+            # [page /XYZ left top zoom], as WeasyPrint writes it
+            left, top, zoom = (float(v) if v is not None else None for v in list(target)[2:5])
+            new = pikepdf.OutlineItem(
+                item.title, first + pages[target[0].objgen], "XYZ", left=left, top=top, zoom=zoom
+            )
+        new.is_closed = item.is_closed
+        new.children.extend(copy(child) for child in item.children)
+        return new
+
+    with source.open_outline() as outline:
+        return [copy(item) for item in outline.root]
+
+
+def _named_destinations(source: pikepdf.Pdf, pdf: pikepdf.Pdf, first: int) -> dict[str, pikepdf.Array]:
+    """The piece's named destinations (its ids), as destinations on the book's pages."""
+    names = source.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return {}
+    pages = {page.objgen: index for index, page in enumerate(source.pages)}
+    found = {}
+    for name, target in pikepdf.NameTree(names.Dests).items():
+        if isinstance(target, pikepdf.Array) and len(target) and target[0].objgen in pages:
+            page = pdf.pages[first + pages[target[0].objgen]].obj
+            found[name] = pikepdf.Array([page, *list(target)[1:]])
+    return found
+
+
+def _resources(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+    """Every resource dictionary of the book: the pages' and their form XObjects', each once."""
+    seen: set[tuple[int, int]] = set()
+    stack = [page.obj.get("/Resources") for page in pdf.pages]
+    while stack:
+        resources = stack.pop()
+        if resources is None or (resources.is_indirect and resources.objgen in seen):
+            continue
+        if resources.is_indirect:
+            seen.add(resources.objgen)
+        yield resources
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.get("/Subtype") == "/Form":
+                stack.append(xobject.get("/Resources"))
+
+
+def _embed_fonts(pdf: pikepdf.Pdf, pieces: list[Piece]) -> None:
+    """Point every piece's dictionary of a book face at one dictionary, with one subset for all pages."""
+    usage: dict[str, dict[str, object]] = {}
+    for piece in pieces:
+        for name, font in piece.fonts.items():
+            merged = usage.setdefault(name, {"face": font["face"], "widths": {}, "to_unicode": {}})
+            merged["widths"].update(font["widths"])  # type: ignore[attr-defined]
+            merged["to_unicode"].update(font["to_unicode"])  # type: ignore[attr-defined]
+    chosen: dict[str, pikepdf.Object] = {}
+    for resources in _resources(pdf):
+        fonts = resources.get("/Font")
+        if fonts is None:
+            continue
+        for key in list(fonts.keys()):
+            name = key[1:]
+            if name in usage:
+                fonts[key] = chosen.setdefault(name, fonts[key])
+    for name, font in chosen.items():
+        _rewrite_font(pdf, font, usage[name])
+
+
+def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, usage: dict[str, object]) -> None:
+    """Fill a Type 0 font's dictionaries (WeasyPrint's layout of them) with the book's glyphs."""
+    widths = {int(gid): float(width) for gid, width in usage["widths"].items()}  # type: ignore[attr-defined]
+    to_unicode = {int(gid): text for gid, text in usage["to_unicode"].items()}  # type: ignore[attr-defined]
+    glyphs = sorted(set(widths) | set(to_unicode) | {0})
+    cid_font = font.DescendantFonts[0]
+    descriptor = cid_font.FontDescriptor
+    program_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
+    old = descriptor[program_key]
+    data = _subset(Path(str(usage["face"])), glyphs)
+    program = pdf.make_stream(data)
+    if "/Subtype" in old:
+        program.Subtype = old.Subtype  # /OpenType
+    if program_key == "/FontFile2":
+        program.Length1 = len(data)
+    descriptor[program_key] = program
+    bbox = [float(v) for v in descriptor.FontBBox]
+    descriptor.FontBBox = pikepdf.Array([bbox[0], bbox[1], max(widths.values(), default=0), bbox[3]])
+    if "/CIDSet" in descriptor:  # PDF ≤ 1.4 (PDF/X-1a): which CIDs the subset has
+        bits = bytearray(math.ceil((glyphs[-1] + 1) / 8))
+        for gid in widths:
+            bits[gid // 8] |= 0x80 >> (gid % 8)
+        descriptor.CIDSet = pdf.make_stream(bytes(bits))
+    cid_font.W = _width_array(widths)
+    font.ToUnicode = pdf.make_stream(_to_unicode_cmap(to_unicode))
+
+
+def _subset(face: Path, glyphs: list[int]) -> bytes:
+    """The face reduced to `glyphs`, keeping their ids (the pages' text shows glyph ids)."""
+    import uharfbuzz as hb
+
+    request = hb.SubsetInput()
+    request.glyph_set.update(glyphs)
+    request.flags = (
+        hb.SubsetFlags.RETAIN_GIDS
+        | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+        | hb.SubsetFlags.DESUBROUTINIZE
+        | hb.SubsetFlags.NO_HINTING
+    )
+    request.drop_table_tag_set.update(int.from_bytes(tag.encode("ascii"), "big") for tag in _DROPPED_TABLES)
+    result = hb.subset(hb.Face(hb.Blob.from_file_path(face)), request)
+    if result is None:
+        raise OutputError("HarfBuzz could not subset the font", where=str(face), fix="check the font file")
+    return bytes(result.blob.data)
+
+
+def _width_array(widths: dict[int, float]) -> pikepdf.Array:
+    """The CIDFont's W array: runs of consecutive glyph ids, [first [w w …] first [w …] …]."""
+    array: list[object] = []
+    run: list[float] = []
+    for gid in sorted(widths):
+        if gid - 1 not in widths:
+            run = []
+            array += [gid, run]
+        run.append(widths[gid])
+    return pikepdf.Array([pikepdf.Array(item) if isinstance(item, list) else item for item in array])
+
+
+def _to_unicode_cmap(to_unicode: dict[int, str]) -> bytes:
+    """The ToUnicode CMap, in blocks of at most 100 mappings (PDF 32000-1, 9.10.3)."""
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo",
+        "<< /Registry (Adobe)",
+        "/Ordering (UCS)",
+        "/Supplement 0",
+        ">> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <ffff>",
+        "endcodespacerange",
+    ]
+    items = sorted(to_unicode.items())
+    for start in range(0, len(items), 100):
+        block = items[start : start + 100]
+        lines.append(f"{len(block)} beginbfchar")
+        lines += [f"<{gid:04x}> <{text.encode('utf-16-be').hex()}>" for gid, text in block]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode()
