@@ -73,9 +73,7 @@ def _bookmarks(source: pikepdf.Pdf, first: int) -> list[pikepdf.OutlineItem]:
         if isinstance(target, pikepdf.Array) and len(target) >= 2 and target[0].objgen in pages:
             # [page /XYZ left top zoom], as WeasyPrint writes it
             left, top, zoom = (float(v) if v is not None else None for v in list(target)[2:5])
-            new = pikepdf.OutlineItem(
-                item.title, first + pages[target[0].objgen], "XYZ", left=left, top=top, zoom=zoom
-            )
+            new = pikepdf.OutlineItem(item.title, first + pages[target[0].objgen], "XYZ", left=left, top=top, zoom=zoom)
         new.is_closed = item.is_closed
         new.children.extend(copy(child) for child in item.children)
         return new

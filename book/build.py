@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .fonts import (
     missing_characters,
     subset_font,
 )
-from .model import Finding, Manuscript, PageStart, PdfProfile
+from .model import Finding, Manuscript, PageStart, PdfProfile, PdfResult
 from .normalize import normalize
 from .output import staged_outputs
 from .read import read_seed
@@ -39,11 +40,13 @@ from .render import (
     render_cover_pdf,
     render_epub,
     render_print,
+    render_print_pieces,
     text_by_font_role,
 )
 from .report import manuscript_markdown, manuscript_text, report_data, report_markdown
 
 if TYPE_CHECKING:
+    from .render import PrintPieces
     from .write_epub import CoverImage
 
 
@@ -58,6 +61,7 @@ class BuildResult:
     font_bytes: int = 0
     pdf_warnings: list[str] = field(default_factory=list)
     pages: int = 0
+    laid_out: int | None = None  # printed in pieces: chapters laid out (not taken from the cache)
 
 
 class _Timer:
@@ -109,8 +113,15 @@ def build(
     out_dir: Path,
     formats: tuple[str, ...] = ("epub", "pdf"),
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    jobs: int | None = None,
+    cache: bool = True,
 ) -> BuildResult:
-    """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds."""
+    """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds.
+
+    The print PDF of a long book (or with `jobs` given) is printed in pieces, `jobs` processes at a
+    time (default: all cores), reusing the pieces of unchanged chapters from build/cache unless
+    `cache` is false."""
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
     fonts = check_fonts(book_faces(config.fallback_font))
@@ -129,18 +140,33 @@ def build(
     with staged_outputs(out_dir) as outputs:
         page_starts: tuple[PageStart, ...] = ()
         if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
-            from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
-
             identifier = manuscript.metadata.identifier
             profile = print_profile(config)
             progress(f"rendering {len(manuscript.chapters)} chapters for print")
-            rendition = timed("render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile))
             path = outputs.stage(f"{config.slug}.pdf")
-            pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier, progress))
+            if jobs is not None or _worth_pieces(manuscript):
+                pieces = timed(
+                    "render pdf", lambda: render_print_pieces(manuscript, templates, fonts, config.trim, profile)
+                )
+                folder = config.root / "build" / "cache" / config.slug if cache else None
+                pdf = timed(
+                    "write pdf",
+                    lambda: _print_in_pieces(path, pieces, identifier, fonts, allowed, jobs, folder, progress),
+                )
+            else:
+                from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
+
+                rendition = timed(
+                    "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
+                )
+                pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier, progress))
             result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
+            result.laid_out = pdf.laid_out
             result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
             page_starts = pdf.page_starts
             if "cover" in formats:
+                from .write_pdf import write_pdf
+
                 spine = spine_width(pdf.pages, config.pdf.paper_thickness)
                 cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
                 path = outputs.stage(f"{config.slug}-cover.pdf")
@@ -194,6 +220,44 @@ def build(
 
 
 PROFILES_DIR = PROJECT_ROOT / "profiles"
+
+# Below this many characters a book is printed in one pass: starting worker processes and
+# assembling pieces would cost more than they save (a few seconds of layout).
+PIECES_FROM_CHARACTERS = 40_000
+
+
+def _worth_pieces(manuscript: Manuscript) -> bool:
+    characters = sum(len(b.text) for c in manuscript.chapters for b in c.blocks)
+    return len(manuscript.chapters) > 1 and characters >= PIECES_FROM_CHARACTERS
+
+
+def _print_in_pieces(
+    path: Path,
+    pieces: PrintPieces,
+    identifier: str,
+    fonts: tuple[FontFace, ...],
+    allowed: tuple[Path, ...],
+    jobs: int | None,
+    cache: Path | None,
+    progress: Callable[[str], None],
+) -> PdfResult:
+    """The print PDF laid out chapter by chapter in `jobs` processes and assembled (pieces.py)."""
+    from .pieces import PieceCache, PrintJob, print_in_pieces
+
+    job = PrintJob(
+        pieces.stylesheets, pieces.base_url, allowed, pieces.profile, identifier, tuple(face.path for face in fonts)
+    )
+    printed = print_in_pieces(
+        path,
+        pieces.chapters,
+        pieces.front,
+        job,
+        jobs=jobs or os.cpu_count() or 1,
+        cache=PieceCache(cache),
+        progress=progress,
+    )
+    return PdfResult(path.stat().st_size, printed.pages, printed.page_starts, printed.warnings, printed.laid_out)
+
 
 # The screen PDF: no bleed, no marks, RGB, with the contents hyperlinked.
 SCREEN_PROFILE = PdfProfile("screen")

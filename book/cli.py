@@ -67,7 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=None,
-        help="with several CONFIGs (build books/*/book.yaml): how many books build at once (default: all cores)",
+        help="processes laying out the print PDF, chapter by chapter (default: all cores, for a book of over "
+        "40,000 characters; 1: in this process); with several CONFIGs (build books/*/book.yaml): how many books "
+        "build at once",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lay out every chapter of the print PDF again, instead of reusing the unchanged ones from build/cache/",
     )
     parser.add_argument("--port", type=int, default=8000, help="serve: the port on 127.0.0.1 (default 8000; 0: any)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -143,9 +150,16 @@ def _build(options: argparse.Namespace) -> int:
         from rich.console import Console
 
         with Console().status(f"《{config.title or config.slug}》") as status:
-            result = build(config, out_dir.resolve(), formats, lambda message: status.update(message))
+            result = build(
+                config,
+                out_dir.resolve(),
+                formats,
+                lambda message: status.update(message),
+                jobs=options.jobs,
+                cache=not options.no_cache,
+            )
     else:
-        result = build(config, out_dir.resolve(), formats)
+        result = build(config, out_dir.resolve(), formats, jobs=options.jobs, cache=not options.no_cache)
     missing = result.manuscript.findings_of("missing-glyph")
     for finding in missing:
         print(f"warning: {finding.source}:{finding.line}: {finding.message}", file=sys.stderr)
@@ -154,6 +168,9 @@ def _build(options: argparse.Namespace) -> int:
     if options.verbose:
         for stage, seconds in result.seconds.items():
             print(f"  {stage:<14} {seconds:6.2f} s")
+        if result.laid_out is not None:
+            total = len(result.manuscript.chapters)
+            print(f"  chapters laid out: {result.laid_out} of {total} (the others from build/cache)")
     if not options.quiet:
         elapsed = time.perf_counter() - start
         for fmt, path in result.outputs.items():

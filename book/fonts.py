@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont, TTLibError
-
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,23 +56,22 @@ def check_fonts(faces: tuple[FontFace, ...] = DEFAULT_FACES) -> tuple[FontFace, 
 
 @cache
 def _coverage(path: Path) -> frozenset[int]:
-    """The code points a font maps to a glyph."""
+    """The code points a font maps to a glyph (HarfBuzz reads the cmap: 1 ms, fontTools 0.3 s)."""
+    import uharfbuzz as hb
+
     if not path.is_file():
         raise ConfigError(
             "font file is missing", where=str(path), fix="restore fonts/ from the repository (git checkout -- fonts)"
         )
-    try:
-        with TTFont(path, lazy=True) as font:
-            cmap = font.getBestCmap()
-        if not cmap:
-            raise TTLibError("no Unicode character map")
-        return frozenset(cmap)
-    except Exception as exc:  # fontTools raises many kinds on a damaged file; each means "corrupt"
+    # HarfBuzz does not raise on a damaged file: it sees an empty face, with no glyphs and no cmap.
+    face = hb.Face(hb.Blob.from_file_path(path))
+    if face.glyph_count == 0 or not face.unicodes:
         raise ConfigError(
-            f"font file is corrupt: {exc}",
+            "font file is corrupt: no glyphs or no Unicode character map",
             where=str(path),
             fix="restore fonts/ from the repository (git checkout -- fonts)",
-        ) from exc
+        )
+    return frozenset(face.unicodes)
 
 
 def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -> list[str]:

@@ -127,3 +127,14 @@ class PdfProfile:
     cmyk: bool = False  # every colour in DeviceCMYK (PDF/X with a CMYK output intent)
     output_profile: Path | None = None  # CMYK ICC profile of the output intent
     output_condition: str = ""  # its registered name, e.g. CGATS TR 001
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    """What writing a PDF made: its size, its pages, where each page begins, WeasyPrint's warnings."""
+
+    size: int
+    pages: int
+    page_starts: tuple[PageStart, ...]
+    warnings: tuple[str, ...]
+    laid_out: int | None = None  # printed in pieces: the chapters laid out (the others were in the cache)

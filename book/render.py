@@ -350,38 +350,64 @@ def render_print(
     profile: PdfProfile,
 ) -> PrintRendition:
     """The print book: one HTML document (title page, copyright page, contents, chapters) and its CSS."""
+    html = _print_html(manuscript, templates, _print_chapters(manuscript), front=True)
+    # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
+    blank = f'<html lang="{manuscript.metadata.language}"><body><div class="end-page"></div></body></html>'
+    stylesheets = print_stylesheets(templates, fonts, trim, profile)
+    return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/", profile, blank, trim)
+
+
+@dataclass(frozen=True)
+class PrintPieces:
+    """The print book in pieces, laid out apart (in parallel) and put together into the whole
+    book's pages: one HTML document per chapter, each ending where the next would begin, and the
+    front matter, whose contents need the chapters' first folios (`front(folios)`)."""
+
+    chapters: tuple[str, ...]
+    front: Callable[[list[int]], str]
+    stylesheets: tuple[str, ...]
+    base_url: str
+    profile: PdfProfile
+
+
+def render_print_pieces(
+    manuscript: Manuscript,
+    templates: jinja2.Environment,
+    fonts: tuple[FontFace, ...],
+    trim: tuple[float, float],
+    profile: PdfProfile,
+) -> PrintPieces:
+    """The print book as pieces (PrintPieces), with the same stylesheets as render_print's."""
     chapters = _print_chapters(manuscript)
-    html = _print_html(manuscript, templates, chapters, front=True)
-    font_rules = _font_rules(fonts, lambda f: f.path.as_uri())
-    stylesheets = (
+
+    def front(folios: list[int]) -> str:
+        by_href = {"#" + str(c["id"]): folio for c, folio in zip(chapters, folios, strict=True)}
+        return _print_html(manuscript, templates, chapters, front=True, folios=by_href, chapters_shown=False)
+
+    return PrintPieces(
+        tuple(_print_html(manuscript, templates, [chapter], front=False) for chapter in chapters),
+        front,
+        print_stylesheets(templates, fonts, trim, profile),
+        DEFAULT_STYLES.as_uri() + "/",
+        profile,
+    )
+
+
+def print_stylesheets(
+    templates: jinja2.Environment, fonts: tuple[FontFace, ...], trim: tuple[float, float], profile: PdfProfile
+) -> tuple[str, ...]:
+    """shared.css and print.css for a trim size and a profile, with the book's @font-face rules."""
+    return (
         render_template(templates, "shared.css"),
         render_template(
             templates,
             "print/print.css",
-            fonts=font_rules,
+            fonts=_font_rules(fonts, lambda f: f.path.as_uri()),
             trim_width=trim[0],
             trim_height=trim[1],
             profile=_profile_context(profile),
         ),
     )
-    # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
-    blank = f'<html lang="{manuscript.metadata.language}"><body><div class="end-page"></div></body></html>'
-    return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/", profile, blank, trim)
-
-
-def render_print_chapters(manuscript: Manuscript, templates: jinja2.Environment) -> tuple[str, ...]:
-    """The print book in pieces, one HTML document per chapter, each ending where the next chapter
-    would begin; laid out apart (in parallel) and put together, they make the whole book's pages."""
-    chapters = _print_chapters(manuscript)
-    return tuple(_print_html(manuscript, templates, [chapter], front=False) for chapter in chapters)
-
-
-def render_print_front(manuscript: Manuscript, templates: jinja2.Environment, folios: list[int]) -> str:
-    """The front matter as a piece of its own: title page, copyright page, and the contents with
-    `folios` (each chapter's first folio) as numbers."""
-    chapters = _print_chapters(manuscript)
-    by_href = {"#" + str(c["id"]): folio for c, folio in zip(chapters, folios, strict=True)}
-    return _print_html(manuscript, templates, chapters, front=True, folios=by_href, chapters_shown=False)
 
 
 def _print_chapters(manuscript: Manuscript) -> list[dict[str, object]]:
@@ -405,7 +431,9 @@ def _print_html(
         meta=meta,
         creators=credit_lines(meta.creators),
         chapters=chapters if chapters_shown else [],
-        toc=nested_toc([("#" + str(c["id"]), str(c["title"])) for c in chapters], [str(c["kind"]) for c in chapters]),
+        toc=nested_toc([("#" + str(c["id"]), str(c["title"])) for c in chapters], [str(c["kind"]) for c in chapters])
+        if front
+        else [],
         front=front,
         folios=folios,
         piece=not (front and chapters_shown),

@@ -157,6 +157,11 @@ OPENING_MARKS = "“‘（《〈「『【〔〖"
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%+\-/:'’@#&_]*[A-Za-z0-9%]|[A-Za-z0-9]")
 
 
+_HALT_CLOSING = re.compile(f"[{CLOSING_MARKS}](?=[{CLOSING_MARKS}{OPENING_MARKS}])")
+_HALT_OPENING = re.compile(f"(?<=[{OPENING_MARKS}])[{OPENING_MARKS}]")
+_LATIN_ROLES = {(True, True): "latin-both", (True, False): "latin-before", (False, True): "latin-after"}
+
+
 def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:
     """Cut `text` into (text, role) segments for print typesetting; the text is unchanged.
 
@@ -167,28 +172,31 @@ def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:
     Han characters, which gets a ¼-em gap on that side (clreq "Mixed Text Composition").
     role "": plain text.
     """
-    roles = [""] * len(text)
-    for i in range(len(text) - 1):
-        a, b = text[i], text[i + 1]
-        if a in CLOSING_MARKS and (b in CLOSING_MARKS or b in OPENING_MARKS):
-            roles[i] = "halt"
-        elif (a in OPENING_MARKS and b in OPENING_MARKS) or (b in OPENING_MARKS and a in CLOSING_MARKS + OPENING_MARKS):
-            roles[i + 1] = "halt"
+    roles: dict[int, str] = {}  # position → role, for the few characters that have one
+    for match in _HALT_CLOSING.finditer(text):
+        roles[match.start()] = "halt"  # a closing mark before another mark
+    for match in _HALT_OPENING.finditer(text):
+        roles[match.start()] = "halt"  # an opening mark after another opening mark
     for match in _LATIN_RUN.finditer(text):
         before = match.start() > 0 and bool(_HAN_RE.match(text[match.start() - 1]))
         after = match.end() < len(text) and bool(_HAN_RE.match(text[match.end()]))
-        role = {(True, True): "latin-both", (True, False): "latin-before", (False, True): "latin-after"}.get(
-            (before, after)
-        )
-        if role:
-            for i in range(match.start(), match.end()):
-                roles[i] = role
+        if role := _LATIN_ROLES.get((before, after)):
+            roles.update(dict.fromkeys(range(match.start(), match.end()), role))
     segments: list[tuple[str, str]] = []
-    for ch, role in zip(text, roles, strict=True):
-        if segments and segments[-1][1] == role and role != "halt":
-            segments[-1] = (segments[-1][0] + ch, role)
-        else:
-            segments.append((ch, role))
+    start = 0  # where the text not yet cut begins
+    positions = sorted(roles)
+    index = 0
+    while index < len(positions):
+        position = positions[index]
+        role, end = roles[position], position + 1
+        while role != "halt" and index + 1 < len(positions) and positions[index + 1] == end and roles[end] == role:
+            index, end = index + 1, end + 1  # a run of one role is one segment; each halt mark is its own
+        if start < position:
+            segments.append((text[start:position], ""))
+        segments.append((text[position:end], role))
+        start, index = end, index + 1
+    if start < len(text):
+        segments.append((text[start:], ""))
     return segments
 
 

@@ -33,7 +33,7 @@ from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import OutputError, RenderError
-from .model import PageStart, PdfProfile
+from .model import PageStart, PdfProfile, PdfResult
 from .render import PrintRendition, parse_block_id
 
 LOG = logging.getLogger(__name__)
@@ -85,16 +85,6 @@ class _Warnings(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
-
-
-@dataclass(frozen=True)
-class PdfResult:
-    """What writing the PDF made: its size, its pages, where each page begins, WeasyPrint's warnings."""
-
-    size: int
-    pages: int
-    page_starts: tuple[PageStart, ...]
-    warnings: tuple[str, ...]
 
 
 class _Progress(logging.Handler):
@@ -491,6 +481,7 @@ CJK_JUSTIFIABLE = re.compile(
     "[\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u3000-\u303f\u3040-\u30ff\u3100-\u312f"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
 )
+_CJK_RUN = re.compile(CJK_JUSTIFIABLE.pattern + "+")
 _justify_cjk = True
 _spaces_only_count = inline.count_expandable_spaces
 _original_set_text = Layout.set_text
@@ -499,18 +490,23 @@ _original_set_text = Layout.set_text
 _LIGATED_RUN = re.compile("\u2014+|\u2026+")
 
 
-def _cjk_flags(text: str) -> list[int]:
-    """1 per CJK character, 0 per other. `——` and `……` are one glyph in Noto CJK (a ligature),
-    and Pango spaces a cluster once, so each such run counts as one character."""
-    return [1 if CJK_JUSTIFIABLE.match(ch) else 0 for ch in _LIGATED_RUN.sub("\u2014", text)]
-
-
 def _count_expansion_opportunities(box: boxes.Box) -> float:
-    """Spaces (WeasyPrint's own opportunities) plus the CJK characters' share, in units of spacing."""
+    """Spaces (WeasyPrint's own opportunities) plus the CJK characters' share, in units of spacing.
+
+    `——` and `……` are one glyph in Noto CJK (a ligature), and Pango spaces a cluster once, so
+    each such run counts as one character."""
     if isinstance(box, boxes.TextBox):
-        spaces = box.text.count(" ") + box.text.count("\u00a0")
-        flags = _cjk_flags(box.text) if _justify_cjk else []
-        return spaces + (sum(flags) - flags[0] / 2 - flags[-1] / 2 if any(flags) else 0)
+        text = box.text
+        spaces = text.count(" ") + text.count("\u00a0")
+        if not _justify_cjk or not text:
+            return spaces
+        folded = _LIGATED_RUN.sub("\u2014", text)
+        count = len(CJK_JUSTIFIABLE.findall(folded))
+        if count:  # the first and the last character get half their share (no spacing outside the box)
+            count -= (CJK_JUSTIFIABLE.match(folded[0]) is not None) / 2 + (
+                CJK_JUSTIFIABLE.match(folded[-1]) is not None
+            ) / 2
+        return spaces + count
     if isinstance(box, boxes.LineBox | boxes.InlineBox):
         return sum(_count_expansion_opportunities(child) for child in box.children)
     return 0
@@ -526,14 +522,16 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
     attributes = pango.pango_layout_get_attributes(self.layout)
     if attributes == ffi.NULL:
         attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-    start = 0
-    for ch in self.text:
-        end = start + len(ch.encode())
-        if CJK_JUSTIFIABLE.match(ch):
-            attribute = pango.pango_attr_letter_spacing_new(spacing)
-            attribute.start_index, attribute.end_index = start, end
-            pango.pango_attr_list_change(attributes, attribute)
-        start = end
+    # One attribute per run of CJK characters (Pango would merge per-character ones into the
+    # same runs: pango_attr_list_change joins equal adjacent attributes). Indexes are in UTF-8 bytes.
+    text, byte, position = self.text, 0, 0
+    for run in _CJK_RUN.finditer(text):
+        byte += len(text[position : run.start()].encode())
+        end = byte + len(run[0].encode())
+        attribute = pango.pango_attr_letter_spacing_new(spacing)
+        attribute.start_index, attribute.end_index = byte, end
+        pango.pango_attr_list_change(attributes, attribute)
+        byte, position = end, run.end()
     pango.pango_layout_set_attributes(self.layout, attributes)
 
 

@@ -1,0 +1,403 @@
+"""The print PDF in pieces: chapters laid out and drawn in worker processes (`--jobs`), each piece
+reused from a content-addressed cache when nothing it depends on has changed, then assembled
+into one PDF (assemble.py) with the folios, running heads, contents, bookmarks and recto openings
+of a single-pass render.
+
+What a chapter's pages depend on: its HTML, the stylesheets, the files they load (the fonts),
+the print profile and the code that lays it out; and, for its folios only, the folio it starts
+on. So a piece is cached under two keys: its layout key (all but the first folio) holds its page
+count and where its pages begin; its layout key and first folio hold the drawn PDF. After an
+edit to one chapter only that chapter is laid out again, and the chapters after it are redrawn
+only if its page count changed (their folios move). A change to the CSS, a font or the code
+changes every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .assemble import Piece, assemble
+from .errors import BookError, RenderError
+from .model import PageStart, PdfProfile
+
+# Laid-out chapters a worker may hold while it waits to learn their first folio.
+MAX_HELD = 2
+_CODE = ("write_pdf.py", "assemble.py", "pieces.py", "render.py")
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """What every worker needs to know of the book, sent once."""
+
+    stylesheets: tuple[str, ...]
+    base_url: str
+    allowed: tuple[Path, ...]
+    profile: PdfProfile
+    document_id: str
+    faces: tuple[Path, ...]  # the book's font files, the fonts that assemble.py embeds once
+
+
+@dataclass(frozen=True)
+class PrintedBook:
+    """What printing in pieces made."""
+
+    pages: int
+    page_starts: tuple[PageStart, ...]
+    warnings: tuple[str, ...]
+    laid_out: int  # chapters laid out in this build (the others came from the cache)
+    drawn: int
+
+
+class PieceCache:
+    """Pieces on disk under their keys: `<key>.layout.json`, `<key>-<folio>.pdf` and `.json`.
+
+    An entry counts only once its .json is written, last; files this build did not use are
+    removed at the end (`prune`), so the cache holds one book's pieces. `folder` None: a
+    temporary folder, used for this build only (--no-cache)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.temporary = folder is None
+        self.folder = Path(tempfile.mkdtemp(prefix="book-pieces-")) if folder is None else folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.used: set[str] = set()
+
+    def layout(self, key: str) -> dict[str, object] | None:
+        return self._read(f"{key}.layout.json")
+
+    def piece(self, key: str, folio: int) -> tuple[Piece, tuple[str, ...]] | None:
+        entry = self._read(f"{key}-{folio}.json")
+        if entry is None or not (self.folder / f"{key}-{folio}.pdf").is_file():
+            return None
+        self.used.add(f"{key}-{folio}.pdf")
+        return Piece(self.folder / f"{key}-{folio}.pdf", entry["fonts"]), tuple(entry["warnings"])  # type: ignore[arg-type]
+
+    def part(self, key: str, folio: int) -> Path:
+        """Where a worker writes a piece before it is stored."""
+        return self.folder / f"{key}-{folio}.pdf.part"
+
+    def store_layout(self, key: str, pages: int, starts: tuple[PageStart, ...]) -> None:
+        self._write(f"{key}.layout.json", {"pages": pages, "page_starts": [dataclasses.astuple(s) for s in starts]})
+
+    def store_piece(self, key: str, folio: int, fonts: dict[str, object], warnings: tuple[str, ...]) -> Piece:
+        pdf = self.folder / f"{key}-{folio}.pdf"
+        os.replace(self.part(key, folio), pdf)
+        self.used.add(pdf.name)
+        self._write(f"{key}-{folio}.json", {"fonts": fonts, "warnings": list(warnings)})
+        return Piece(pdf, fonts)  # type: ignore[arg-type]
+
+    def prune(self) -> None:
+        if self.temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        for path in self.folder.iterdir():
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+    def _read(self, name: str) -> dict[str, object] | None:
+        try:
+            entry = json.loads((self.folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        self.used.add(name)
+        return entry  # type: ignore[no-any-return]
+
+    def _write(self, name: str, entry: dict[str, object]) -> None:
+        part = self.folder / f"{name}.part"
+        part.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+        os.replace(part, self.folder / name)
+        self.used.add(name)
+
+
+def fingerprint(job: PrintJob) -> str:
+    """Everything a piece depends on but its HTML and first folio: the CSS and the files it loads,
+    the profile, the book's identifier, our layout code, and the versions of the libraries."""
+    digest = hashlib.sha256()
+    for package in ("weasyprint", "pydyf", "pikepdf", "uharfbuzz"):
+        digest.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+    here = Path(__file__).parent
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    digest.update(json.dumps([job.stylesheets, job.base_url, job.document_id, repr(job.profile)]).encode())
+    files = [*_loaded_files(job), *job.faces]
+    if job.profile.output_profile is not None:
+        files.append(job.profile.output_profile)
+    for path in sorted(set(files)):
+        digest.update(str(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _loaded_files(job: PrintJob) -> Iterator[Path]:
+    """The files the stylesheets load (fonts, images) that exist inside the book's folders."""
+    for css in job.stylesheets:
+        for url in re.findall(r"""url\(\s*["']?([^"')]+)""", css):
+            parsed = urlparse(url if ":" in url else job.base_url + url)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path))
+                if path.is_file() and any(path.resolve().is_relative_to(root.resolve()) for root in job.allowed):
+                    yield path
+
+
+def print_in_pieces(
+    path: Path,
+    chapters: tuple[str, ...],
+    front: Callable[[list[int]], str],
+    job: PrintJob,
+    *,
+    jobs: int,
+    cache: PieceCache,
+    progress: Callable[[str], None] = lambda _: None,
+) -> PrintedBook:
+    """Lay out and draw every chapter's piece (`chapters`, HTML), then the front matter's (`front`
+    makes its HTML from the chapters' first folios), and assemble them into `path`."""
+    base = fingerprint(job)
+    keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
+    schedule = _Schedule(keys, cache)
+    workers = min(jobs, len(schedule.to_lay_out()) or 1)
+    with _Workers(job, workers) as pool:
+        schedule.run(pool, chapters, progress)
+        folios = schedule.first_folios()
+        front_html = front(folios)
+        front_key = hashlib.sha256((base + front_html).encode()).hexdigest()
+        front_schedule = _Schedule([front_key], cache, front=True)
+        front_schedule.run(pool, (front_html,), progress)
+    front_pages = front_schedule.counts[0] or 0
+    progress("assembling the PDF")
+    pages = assemble(path, front_schedule.pieces[0], schedule.pieces)  # type: ignore[arg-type]
+    cache.prune()
+    starts = []
+    for folio, local_starts in zip(folios, schedule.page_starts, strict=True):
+        for start in local_starts:
+            page = front_pages + folio - 1 + start.page
+            starts.append(dataclasses.replace(start, page=page, label=str(folio + start.page - 1)))
+    warnings = tuple(dict.fromkeys([*front_schedule.warnings, *schedule.warnings]))
+    return PrintedBook(pages, tuple(starts), warnings, schedule.laid_out, schedule.drawn)
+
+
+class _Schedule:
+    """Which chapters to lay out and draw, in which order; pieces found in the cache are not redone.
+
+    A chapter can be drawn once its first folio is known, which needs the page counts of all the
+    chapters before it: from the cache, or from their layout. Chapters are laid out in order."""
+
+    def __init__(self, keys: list[str], cache: PieceCache, *, front: bool = False) -> None:
+        self.keys, self.cache, self.front = keys, cache, front
+        self.counts: list[int | None] = []
+        self.page_starts: list[tuple[PageStart, ...]] = []
+        for key in keys:
+            layout = cache.layout(key)
+            self.counts.append(int(layout["pages"]) if layout else None)  # type: ignore[call-overload]
+            starts = layout["page_starts"] if layout else []
+            self.page_starts.append(tuple(PageStart(*s) for s in starts))  # type: ignore[attr-defined]
+        self.pieces: list[Piece | None] = [None] * len(keys)
+        self.warnings: list[str] = []
+        self.held: dict[int, _Worker] = {}  # laid out, waiting for the first folio
+        self.laying_out: dict[int, _Worker] = {}
+        self.drawing: set[int] = set()
+        self.laid_out = self.drawn = 0
+        self._look_up()
+
+    def first_folios(self) -> list[int]:
+        folios, folio = [], 1
+        for count in self.counts:
+            folios.append(folio)
+            folio += count or 0
+        return folios
+
+    def _folio(self, index: int) -> int | None:
+        if self.front:
+            return 1
+        if any(count is None for count in self.counts[:index]):
+            return None
+        return 1 + sum(self.counts[:index])  # type: ignore[arg-type]
+
+    def _look_up(self) -> None:
+        """Take from the cache every piece whose first folio is now known."""
+        for index, key in enumerate(self.keys):
+            folio = self._folio(index)
+            if self.pieces[index] is None and folio is not None and self.counts[index] is not None:
+                found = self.cache.piece(key, folio)
+                if found is not None:
+                    self.pieces[index] = found[0]
+                    self.warnings += found[1]
+
+    def to_lay_out(self) -> list[int]:
+        """Chapters still to lay out: page count unknown, or a piece for their first folio missing."""
+        waiting = []
+        for index in range(len(self.keys)):
+            if self.pieces[index] is not None or index in self.held or index in self.laying_out:
+                continue
+            if index in self.drawing:
+                continue
+            if self.counts[index] is None or self._folio(index) is not None:
+                waiting.append(index)
+        return waiting
+
+    def run(self, pool: list[_Worker], html: tuple[str, ...], progress: Callable[[str], None]) -> None:
+        total = len(self.keys)
+        while any(piece is None for piece in self.pieces):
+            for index in self.to_lay_out():
+                worker = min(pool, key=lambda w: w.load)
+                if worker.busy_laying_out or worker.held >= MAX_HELD:
+                    break
+                worker.send(("layout", index, html[index]))
+                worker.busy_laying_out, self.laying_out[index] = True, worker
+                if not self.front:
+                    progress(f"laying out chapter {index + 1} of {total}")
+            message = _receive(pool)
+            kind, index = message[0], message[1]
+            worker = self.laying_out.pop(index, None) or self.held.pop(index, None)  # type: ignore[arg-type]
+            if kind == "laid":
+                _, _, pages, starts = message
+                worker.busy_laying_out = False  # type: ignore[union-attr]
+                self.counts[index], self.page_starts[index] = pages, starts
+                self.cache.store_layout(self.keys[index], pages, starts)
+                self.held[index] = worker  # type: ignore[assignment]
+                worker.held += 1  # type: ignore[union-attr]
+                self.laid_out += 1
+                self._look_up()
+            elif kind == "drawn":
+                _, _, folio, fonts, warnings = message
+                self.drawing.discard(index)
+                self.pieces[index] = self.cache.store_piece(self.keys[index], folio, fonts, warnings)
+                self.warnings += warnings
+                self.drawn += 1
+            for held_index, held_worker in list(self.held.items()):
+                folio = self._folio(held_index)
+                if folio is None:
+                    continue
+                if self.pieces[held_index] is None:
+                    part = self.cache.part(self.keys[held_index], folio)
+                    held_worker.send(("draw", held_index, folio, part, self.front))
+                    self.drawing.add(held_index)
+                else:  # the same piece was in the cache after all
+                    held_worker.send(("drop", held_index))
+                del self.held[held_index]
+                held_worker.held -= 1
+
+
+class _Worker:
+    """One worker: a process (`connection`), or this process (`writer`) when there is one job."""
+
+    def __init__(self, connection: Connection | None, writer: object | None = None) -> None:
+        self.connection, self.writer = connection, writer
+        self.busy_laying_out = False
+        self.held = 0
+        self.inbox: list[tuple[object, ...]] = []
+        self.pending: dict[int, object] = {}
+
+    @property
+    def load(self) -> int:
+        return int(self.busy_laying_out) * 10 + self.held
+
+    def send(self, message: tuple[object, ...]) -> None:
+        if self.connection is not None:
+            self.connection.send(message)
+        else:
+            self.inbox.append(_handle(self.writer, self.pending, message) or ("none", -1))
+
+
+def _receive(pool: list[_Worker]) -> tuple[object, ...]:
+    """The next message from any worker; a worker's error is raised here."""
+    for worker in pool:
+        while worker.inbox:
+            message = worker.inbox.pop(0)
+            if message[0] != "none":
+                return _checked(message)
+    ready = wait([w.connection for w in pool if w.connection is not None])
+    try:
+        message = ready[0].recv()  # type: ignore[union-attr]
+    except EOFError as exc:
+        raise RenderError(
+            "a process laying out the PDF stopped unexpectedly",
+            fix="try again with --jobs 1; if it stops again, report the book that makes it fail",
+        ) from exc
+    return _checked(message)
+
+
+def _checked(message: tuple[object, ...]) -> tuple[object, ...]:
+    if message[0] == "error":
+        raise message[2]  # type: ignore[misc]
+    return message
+
+
+def _handle(writer: object, pending: dict[int, object], message: tuple[object, ...]) -> tuple[object, ...] | None:
+    """Do what a message asks of a worker; the answer to send back, if any."""
+    kind, index = message[0], message[1]
+    try:
+        if kind == "layout":
+            laid = writer.lay_out(message[2])  # type: ignore[attr-defined]
+            pending[index] = laid  # type: ignore[index]
+            return ("laid", index, laid.pages, writer.page_starts(laid))  # type: ignore[attr-defined]
+        if kind == "draw":
+            _, _, folio, part, front = message
+            drawn = writer.draw(pending.pop(index), folio, part, front=front)  # type: ignore[attr-defined,arg-type]
+            return ("drawn", index, folio, drawn.fonts, drawn.warnings)
+        pending.pop(index, None)  # type: ignore[call-overload]
+        return None
+    except BookError as exc:
+        return ("error", index, exc)
+    except Exception as exc:  # WeasyPrint's own failures: reported as the build's, with the chapter
+        return ("error", index, RenderError(f"laying out chapter {index + 1} failed: {exc!r}"))
+
+
+def _writer(job: PrintJob) -> object:
+    from .write_pdf import PieceWriter  # WeasyPrint is loaded where the pieces are laid out
+
+    return PieceWriter(job.stylesheets, job.base_url, job.allowed, job.profile, job.document_id, job.faces)
+
+
+def _serve(connection: Connection, job: PrintJob) -> None:
+    """A worker process: one PieceWriter for the book, messages answered in order until "stop"."""
+    try:
+        writer = _writer(job)
+    except BookError as exc:
+        connection.send(("error", -1, exc))
+        return
+    pending: dict[int, object] = {}
+    while True:
+        message = connection.recv()
+        if message[0] == "stop":
+            return
+        answer = _handle(writer, pending, message)
+        if answer is not None:
+            connection.send(answer)
+
+
+class _Workers:
+    """`count` worker processes (spawned: a clean interpreter each), or this process for one."""
+
+    def __init__(self, job: PrintJob, count: int) -> None:
+        self.job, self.count = job, count
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+
+    def __enter__(self) -> list[_Worker]:
+        if self.count <= 1:
+            return [_Worker(None, _writer(self.job))]
+        context = multiprocessing.get_context("spawn")
+        pool = []
+        for _ in range(self.count):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs, self.job), daemon=True)
+            process.start()
+            theirs.close()
+            self.processes.append(process)
+            pool.append(_Worker(ours))
+        return pool
+
+    def __exit__(self, *exc_info: object) -> None:
+        for process in self.processes:
+            process.terminate()
+            process.join()

@@ -1,0 +1,174 @@
+"""The print PDF in pieces (#7): chapters laid out in parallel processes and assembled give the pages
+of a single-pass render; the cache reuses unchanged chapters and drops what a change affects."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from book.build import build
+from book.config import load_config
+from book.errors import RenderError
+from book.fonts import DEFAULT_FACES
+from book.pieces import PrintJob, fingerprint
+
+from .conftest import tool, write_book
+from .epubcheck_runner import assert_epubcheck_clean
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def _twelve_chapters() -> str:
+    """Twelve chapters of different lengths (some end on a recto, some on a verso), one with sections."""
+    chapters = []
+    for number in range(1, 13):
+        name = NUMERALS[number - 1] if number <= 10 else "十" + NUMERALS[number - 11]
+        sentence = f"这是第{name}章的第{{}}段，讲述一段往事，天色已晚，众人各自散去。"
+        paragraphs = [sentence.format(k) * (3 + number % 4) for k in range(1, 4 + (number * 7) % 11)]
+        if number == 5:
+            paragraphs.insert(3, "## 小节标题")
+        chapters.append(f"# 第{name}章 往事之{name}\n\n" + "\n\n".join(paragraphs))
+    return "---\ntitle: 十二章\nauthor: 测试者\n---\n\n" + "\n\n".join(chapters) + "\n"
+
+
+@pytest.fixture(scope="module")
+def twelve(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The 12-chapter book built three ways: in one pass, in pieces by 2 processes, and by 1."""
+    folder = tmp_path_factory.mktemp("twelve")
+    config = load_config(write_book(folder, {"book.md": _twelve_chapters()}))
+    single = build(config, folder / "single", ("pdf",))
+    assert single.laid_out is None  # a small book: printed in one pass
+    two = build(config, folder / "two", ("epub", "pdf"), jobs=2, cache=False)
+    one = build(config, folder / "one", ("pdf",), jobs=1, cache=False)
+    assert two.laid_out == one.laid_out == 12
+    return {
+        "single": single.outputs["pdf"],
+        "two": two.outputs["pdf"],
+        "one": one.outputs["pdf"],
+        "epub": two.outputs["epub"],
+    }
+
+
+def _page_texts(path: Path) -> list[str]:
+    """The whole text of each page, as pdftotext lays it out: running heads, folios, contents numbers."""
+    out = subprocess.run([tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+    return out.stdout.split("\f")[:-1]
+
+
+def _bookmarks(path: Path) -> list[tuple[int, str, int, float]]:
+    """(depth, title, page index, top) of every bookmark, in order."""
+    found = []
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+
+        def walk(items: list[pikepdf.OutlineItem], depth: int) -> None:
+            for item in items:
+                target = item.destination
+                found.append((depth, item.title, pages[target[0].objgen], float(target[3])))
+                walk(item.children, depth + 1)
+
+        with pdf.open_outline() as outline:
+            walk(outline.root, 0)
+    return found
+
+
+def test_pieces_print_the_pages_of_a_single_pass(twelve: dict[str, Path]) -> None:
+    single, pieces = _page_texts(twelve["single"]), _page_texts(twelve["two"])
+    assert len(single) == len(pieces) and len(pieces) % 2 == 0
+    for number, (expected, got) in enumerate(zip(single, pieces, strict=True), start=1):
+        assert got == expected, f"page {number} differs"  # folios, running heads, contents numbers, text
+    openings = [i for i, text in enumerate(pieces, start=1) if "往事之" in text and "第" in text.split("\n")[0]]
+    assert openings and all(page % 2 == 1 for page in openings)  # every chapter opens on a recto
+    assert "目录" in pieces[2] and "·" in pieces[2]
+
+
+def test_pieces_keep_bookmarks_labels_and_boxes(twelve: dict[str, Path]) -> None:
+    assert _bookmarks(twelve["two"]) == _bookmarks(twelve["single"])
+    assert len(_bookmarks(twelve["two"])) == 13  # twelve chapters and the section of the fifth
+    with pikepdf.open(twelve["single"]) as single, pikepdf.open(twelve["two"]) as pieces:
+        assert repr(pieces.Root.PageLabels) == repr(single.Root.PageLabels)
+        assert repr(pieces.Root.OutputIntents[0].OutputConditionIdentifier) == repr(
+            single.Root.OutputIntents[0].OutputConditionIdentifier
+        )
+        for a, b in zip(single.pages, pieces.pages, strict=True):
+            for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
+                assert [float(v) for v in a[box]] == [float(v) for v in b[box]]
+
+
+def test_pieces_embed_each_face_once(twelve: dict[str, Path]) -> None:
+    fonts = subprocess.run([tool("pdffonts"), str(twelve["two"])], capture_output=True, text=True, check=True)
+    rows = fonts.stdout.splitlines()[2:]
+    assert len(rows) == 2, fonts.stdout  # Book Serif and Book Sans, once each
+    assert all(" yes yes yes " in row for row in rows)
+    assert twelve["two"].stat().st_size <= 1.3 * twelve["single"].stat().st_size
+    check = subprocess.run([tool("qpdf"), "--check", str(twelve["two"])], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_pieces_are_the_same_bytes_with_any_number_of_processes(twelve: dict[str, Path]) -> None:
+    assert twelve["one"].read_bytes() == twelve["two"].read_bytes()
+
+
+def test_page_list_of_a_book_printed_in_pieces_passes_epubcheck(twelve: dict[str, Path]) -> None:
+    assert_epubcheck_clean(twelve["epub"])
+
+
+def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
+    config_path = write_book(tmp_path, {"book.md": _twelve_chapters()})
+    config = load_config(config_path)
+    cold = build(config, tmp_path / "dist", ("pdf",), jobs=2)
+    assert cold.laid_out == 12
+    again = build(config, tmp_path / "dist", ("pdf",), jobs=2)
+    assert again.laid_out == 0
+    assert again.outputs["pdf"].read_bytes() == (tmp_path / "dist" / "book.pdf").read_bytes()
+    # One word of chapter 7 changes: chapter 7 alone is laid out again; its page count is the same.
+    seed = tmp_path / "book.md"
+    seed.write_text(
+        seed.read_text(encoding="utf-8").replace("这是第七章的第2段", "这是第七章的第二段"), encoding="utf-8"
+    )
+    edited = build(config, tmp_path / "dist", ("pdf",), jobs=2)
+    assert edited.laid_out == 1
+    fresh = build(config, tmp_path / "fresh", ("pdf",), jobs=2, cache=False)
+    assert edited.outputs["pdf"].read_bytes() == fresh.outputs["pdf"].read_bytes()
+    # A change to the CSS (a book's own print.css) affects every chapter.
+    styles = tmp_path / "styles" / "print"
+    styles.mkdir(parents=True)
+    css = (Path(__file__).resolve().parent.parent / "styles" / "print" / "print.css").read_text(encoding="utf-8")
+    (styles / "print.css").write_text(css + "\np { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    config_path.write_text(config_path.read_text(encoding="utf-8") + "styles: styles\n", encoding="utf-8")
+    restyled = build(load_config(config_path), tmp_path / "dist", ("pdf",), jobs=2)
+    assert restyled.laid_out == 12
+
+
+def test_a_font_change_changes_every_key(tmp_path: Path) -> None:
+    face = tmp_path / DEFAULT_FACES[0].path.name
+    shutil.copy(DEFAULT_FACES[0].path, face)
+    job = PrintJob(("p { color: black; }",), "file:///", (tmp_path,), load_profile(), "urn:x", (face,))
+    before = fingerprint(job)
+    data = bytearray(face.read_bytes())
+    data[-1] ^= 1
+    face.write_bytes(bytes(data))
+    assert fingerprint(job) != before
+    assert fingerprint(dataclasses.replace(job, stylesheets=("p { color: red; }",))) != before
+
+
+def load_profile():
+    from book.model import PdfProfile
+
+    return PdfProfile("print", "PDF/X-4", 3, 10, True, True)
+
+
+def test_an_error_in_a_worker_names_its_cause(tmp_path: Path) -> None:
+    config_path = write_book(tmp_path, {"book.md": _twelve_chapters()}, "styles: styles\n")
+    styles = tmp_path / "styles" / "print"
+    styles.mkdir(parents=True)
+    css = (Path(__file__).resolve().parent.parent / "styles" / "print" / "print.css").read_text(encoding="utf-8")
+    (styles / "print.css").write_text(css + '\n.chapter { background: url("file:///etc/passwd"); }\n', encoding="utf-8")
+    with pytest.raises(RenderError, match="refused to fetch file:///etc/passwd"):
+        build(load_config(config_path), tmp_path / "dist", ("pdf",), jobs=2, cache=False)
+    assert not (tmp_path / "dist" / "book.pdf").exists()
