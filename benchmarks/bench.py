@@ -1,17 +1,21 @@
 """Book-scale benchmark: build the seed and 红楼梦 (../shared/corpus) and print wall time, CPU time,
-peak RSS, pages and output sizes, with the same figures for a plain WeasyPrint render of the same
-HTML and CSS and for Pandoc's EPUB (when `pandoc` is installed), measured in the same run.
+peak RSS (summed over all the processes of a build), pages and output sizes, with the same figures
+for a plain WeasyPrint render of the same HTML and CSS and for Pandoc's EPUB (when `pandoc` is
+installed), measured in the same run, and the ratios.
 
-    python benchmarks/bench.py [--runs 3] [--books seed,hongloumeng]
+    python benchmarks/bench.py [--runs 3] [--books seed,hongloumeng] [--curve] [--jobs N]
 
 Each measurement is a fresh process (cold start), repeated --runs times; medians are printed.
-No timing lives in the tests.
+The print PDF is built cold (--no-cache) and, for 红楼梦, again after an edit to one chapter with
+the cache of the previous build (the incremental rebuild). --curve adds the wall time of the PDF
+against the book's size (the first 1, 10, 40 and 120 回). No timing lives in the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -23,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 BOOKS = {"seed": ROOT / "seeds" / "000_2eace880ba59814b.txt", "hongloumeng": CORPUS / "hongloumeng.simp.utf8.txt"}
+HUI = re.compile(r"^第[一二三四五六七八九十百零〇]+回", re.M)
 
 # A plain WeasyPrint render of our HTML and CSS: no typesetting extension, same fonts and files.
 BASELINE = """
@@ -35,20 +40,55 @@ sheets = [CSS(filename=css, base_url=base, font_config=fonts) for css in (css1, 
 HTML(filename=html, base_url=base).write_pdf(out, stylesheets=sheets, font_config=fonts)
 """
 
+Row = tuple[str, float, float, float, int, int]
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory (KiB) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parent = int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(parent, []).append(int(entry))
+        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack += children.get(current, [])
+    return total
+
 
 def measure(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one process."""
+    """Wall seconds, CPU seconds (all processes) and peak RSS in MiB summed over the process tree."""
     start = time.perf_counter()
+    before = os.times()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.05)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    after = os.times()
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")  # type: ignore[union-attr]
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu, peak / 1024
 
 
-def median_of(runs: int, command: list[str]) -> tuple[float, float, float]:
-    results = [measure(command) for _ in range(runs)]
+def median_of(runs: int, command: list[str], before_each: object = None) -> tuple[float, float, float]:
+    results = []
+    for _ in range(runs):
+        if callable(before_each):
+            before_each()
+        results.append(measure(command))
     return tuple(statistics.median(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
 
 
@@ -58,26 +98,70 @@ def pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages)
 
 
-def bench_book(name: str, seed: Path, runs: int, work: Path) -> list[tuple[str, float, float, float, int, int]]:
+def _book(folder: Path, name: str, seed: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "book.yaml"
+    config.write_text(f"seeds: [{seed}]\nslug: {name}\ndate: 2024-01-01\n", encoding="utf-8")
+    return config
+
+
+def bench_book(name: str, seed: Path, runs: int, work: Path, jobs: list[str]) -> list[Row]:
     folder = work / name
-    folder.mkdir()
-    (folder / "book.yaml").write_text(f"seeds: [{seed}]\nslug: {name}\ndate: 2024-01-01\n", encoding="utf-8")
-    publish = [sys.executable, str(ROOT / "publish.py"), str(folder / "book.yaml"), "-q"]
-    rows = []
+    config = _book(folder, name, seed)
+    publish = [sys.executable, str(ROOT / "publish.py"), str(config), "-q", *jobs]
+    rows: list[Row] = []
     for fmt in ("epub", "pdf"):
-        wall, cpu, rss = median_of(runs, [*publish, "-f", fmt])
+        wall, cpu, rss = median_of(runs, [*publish, "-f", fmt, "--no-cache"])
         output = folder / "dist" / f"{name}.{fmt}"
         rows.append(
             (f"{name} {fmt} (ours)", wall, cpu, rss, pages(output) if fmt == "pdf" else 0, output.stat().st_size)
         )
-    # The same HTML and CSS, rendered by WeasyPrint alone.
+    wall, cpu, rss = median_of(runs, [*publish, "-f", "epub,pdf", "--no-cache"])
+    rows.append((f"{name} epub+pdf (ours)", wall, cpu, rss, pages(folder / "dist" / f"{name}.pdf"), 0))
+    if name == "hongloumeng":
+        rows.append(_incremental(folder, seed, publish, runs))
+    rows.append(_baseline(folder, config, runs))
+    if shutil.which("pandoc"):
+        out = folder / "pandoc.epub"
+        wall, cpu, rss = median_of(runs, ["pandoc", str(seed), "-f", "markdown", "-o", str(out)])
+        rows.append((f"{name} epub (pandoc)", wall, cpu, rss, 0, out.stat().st_size))
+    else:
+        rows.append((f"{name} epub (pandoc: not installed)", 0, 0, 0, 0, 0))
+    return rows
+
+
+def _incremental(folder: Path, seed: Path, publish: list[str], runs: int) -> Row:
+    """The PDF rebuilt after a one-character edit to chapter 60, from the previous build's cache."""
+    text = seed.read_text(encoding="utf-8")
+    chapter = list(HUI.finditer(text))[59].end()
+    paragraph = text.index("。", chapter + 200)
+    versions = [text, text[:paragraph] + "！" + text[paragraph + 1 :]]
+    edited = folder / "edited.txt"
+    config = folder / "book.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(str(seed), str(edited)), encoding="utf-8")
+    edited.write_text(versions[0], encoding="utf-8")
+    subprocess.run([*publish, "-f", "pdf"], check=True)  # fills the cache
+    turn = [0]
+
+    def edit() -> None:
+        turn[0] += 1
+        edited.write_text(versions[turn[0] % 2], encoding="utf-8")
+
+    wall, cpu, rss = median_of(runs, [*publish, "-f", "pdf"], before_each=edit)
+    config.write_text(config.read_text(encoding="utf-8").replace(str(edited), str(seed)), encoding="utf-8")
+    output = folder / "dist" / f"{folder.name}.pdf"
+    return (f"{folder.name} pdf, one chapter edited", wall, cpu, rss, pages(output), output.stat().st_size)
+
+
+def _baseline(folder: Path, config_path: Path, runs: int) -> Row:
+    """One plain WeasyPrint write_pdf of the same HTML and CSS, in one process."""
     sys.path.insert(0, str(ROOT))
     from book.build import print_profile, read_manuscript
     from book.config import load_config
     from book.fonts import DEFAULT_FACES
     from book.render import load_templates, render_print
 
-    config = load_config(folder / "book.yaml")
+    config = load_config(config_path)
     rendition = render_print(
         read_manuscript(config), load_templates(config.styles), DEFAULT_FACES, config.trim, print_profile(config)
     )
@@ -89,38 +173,65 @@ def bench_book(name: str, seed: Path, runs: int, work: Path) -> list[tuple[str, 
     wall, cpu, rss = median_of(
         runs, [sys.executable, "-c", BASELINE, str(html), str(css1), str(css2), rendition.base_url, str(out)]
     )
-    rows.append((f"{name} pdf (plain WeasyPrint)", wall, cpu, rss, pages(out), out.stat().st_size))
-    if shutil.which("pandoc"):
-        out = folder / "pandoc.epub"
-        wall, cpu, rss = median_of(runs, ["pandoc", str(seed), "-f", "markdown", "-o", str(out)])
-        rows.append((f"{name} epub (pandoc)", wall, cpu, rss, 0, out.stat().st_size))
-    else:
-        rows.append((f"{name} epub (pandoc: not installed)", 0, 0, 0, 0, 0))
-    return rows
+    return (f"{folder.name} pdf (plain WeasyPrint)", wall, cpu, rss, pages(out), out.stat().st_size)
+
+
+def curve(runs: int, work: Path, jobs: list[str]) -> list[tuple[int, float, int, float]]:
+    """(回, wall of our PDF, pages, wall of plain WeasyPrint) for the first 1, 10, 40 and 120 回."""
+    text = BOOKS["hongloumeng"].read_text(encoding="utf-8")
+    starts = [m.start() for m in HUI.finditer(text)]
+    points = []
+    for count in (1, 10, 40, 120):
+        folder = work / f"curve-{count}"
+        folder.mkdir()
+        seed = folder / "seed.txt"
+        seed.write_text(text[: starts[count]] if count < len(starts) else text, encoding="utf-8")
+        config = _book(folder, "curve", seed)
+        wall, _, _ = median_of(
+            runs, [sys.executable, str(ROOT / "publish.py"), str(config), "-q", "-f", "pdf", "--no-cache", *jobs]
+        )
+        plain = _baseline(folder, config, runs)
+        points.append((count, wall, pages(folder / "dist" / "curve.pdf"), plain[1]))
+    return points
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--books", default="seed,hongloumeng")
+    parser.add_argument("--curve", action="store_true", help="also wall time against book size (1, 10, 40, 120 回)")
+    parser.add_argument("--jobs", type=int, default=None, help="passed to publish.py (default: its own, all cores)")
     args = parser.parse_args()
-    rows = []
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    rows: list[Row] = []
+    points = []
     with tempfile.TemporaryDirectory() as folder:
         for name in args.books.split(","):
             if not BOOKS[name].is_file():
                 print(f"{name}: {BOOKS[name]} is absent, skipped")
                 continue
-            rows += bench_book(name, BOOKS[name], args.runs, Path(folder))
-    print(f"medians of {args.runs} run(s), one process each, {os.cpu_count()} cores")
-    print(f"{'build':<36}{'wall s':>8}{'cpu s':>8}{'RSS MiB':>9}{'pages':>7}{'pages/s':>9}{'size KiB':>10}")
+            rows += bench_book(name, BOOKS[name], args.runs, Path(folder), jobs)
+        if args.curve and BOOKS["hongloumeng"].is_file():
+            points = curve(args.runs, Path(folder), jobs)
+    print(f"medians of {args.runs} run(s), one process tree each, {os.cpu_count()} cores; RSS summed over processes")
+    print(f"{'build':<40}{'wall s':>8}{'cpu s':>8}{'RSS MiB':>9}{'pages':>7}{'pages/s':>9}{'size KiB':>10}")
     for label, wall, cpu, rss, count, size in rows:
         rate = f"{count / wall:9.1f}" if count and wall else f"{'':>9}"
-        print(f"{label:<36}{wall:8.2f}{cpu:8.2f}{rss:9.0f}{count or '':>7}{rate}{size / 1024:10.0f}")
+        print(f"{label:<40}{wall:8.2f}{cpu:8.2f}{rss:9.0f}{count or '':>7}{rate}{size / 1024 if size else 0:10.0f}")
     by_label = {row[0]: row for row in rows}
     for name in args.books.split(","):
         ours, plain = by_label.get(f"{name} pdf (ours)"), by_label.get(f"{name} pdf (plain WeasyPrint)")
         if ours and plain:
-            print(f"{name}: our PDF build / plain WeasyPrint = {ours[1] / plain[1]:.2f}× wall")
+            print(
+                f"{name}: our PDF / plain WeasyPrint = {ours[1] / plain[1]:.2f}× wall, size {ours[5] / plain[5]:.2f}×"
+            )
+        edited = by_label.get(f"{name} pdf, one chapter edited")
+        if ours and edited:
+            print(f"{name}: rebuild after editing one chapter / cold build = {edited[1] / ours[1]:.2f}×")
+    if points:
+        print("红楼梦 PDF against book size (ours cold, --no-cache; plain WeasyPrint):")
+        for count, wall, count_pages, plain in points:
+            print(f"  {count:>3} 回  {count_pages:>5} pages  ours {wall:7.2f} s  plain {plain:7.2f} s")
 
 
 if __name__ == "__main__":

@@ -277,7 +277,7 @@ def _watch(options: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(message, flush=True)
 
-    preview = Preview(options.config, formats, log)
+    preview = Preview(options.config, formats, log, options.jobs)
     if options.command == "serve":
         serve(preview, options.port, lambda url: log(f"preview: {url}  (Ctrl-C to stop)"))
     else:

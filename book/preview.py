@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import shutil
 import threading
 import time
@@ -25,9 +26,14 @@ POLL_MS = 700
 class Preview:
     """The latest build of a book: its version (one more per rebuild), its files, or its error."""
 
-    def __init__(self, config_path: Path, formats: tuple[str, ...], log: Callable[[str], None]) -> None:
+    def __init__(
+        self, config_path: Path, formats: tuple[str, ...], log: Callable[[str], None], jobs: int | None = None
+    ) -> None:
         self.config_path = config_path.resolve()
         self.formats = formats
+        # The print PDF always in pieces, so that a rebuild lays out only the chapters that changed
+        # (build/cache); one changed chapter is laid out in this process, more in `jobs` processes.
+        self.jobs = jobs or os.cpu_count() or 1
         self.log = log
         self.version = 0
         self.error = ""
@@ -56,7 +62,7 @@ class Preview:
         start = time.perf_counter()
         try:
             config = load_config(self.config_path)
-            result = build(config, config.root / "dist", self.formats)
+            result = build(config, config.root / "dist", self.formats, jobs=self.jobs)
         except BookError as exc:
             with self.lock:
                 self.error, self.version = str(exc), self.version + 1
@@ -73,7 +79,12 @@ class Preview:
             self.pdf, self.error, self.version = result.outputs.get("pdf"), "", self.version + 1
             self.page_count = result.pages
         shutil.rmtree(old, ignore_errors=True)
-        self.log(f"rebuilt 《{result.manuscript.metadata.title}》 in {time.perf_counter() - start:.1f} s")
+        laid_out = (
+            f", {result.laid_out} of {len(result.manuscript.chapters)} chapters laid out"
+            if result.laid_out is not None
+            else ""
+        )
+        self.log(f"rebuilt 《{result.manuscript.metadata.title}》 in {time.perf_counter() - start:.1f} s{laid_out}")
 
     def watch(self, stop: threading.Event) -> None:
         """Rebuild after every change until `stop` is set; errors are reported, never fatal."""

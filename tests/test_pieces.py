@@ -23,24 +23,28 @@ from .epubcheck_runner import assert_epubcheck_clean
 NUMERALS = "一二三四五六七八九十"
 
 
-def _twelve_chapters() -> str:
-    """Twelve chapters of different lengths (some end on a recto, some on a verso), one with sections."""
-    chapters = []
+def _twelve_chapters() -> dict[str, str]:
+    """Twelve seeds, one chapter each (split: seeds), of different lengths (some end on a recto,
+    some on a verso); the fifth has a section heading (a second-level bookmark)."""
+    seeds = {}
     for number in range(1, 13):
         name = NUMERALS[number - 1] if number <= 10 else "十" + NUMERALS[number - 11]
         sentence = f"这是第{name}章的第{{}}段，讲述一段往事，天色已晚，众人各自散去。"
         paragraphs = [sentence.format(k) * (3 + number % 4) for k in range(1, 4 + (number * 7) % 11)]
         if number == 5:
-            paragraphs.insert(3, "## 小节标题")
-        chapters.append(f"# 第{name}章 往事之{name}\n\n" + "\n\n".join(paragraphs))
-    return "---\ntitle: 十二章\nauthor: 测试者\n---\n\n" + "\n\n".join(chapters) + "\n"
+            paragraphs.insert(2, "## 小节标题")
+        seeds[f"{number:02d}.md"] = f"# 第{name}章 往事之{name}\n\n" + "\n\n".join(paragraphs) + "\n"
+    return seeds
+
+
+BOOK = "split: seeds\ntitle: 十二章\nauthors: [测试者]\n"
 
 
 @pytest.fixture(scope="module")
 def twelve(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The 12-chapter book built three ways: in one pass, in pieces by 2 processes, and by 1."""
     folder = tmp_path_factory.mktemp("twelve")
-    config = load_config(write_book(folder, {"book.md": _twelve_chapters()}))
+    config = load_config(write_book(folder, _twelve_chapters(), BOOK))
     single = build(config, folder / "single", ("pdf",))
     assert single.laid_out is None  # a small book: printed in one pass
     two = build(config, folder / "two", ("epub", "pdf"), jobs=2, cache=False)
@@ -119,7 +123,7 @@ def test_page_list_of_a_book_printed_in_pieces_passes_epubcheck(twelve: dict[str
 
 
 def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
-    config_path = write_book(tmp_path, {"book.md": _twelve_chapters()})
+    config_path = write_book(tmp_path, _twelve_chapters(), BOOK)
     config = load_config(config_path)
     cold = build(config, tmp_path / "dist", ("pdf",), jobs=2)
     assert cold.laid_out == 12
@@ -127,10 +131,8 @@ def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
     assert again.laid_out == 0
     assert again.outputs["pdf"].read_bytes() == (tmp_path / "dist" / "book.pdf").read_bytes()
     # One word of chapter 7 changes: chapter 7 alone is laid out again; its page count is the same.
-    seed = tmp_path / "book.md"
-    seed.write_text(
-        seed.read_text(encoding="utf-8").replace("这是第七章的第2段", "这是第七章的第二段"), encoding="utf-8"
-    )
+    seed = tmp_path / "07.md"
+    seed.write_text(seed.read_text(encoding="utf-8").replace("第2段", "第二段"), encoding="utf-8")
     edited = build(config, tmp_path / "dist", ("pdf",), jobs=2)
     assert edited.laid_out == 1
     fresh = build(config, tmp_path / "fresh", ("pdf",), jobs=2, cache=False)
@@ -164,7 +166,7 @@ def load_profile():
 
 
 def test_an_error_in_a_worker_names_its_cause(tmp_path: Path) -> None:
-    config_path = write_book(tmp_path, {"book.md": _twelve_chapters()}, "styles: styles\n")
+    config_path = write_book(tmp_path, _twelve_chapters(), BOOK + "styles: styles\n")
     styles = tmp_path / "styles" / "print"
     styles.mkdir(parents=True)
     css = (Path(__file__).resolve().parent.parent / "styles" / "print" / "print.css").read_text(encoding="utf-8")
