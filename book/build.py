@@ -124,7 +124,7 @@ def build(
     `cache` is false."""
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
-    fonts = check_fonts(book_faces(config.fallback_font))
+    fonts = check_fonts(book_faces(config.fallback_font, config.body_font, config.heading_font))
     stamp = build_timestamp(config)
     progress("reading and normalizing the seeds")
     manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config, stamp), fonts))
@@ -137,6 +137,7 @@ def build(
         )
     templates = load_templates(config.styles)
     allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
+    face_files = tuple(face.path for face in fonts)  # embedded once each, by assemble.py
     with staged_outputs(out_dir) as outputs:
         page_starts: tuple[PageStart, ...] = ()
         if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
@@ -159,7 +160,7 @@ def build(
                 rendition = timed(
                     "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
                 )
-                pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier, progress))
+                pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier, face_files, progress))
             result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
             result.laid_out = pdf.laid_out
             result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
@@ -170,7 +171,7 @@ def build(
                 spine = spine_width(pdf.pages, config.pdf.paper_thickness)
                 cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
                 path = outputs.stage(f"{config.slug}-cover.pdf")
-                written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier))
+                written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier, face_files))
                 result.sizes["cover"] = written.size
                 result.pdf_warnings += written.warnings
                 result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
@@ -179,7 +180,9 @@ def build(
 
             screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
             path = outputs.stage(f"{config.slug}-screen.pdf")
-            written = timed("write screen", lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier))
+            written = timed(
+                "write screen", lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files)
+            )
             result.sizes["screen"] = written.size
             result.pdf_warnings += written.warnings
             result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"

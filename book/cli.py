@@ -189,7 +189,9 @@ def _normalize(options: argparse.Namespace) -> int:
     from .report import format_report
 
     config = load_config(options.config)
-    manuscript = check_glyphs(read_manuscript(config), book_faces(config.fallback_font))
+    manuscript = check_glyphs(
+        read_manuscript(config), book_faces(config.fallback_font, config.body_font, config.heading_font)
+    )
     build_dir = (options.out or config.root / "build").resolve()
     written = write_normalized(manuscript, build_dir / config.slug, config.slug)
     reports = write_report(manuscript, build_dir, config.slug)
@@ -223,7 +225,9 @@ def _check(options: argparse.Namespace) -> int:
             raise OutputError("not built yet", where=str(path), fix=f"run python publish.py {options.config} first")
     from .fonts import book_faces
 
-    checks = check_pdf(pdf, config.trim, faces=book_faces(config.fallback_font)) + check_epub(epub)
+    checks = check_pdf(
+        pdf, config.trim, faces=book_faces(config.fallback_font, config.body_font, config.heading_font)
+    ) + check_epub(epub)
     if not options.quiet or not all(c.passed for c in checks):
         print(format_checks(checks))
     failed = [c.name for c in checks if not c.passed]

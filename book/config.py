@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,16 @@ SCHEMA: dict[str, Option] = {
     ),
     "styles": Option((str,), "styles", "Folder of template and CSS overrides, relative to book.yaml."),
     "embed_fonts": Option((bool,), True, "Embed font subsets in the EPUB."),
+    "body_font": Option(
+        (str,),
+        None,
+        "A font file (.otf, .ttf) relative to book.yaml that replaces the body face (Noto Serif CJK SC).",
+    ),
+    "heading_font": Option(
+        (str,),
+        None,
+        "A font file (.otf, .ttf) relative to book.yaml that replaces the heading face (Noto Sans CJK SC Bold).",
+    ),
     "fallback_font": Option(
         (str,),
         None,
@@ -188,6 +199,8 @@ class Config:
     pdf: PdfSettings = field(default_factory=lambda: PdfSettings())
     embed_fonts: bool = True
     fallback_font: Path | None = None
+    body_font: Path | None = None
+    heading_font: Path | None = None
     cruft: tuple[str, ...] = ()
 
     @property
@@ -258,13 +271,9 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     backmatter = _check_backmatter(values["backmatter"], root, problem)
     writing_mode = _check_epub(values["epub"], problem)
     pdf = _check_pdf(values["pdf"], root, problem)
-    fallback = None
-    if isinstance(values["fallback_font"], str):
-        fallback = (root / values["fallback_font"]).resolve()
-        if not fallback.is_relative_to(root.resolve()) and not fallback.is_relative_to(PROJECT_ROOT / "fonts"):
-            problem("fallback_font", f"'{values['fallback_font']}' is outside the book's folder {root}")
-        elif fallback.suffix.lower() not in (".otf", ".ttf") or not fallback.is_file():
-            problem("fallback_font", f"'{values['fallback_font']}' is not an .otf or .ttf file")
+    fallback, body_font, heading_font = (
+        _check_font(values, key, root, problem) for key in ("fallback_font", "body_font", "heading_font")
+    )
     cruft = _check_patterns(values["cruft"], problem)
     convert = values["convert"]
     if convert is not None and convert not in CONVERSIONS:
@@ -316,9 +325,24 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         writing_mode=writing_mode,
         pdf=pdf,
         fallback_font=fallback,
+        body_font=body_font,
+        heading_font=heading_font,
         embed_fonts=values["embed_fonts"],
         cruft=cruft,
     )
+
+
+def _check_font(values: dict[str, object], key: str, root: Path, problem: Callable[[str, str], None]) -> Path | None:
+    """A font file named in book.yaml: inside the book's folder (or the project's fonts/), .otf or .ttf."""
+    name = values[key]
+    if not isinstance(name, str):
+        return None
+    path = (root / name).resolve()
+    if not path.is_relative_to(root.resolve()) and not path.is_relative_to(PROJECT_ROOT / "fonts"):
+        problem(key, f"'{name}' is outside the book's folder {root}")
+    elif path.suffix.lower() not in (".otf", ".ttf") or not path.is_file():
+        problem(key, f"'{name}' is not an .otf or .ttf file")
+    return path
 
 
 def _type_name(t: type) -> str:

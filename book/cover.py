@@ -49,7 +49,7 @@ def render_cover(meta: Metadata, credits: list[str], faces: dict[str, FontFace])
         _draw_lines(draw, meta.publisher, ImageFont.truetype(heading, 60), HEIGHT - 330, INK, gap=20)
 
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)  # optimize=True: 2 % smaller, 0.2 s slower
     return out.getvalue()
 
 

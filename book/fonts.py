@@ -6,6 +6,7 @@ about 5 s with fontTools.subset, with the same OpenType layout features kept.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,13 +39,21 @@ DEFAULT_FACES = (
 )
 
 
-def book_faces(fallback: Path | None) -> tuple[FontFace, ...]:
-    """The book's faces: the body and heading faces, and the configured fallback face, if any, which
-    sets the characters they lack (clreq: a missing glyph must never print as a blank box)."""
-    if fallback is None:
-        return DEFAULT_FACES
-    media_type = "font/ttf" if fallback.suffix.lower() == ".ttf" else "font/otf"
-    return (*DEFAULT_FACES, FontFace("Book Fallback", fallback, 400, "fallback", media_type))
+def book_faces(fallback: Path | None, body: Path | None = None, heading: Path | None = None) -> tuple[FontFace, ...]:
+    """The book's faces: the body and heading faces (the bundled ones unless book.yaml names others),
+    and the configured fallback face, if any, which sets the characters they lack (clreq: a missing
+    glyph must never print as a blank box). The CSS family names stay the same whatever the files."""
+    faces = [
+        dataclasses.replace(face, path=path, media_type=_media_type(path)) if path else face
+        for face, path in zip(DEFAULT_FACES, (body, heading), strict=True)
+    ]
+    if fallback is not None:
+        faces.append(FontFace("Book Fallback", fallback, 400, "fallback", _media_type(fallback)))
+    return tuple(faces)
+
+
+def _media_type(path: Path) -> str:
+    return "font/ttf" if path.suffix.lower() == ".ttf" else "font/otf"
 
 
 def check_fonts(faces: tuple[FontFace, ...] = DEFAULT_FACES) -> tuple[FontFace, ...]:

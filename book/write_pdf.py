@@ -8,16 +8,30 @@ a path outside, stops the build with a clear error.
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
 import dataclasses
 import functools
-import hashlib
 import logging
 import re
+import sys
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+# WeasyPrint tries each library under the names of every platform (libpango-1.0-0, pango-1.0, …,
+# libpango-1.0.so.0); for every miss cffi runs ctypes.util.find_library, which starts ldconfig and
+# gcc: about 0.5 s of the 1 s WeasyPrint takes to load. On Linux the soname it tries next loads
+# directly through the dynamic loader, so the search is skipped while WeasyPrint loads.
+_find_library = ctypes.util.find_library
+if sys.platform == "linux":
+    ctypes.util.find_library = lambda _: None
+try:
+    import weasyprint
+finally:
+    ctypes.util.find_library = _find_library
 
 import pydyf
 import weasyprint.layout
@@ -32,6 +46,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from .assemble import Piece, assemble
 from .errors import OutputError, RenderError
 from .model import PageStart, PdfProfile, PdfResult
 from .render import PrintRendition, parse_block_id
@@ -52,6 +67,21 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
     ".icc": "application/vnd.iccprofile",
 }
+
+
+class _Zlib:
+    """zlib for pydyf, which compresses every stream at level 9: four times the time of level 6
+    (the default of zlib and qpdf) for streams under 1 % smaller (measured on the seed's fonts)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = 6, *args: object, **kwargs: object) -> zlib._Compress:
+        return zlib.compressobj(min(level, 6), *args, **kwargs)  # type: ignore[arg-type]
+
+
+pydyf.zlib = _Zlib()
 
 
 class RefusedURL(FatalURLFetchingError):
@@ -107,17 +137,18 @@ def write_pdf(
     rendition: PrintRendition,
     allowed: tuple[Path, ...],
     document_id: str,
+    faces: tuple[Path, ...],
     progress: Callable[[str], None] = lambda _: None,
 ) -> PdfResult:
-    """Render a PDF to `path` (a staged temporary file) in the rendition's profile (print or screen).
+    """Render a PDF to `path` (a staged temporary file) in the rendition's profile (print or screen), in one pass.
 
     `document_id` (the book's identifier) makes the PDF/X metadata's DocumentID stable across builds.
+    The book's `faces` are embedded by assemble.py, as for a book printed in pieces: one subset
+    each, made by HarfBuzz (WeasyPrint's own subsetting parses a C type per call: 0.25 s a book).
     """
+    global _font_usage
     fetcher = RestrictedFetcher(allowed)
     fonts = FontConfiguration()
-    warnings = _Warnings()
-    weasyprint_log = logging.getLogger("weasyprint")
-    weasyprint_log.addHandler(warnings)
     steps = _Progress(progress)
     progress_log = logging.getLogger("weasyprint.progress")
     progress_log.addHandler(steps)
@@ -125,44 +156,70 @@ def write_pdf(
     progress_log.setLevel(logging.INFO)
     progress_log.propagate = False  # progress goes to the callback only, never to the console log
     profile = rendition.profile
+    usage: dict[str, dict[str, object]] = {}
+    draft = path.with_name(path.name + ".draft")
     try:
-        stylesheets = [
-            CSS(
-                string=css,
-                base_url=rendition.base_url,
-                url_fetcher=fetcher,
-                font_config=fonts,
-            )
-            for css in rendition.stylesheets
-        ]
-        document = HTML(string=rendition.html, base_url=rendition.base_url, url_fetcher=fetcher).render(
-            stylesheets=stylesheets, font_config=fonts
-        )
-        if rendition.blank_page and len(document.pages) % 2:
-            blank = HTML(string=rendition.blank_page, base_url=rendition.base_url, url_fetcher=fetcher).render(
+        with _collected_warnings() as warnings, _refused_urls(), _writable(path):
+            stylesheets = [
+                CSS(string=css, base_url=rendition.base_url, url_fetcher=fetcher, font_config=fonts)
+                for css in rendition.stylesheets
+            ]
+            document = HTML(string=rendition.html, base_url=rendition.base_url, url_fetcher=fetcher).render(
                 stylesheets=stylesheets, font_config=fonts
             )
-            document = document.copy(document.pages + blank.pages)
-        page_starts = _page_starts(document)
-        text_start = min((s.page for s in page_starts), default=1)
-        # The text's folios restart at 1 on its first page (print.css); the EPUB cites those.
-        page_starts = tuple(dataclasses.replace(s, label=str(s.page - text_start + 1)) for s in page_starts)
-        finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
-        document.write_pdf(path, pdf_variant=VARIANTS.get(profile.standard), finisher=finisher)
-    except RefusedURL as exc:
-        raise RenderError(str(exc), fix="reference only files in styles/, fonts/ or the book's folder") from exc
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write: {exc.strerror or exc}",
-            where=str(path),
-            fix="check that the output folder is writable and the disk not full",
-        ) from exc
+            if rendition.blank_page and len(document.pages) % 2:
+                blank = HTML(string=rendition.blank_page, base_url=rendition.base_url, url_fetcher=fetcher).render(
+                    stylesheets=stylesheets, font_config=fonts
+                )
+                document = document.copy(document.pages + blank.pages)
+            page_starts = _page_starts(document)
+            text_start = min((s.page for s in page_starts), default=1)
+            # The text's folios restart at 1 on its first page (print.css); the EPUB cites those.
+            page_starts = tuple(dataclasses.replace(s, label=str(s.page - text_start + 1)) for s in page_starts)
+            finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
+            _font_usage = usage, _FaceFinder(faces)
+            try:
+                document.write_pdf(draft, pdf_variant=VARIANTS.get(profile.standard), finisher=finisher)
+            finally:
+                _font_usage = None
+            assemble(path, Piece(draft, _json_ready(usage)), [])
     finally:
-        weasyprint_log.removeHandler(warnings)
+        draft.unlink(missing_ok=True)
         progress_log.removeHandler(steps)
         progress_log.setLevel(level)
         progress_log.propagate = propagate
-    return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings.messages))
+    return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings))
+
+
+class _FaceFinder:
+    """Which of the book's font files a WeasyPrint font was loaded from (None: a system font).
+
+    WeasyPrint holds the file's bytes (it loads @font-face files whole); they are compared with
+    the files of the same length, once per loaded face."""
+
+    def __init__(self, faces: tuple[Path, ...]) -> None:
+        self.faces = faces
+        self._by_pointer: dict[int, str | None] = {}
+
+    def __call__(self, font: object) -> str | None:
+        pointer = int(ffi.cast("uintptr_t", font.hb_face))  # type: ignore[attr-defined]
+        if pointer not in self._by_pointer:
+            data = font.file_content  # type: ignore[attr-defined]
+            same = (p for p in self.faces if p.stat().st_size == len(data) and p.read_bytes() == data)
+            self._by_pointer[pointer] = next((str(p) for p in same), None)
+        return self._by_pointer[pointer]
+
+
+def _json_ready(usage: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """The recorded glyphs with string keys, as they are stored beside a cached piece."""
+    return {
+        name: {
+            "face": font["face"],
+            "widths": {str(gid): width for gid, width in font["widths"].items()},  # type: ignore[attr-defined]
+            "to_unicode": {str(gid): text for gid, text in font["to_unicode"].items()},  # type: ignore[attr-defined]
+        }
+        for name, font in usage.items()
+    }
 
 
 def _finish(
@@ -356,9 +413,7 @@ class PieceWriter:
         self.base_url, self.profile, self.document_id = base_url, profile, document_id
         self.fetcher = RestrictedFetcher(allowed)
         self.fonts = FontConfiguration()
-        self.faces = faces
-        self._face_digests: dict[bytes, str] | None = None
-        self._faces_by_pointer: dict[int, str | None] = {}
+        self.face_of = _FaceFinder(faces)
         with _collected_warnings() as warnings, _refused_urls():
             self.stylesheets = [
                 CSS(string=css, base_url=base_url, url_fetcher=self.fetcher, font_config=self.fonts)
@@ -407,31 +462,13 @@ class PieceWriter:
             document_id=self.document_id,
             catalog=front,
         )
-        _font_usage = usage, self._face_of
+        _font_usage = usage, self.face_of
         try:
             with _collected_warnings() as warnings, _refused_urls(), _writable(path):
                 piece.document.write_pdf(path, pdf_variant=VARIANTS.get(self.profile.standard), finisher=finisher)
         finally:
             _font_usage = None
-        fonts = {
-            name: {
-                "face": font["face"],
-                "widths": {str(gid): width for gid, width in font["widths"].items()},  # type: ignore[attr-defined]
-                "to_unicode": {str(gid): text for gid, text in font["to_unicode"].items()},  # type: ignore[attr-defined]
-            }
-            for name, font in usage.items()
-        }
-        return DrawnPiece(fonts, tuple([*piece.warnings, *warnings]))
-
-    def _face_of(self, font: object) -> str | None:
-        """The book's font file a WeasyPrint font was loaded from, or None (a system font)."""
-        pointer = int(ffi.cast("uintptr_t", font.hb_face))  # type: ignore[attr-defined]
-        if pointer not in self._faces_by_pointer:
-            if self._face_digests is None:
-                self._face_digests = {hashlib.sha256(p.read_bytes()).digest(): str(p) for p in self.faces}
-            digest = hashlib.sha256(font.file_content).digest()  # type: ignore[attr-defined]
-            self._faces_by_pointer[pointer] = self._face_digests.get(digest)
-        return self._faces_by_pointer[pointer]
+        return DrawnPiece(_json_ready(usage), tuple([*piece.warnings, *warnings]))
 
 
 @contextlib.contextmanager

@@ -165,3 +165,29 @@ def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path
 
     fonts = subprocess.run(["pdffonts", str(result.outputs["pdf"])], capture_output=True, text=True).stdout
     assert "Book-Fallback" in fonts  # the @font-face family of the configured fallback
+
+
+def test_book_yaml_can_set_the_body_face(tmp_path: Path) -> None:
+    import io
+    import shutil
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    from book.fonts import DEFAULT_FACES
+
+    shutil.copy(DEFAULT_FACES[1].path, tmp_path / "MyBody.otf")  # the bold sans as the body face
+    config = load_config(write_book(tmp_path, {"seed.txt": "标题\n\n正文在这里。\n"}, "body_font: MyBody.otf\n"))
+    result = build(config, tmp_path / "dist")
+    assert_epubcheck_clean(result.outputs["epub"])
+    import zipfile
+
+    with zipfile.ZipFile(result.outputs["epub"]) as epub:
+        assert any(name.endswith("fonts/MyBody.otf") for name in epub.namelist())
+    with pikepdf.open(result.outputs["pdf"]) as pdf:
+        fonts = {str(f.BaseFont): f for page in pdf.pages for f in page.Resources.Font.values()}
+        body = next(f for name, f in fonts.items() if name.endswith("Book-Serif"))
+        program = body.DescendantFonts[0].FontDescriptor.FontFile3.read_bytes()
+    assert TTFont(io.BytesIO(program))["name"].getDebugName(1) == "Noto Sans CJK SC"
+    with pytest.raises(Exception, match="body_font"):
+        load_config(write_book(tmp_path / "other", {"seed.txt": "文\n"}, "body_font: ../MyBody.otf\n"))
