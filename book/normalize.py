@@ -9,6 +9,7 @@ punctuation fixed. Every kept Han character stays, in order.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import unicodedata
 import uuid
@@ -401,7 +402,12 @@ _HAN_OR_FULLWIDTH = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\
 
 def display_width(text: str) -> int:
     """Columns a text takes in a fixed-width dump: 2 for wide (CJK) characters, 1 for others."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(map(_char_width, text))
+
+
+@functools.cache
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
 def _is_heading(text: str, rules: Rules, *, numbered_only: bool = False) -> bool:

@@ -99,6 +99,7 @@ class PieceCache:
         return Piece(pdf, fonts)  # type: ignore[arg-type]
 
     def prune(self) -> None:
+        """Remove what this build did not use (all of a temporary cache)."""
         if self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
             return
@@ -164,18 +165,23 @@ def print_in_pieces(
     makes its HTML from the chapters' first folios), and assemble them into `path`."""
     base = fingerprint(job)
     keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
-    schedule = _Schedule(keys, cache)
-    workers = min(jobs, len(schedule.to_lay_out()) or 1)
-    with _Workers(job, workers) as pool:
-        schedule.run(pool, chapters, progress)
-        folios = schedule.first_folios()
-        front_html = front(folios)
-        front_key = hashlib.sha256((base + front_html).encode()).hexdigest()
-        front_schedule = _Schedule([front_key], cache, front=True)
-        front_schedule.run(pool, (front_html,), progress)
-    front_pages = front_schedule.counts[0] or 0
-    progress("assembling the PDF")
-    pages = assemble(path, front_schedule.pieces[0], schedule.pieces)  # type: ignore[arg-type]
+    try:
+        schedule = _Schedule(keys, cache)
+        workers = min(jobs, len(schedule.to_lay_out()) or 1)
+        with _Workers(job, workers) as pool:
+            schedule.run(pool, chapters, progress)
+            folios = schedule.first_folios()
+            front_html = front(folios)
+            front_key = hashlib.sha256((base + front_html).encode()).hexdigest()
+            front_schedule = _Schedule([front_key], cache, front=True)
+            front_schedule.run(pool, (front_html,), progress)
+        front_pages = front_schedule.counts[0] or 0
+        progress("assembling the PDF")
+        pages = assemble(path, front_schedule.pieces[0], schedule.pieces)  # type: ignore[arg-type]
+    except BaseException:
+        if cache.temporary:  # a kept cache keeps its entries: the next build may still use them
+            cache.prune()
+        raise
     cache.prune()
     starts = []
     for folio, local_starts in zip(folios, schedule.page_starts, strict=True):

@@ -55,6 +55,7 @@ _BIDI_OPEN = {
     "\u2068": "\u2069",
 }
 _BIDI_CLOSE = {"\u202c", "\u2069"}
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def han_characters(text: str) -> str:
@@ -66,7 +67,7 @@ def remove_xml_invalid(text: str) -> tuple[str, int]:
     """Remove characters that cannot appear in XML 1.0, private-use characters and unpaired bidi
     controls; return the text and how many were removed."""
     text, removed = _XML_INVALID.subn("", text)
-    if not any(ch in _BIDI_OPEN or ch in _BIDI_CLOSE for ch in text):
+    if not _BIDI_CONTROL.search(text):
         return text, removed
     keep = [True] * len(text)
     stack: list[int] = []
@@ -88,11 +89,17 @@ _MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]+|[,?!;:]+(?={CJK})")
 _FULL_STOP = re.compile(f"(?<={HAN})\\.(?=$|\\s|{CJK})")
 _ELLIPSIS = re.compile(f"(?<={CJK})(?:\\.{{3,}}|。{{3,}}|(?<!\u2026)\u2026(?!\u2026))|(?:\\.{{3,}}|。{{3,}})(?={CJK})")
 _DASH = re.compile(f"(?<={CJK})(?:-{{2,}}|(?<!\u2014)\u2014(?!\u2014))(?={CJK})")
+_ASCII_MARK = re.compile("[,?!;:]")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _DOUBLE_QUOTES = re.compile(r'"([^"]*)"')
 _SINGLE_QUOTES = re.compile(r"(?<![A-Za-z])'([^']*)'(?![A-Za-z])")
 _CURLY_DOUBLE = re.compile("\u201c([^\u201c\u201d]*)\u201d")
 _CURLY_SINGLE = re.compile("(?<![A-Za-z])\u2018([^\u2018\u2019]*)\u2019(?![A-Za-z])")
+
+
+# A text with none of these has nothing fix_punctuation changes (its rules all start from one).
+_CANDIDATE = re.compile("[,?!;:.()\"'\u2026\u2014-]|。。。")
+_CURLY_QUOTE = re.compile("[,?!;:.()\"'\u2026\u2014\u201c\u201d\u2018\u2019-]|。。。")
 
 
 def fix_punctuation(text: str, *, traditional: bool = False) -> tuple[str, Counter[str]]:
@@ -105,6 +112,8 @@ def fix_punctuation(text: str, *, traditional: bool = False) -> tuple[str, Count
     「」 and 『』, curly quotes included.
     """
     changes: Counter[str] = Counter()
+    if not (_CURLY_QUOTE if traditional else _CANDIDATE).search(text):
+        return text, changes  # no mark any rule below would change
     # Each pass turns ASCII marks into full-width ones, which can make a neighbouring mark
     # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent.
     while True:
@@ -122,12 +131,18 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
 
         return replace
 
-    text = _ELLIPSIS.sub(count(ELLIPSIS), text)
-    text = _DASH.sub(count(DASH), text)
-    # A run of marks converts as a whole (`中,,` → `中，，`), so a second pass changes nothing.
-    text = _MARK_NEXT_TO_CJK.sub(lambda m: "".join(count(FULL_WIDTH[c])(m) for c in m[0]), text)
-    text = _FULL_STOP.sub(count("。"), text)
-    text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
+    # Each rule runs only on a text that has its marks (the scans with lookbehinds are slow).
+    if "." in text or "\u2026" in text or "。。。" in text:
+        text = _ELLIPSIS.sub(count(ELLIPSIS), text)
+    if "-" in text or "\u2014" in text:
+        text = _DASH.sub(count(DASH), text)
+    if _ASCII_MARK.search(text):
+        # A run of marks converts as a whole (`中,,` → `中，，`), so a second pass changes nothing.
+        text = _MARK_NEXT_TO_CJK.sub(lambda m: "".join(count(FULL_WIDTH[c])(m) for c in m[0]), text)
+    if "." in text:
+        text = _FULL_STOP.sub(count("。"), text)
+    if "(" in text:
+        text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
     if han_characters(text):
         double = (LEFT_CORNER, RIGHT_CORNER) if traditional else (LEFT_DOUBLE, RIGHT_DOUBLE)
         single = (LEFT_WHITE_CORNER, RIGHT_WHITE_CORNER) if traditional else (LEFT_SINGLE, RIGHT_SINGLE)

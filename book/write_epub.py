@@ -136,6 +136,7 @@ def write_epub(
         "epub2_guide": False,
         "epub3_landmark": False,
         "package_direction": False,
+        "compresslevel": 0,  # deflate without compressing: _repack compresses each entry once
     }
     try:
         epub.write_epub(raw, book, options)
@@ -199,5 +200,5 @@ def _repack(data: bytes, when: dt.datetime, language: str) -> bytes:
             content = source.read(entry)
             if entry.filename.endswith(".opf"):
                 content = content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)
-            target.writestr(info, content, compresslevel=9)
+            target.writestr(info, content, compresslevel=6)  # level 9: 2× the time, <1 % smaller
     return out.getvalue()

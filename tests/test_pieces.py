@@ -4,8 +4,10 @@ of a single-pass render; the cache reuses unchanged chapters and drops what a ch
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pikepdf
@@ -45,7 +47,7 @@ def twelve(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The 12-chapter book built three ways: in one pass, in pieces by 2 processes, and by 1."""
     folder = tmp_path_factory.mktemp("twelve")
     config = load_config(write_book(folder, _twelve_chapters(), BOOK))
-    single = build(config, folder / "single", ("pdf",))
+    single = build(config, folder / "single", ("epub", "pdf"))
     assert single.laid_out is None  # a small book: printed in one pass
     two = build(config, folder / "two", ("epub", "pdf"), jobs=2, cache=False)
     one = build(config, folder / "one", ("pdf",), jobs=1, cache=False)
@@ -55,6 +57,7 @@ def twelve(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "two": two.outputs["pdf"],
         "one": one.outputs["pdf"],
         "epub": two.outputs["epub"],
+        "single epub": single.outputs["epub"],
     }
 
 
@@ -118,8 +121,17 @@ def test_pieces_are_the_same_bytes_with_any_number_of_processes(twelve: dict[str
     assert twelve["one"].read_bytes() == twelve["two"].read_bytes()
 
 
-def test_page_list_of_a_book_printed_in_pieces_passes_epubcheck(twelve: dict[str, Path]) -> None:
+def _page_list(epub: Path) -> list[str]:
+    with zipfile.ZipFile(epub) as archive:
+        nav = archive.read("EPUB/nav.xhtml").decode()
+    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav.split('epub:type="page-list"')[1])
+
+
+def test_page_list_of_a_book_printed_in_pieces(twelve: dict[str, Path]) -> None:
     assert_epubcheck_clean(twelve["epub"])
+    pieces = _page_list(twelve["epub"])
+    assert pieces == _page_list(twelve["single epub"])  # the same printed pages, marked at the same places
+    assert len(pieces) > 12
 
 
 def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
