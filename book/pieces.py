@@ -117,7 +117,7 @@ class PieceCache:
 
     def _write(self, name: str, entry: dict[str, object]) -> None:
         part = self.folder / f"{name}.part"
-        part.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+        part.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         os.replace(part, self.folder / name)
         self.used.add(name)
 
