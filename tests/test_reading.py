@@ -3,6 +3,7 @@ Playwright. The embedded font must load and set every glyph of the chapter; a sc
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -88,10 +89,11 @@ def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> No
         text=True,
     )
     try:
-        url = ""
+        url, log = "", []
         while not url.startswith("preview: "):
             url = server.stdout.readline()
             assert url or server.poll() is None, server.stderr.read()
+            log.append(url)
         page = browser.new_page()
         page.goto(url.split()[1])
         frame = page.frame_locator("iframe").last
@@ -112,6 +114,13 @@ def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> No
         else:
             pytest.fail("the edit did not appear in the preview")
         page.close()
+        # The log: the first build laid out every chapter; the rebuild after the edit, the edited
+        # chapter only (the others came from build/cache).
+        while sum("laid out" in line for line in log) < 2:
+            log.append(server.stdout.readline())
+            assert log[-1], server.stderr.read()
+        builds = re.findall(r"(\d+) of (\d+) chapters laid out", "".join(log))
+        assert builds[0][0] == builds[0][1] and builds[1][0] == "1", builds
     finally:
         server.terminate()
         server.wait(timeout=30)
