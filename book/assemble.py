@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pikepdf
 
-from .errors import OutputError
+from .errors import OutputError, writing
 
 # The tables WeasyPrint drops from a subset it embeds (weasyprint/pdf/fonts.py: _harfbuzz_subset).
 _DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
@@ -50,16 +50,10 @@ def assemble(path: Path, front: Piece, chapters: list[Piece]) -> int:
                 tree[name] = destinations[name]
             pdf.Root.Names = pdf.make_indirect(pikepdf.Dictionary(Dests=tree.obj))
         _embed_fonts(pdf, [front, *chapters])
-        try:
+        with writing(path):
             # Content streams are copied as they are (already compressed); the ID is derived from
             # the content, so the same pieces make the same bytes.
             pdf.save(path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot write: {exc.strerror or exc}",
-                where=str(path),
-                fix="check that the output folder is writable and the disk not full",
-            ) from exc
         return len(pdf.pages)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 
 class BookError(Exception):
     """An error the user can fix; the CLI prints it as one line and exits with `exit_code`."""
@@ -49,3 +53,16 @@ class OutputError(BookError):
 
 def _rebuild(kind: type[BookError], message: str, where: str, fix: str) -> BookError:
     return kind(message, where=where, fix=fix)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OSError raised while writing `path` into an OutputError that names it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write: {exc.strerror or exc}",
+            where=str(path),
+            fix="check that the output folder is writable and the disk not full",
+        ) from exc

@@ -47,7 +47,7 @@ from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .assemble import Piece, assemble
-from .errors import OutputError, RenderError
+from .errors import RenderError, writing
 from .model import PageStart, PdfProfile, PdfResult
 from .render import PrintRendition, parse_block_id
 
@@ -159,7 +159,7 @@ def write_pdf(
     usage: dict[str, dict[str, object]] = {}
     draft = path.with_name(path.name + ".draft")
     try:
-        with _collected_warnings() as warnings, _refused_urls(), _writable(path):
+        with _collected_warnings() as warnings, _refused_urls(), writing(path):
             stylesheets = [
                 CSS(string=css, base_url=rendition.base_url, url_fetcher=fetcher, font_config=fonts)
                 for css in rendition.stylesheets
@@ -464,7 +464,7 @@ class PieceWriter:
         )
         _font_usage = usage, self.face_of
         try:
-            with _collected_warnings() as warnings, _refused_urls(), _writable(path):
+            with _collected_warnings() as warnings, _refused_urls(), writing(path):
                 piece.document.write_pdf(path, pdf_variant=VARIANTS.get(self.profile.standard), finisher=finisher)
         finally:
             _font_usage = None
@@ -488,18 +488,6 @@ def _refused_urls() -> Iterator[None]:
         yield
     except RefusedURL as exc:
         raise RenderError(str(exc), fix="reference only files in styles/, fonts/ or the book's folder") from exc
-
-
-@contextlib.contextmanager
-def _writable(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write: {exc.strerror or exc}",
-            where=str(path),
-            fix="check that the output folder is writable and the disk not full",
-        ) from exc
 
 
 # Inter-character justification (clreq "Line Adjustment"; CSS Text 3 `text-justify: inter-character`).
