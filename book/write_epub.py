@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ebooklib import epub
 
-from .errors import OutputError
+from .errors import OutputError, writing
 from .fonts import FontFace
 from .model import Manuscript
 from .render import STYLESHEET, EpubRendition
@@ -143,14 +143,8 @@ def write_epub(
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot write the EPUB: {exc}", fix="see the message above") from exc
     data = _repack(raw.getvalue(), modified, meta.language)
-    try:
+    with writing(path):
         path.write_bytes(data)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write: {exc.strerror}",
-            where=str(path),
-            fix="check that the output folder is writable and the disk not full",
-        ) from exc
     return len(data)
 
 
