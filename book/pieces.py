@@ -7,9 +7,9 @@ What a chapter's pages depend on: its HTML, the stylesheets, the files they load
 the print profile and the code that lays it out; and, for its folios only, the folio it starts
 on. So a piece is cached under two keys: its layout key (all but the first folio) holds its page
 count and where its pages begin; its layout key and first folio hold the drawn PDF. After an
-edit to one chapter only that chapter is laid out again, and the chapters after it are redrawn
-only if its page count changed (their folios move). A change to the CSS, a font or the code
-changes every key.
+edit to one chapter only that chapter is laid out again; the chapters after it are laid out and
+drawn again only if its page count changed (their folios move; laid-out pages are not kept
+between builds). A change to the CSS, a font or the code changes every key.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ class PrintedBook:
     page_starts: tuple[PageStart, ...]
     warnings: tuple[str, ...]
     laid_out: int  # chapters laid out in this build (the others came from the cache)
-    drawn: int
 
 
 class PieceCache:
@@ -189,7 +188,7 @@ def print_in_pieces(
             page = front_pages + folio - 1 + start.page
             starts.append(dataclasses.replace(start, page=page, label=str(folio + start.page - 1)))
     warnings = tuple(dict.fromkeys([*front_schedule.warnings, *schedule.warnings]))
-    return PrintedBook(pages, tuple(starts), warnings, schedule.laid_out, schedule.drawn)
+    return PrintedBook(pages, tuple(starts), warnings, schedule.laid_out)
 
 
 class _Schedule:
@@ -212,7 +211,7 @@ class _Schedule:
         self.held: dict[int, _Worker] = {}  # laid out, waiting for the first folio
         self.laying_out: dict[int, _Worker] = {}
         self.drawing: set[int] = set()
-        self.laid_out = self.drawn = 0
+        self.laid_out = 0
         self._look_up()
 
     def first_folios(self) -> list[int]:
@@ -243,9 +242,12 @@ class _Schedule:
         """Chapters still to lay out: page count unknown, or a piece for their first folio missing."""
         waiting = []
         for index in range(len(self.keys)):
-            if self.pieces[index] is not None or index in self.held or index in self.laying_out:
-                continue
-            if index in self.drawing:
+            if (
+                self.pieces[index] is not None
+                or index in self.held
+                or index in self.laying_out
+                or index in self.drawing
+            ):
                 continue
             if self.counts[index] is None or self._folio(index) is not None:
                 waiting.append(index)
@@ -279,7 +281,6 @@ class _Schedule:
                 self.drawing.discard(index)
                 self.pieces[index] = self.cache.store_piece(self.keys[index], folio, fonts, warnings)
                 self.warnings += warnings
-                self.drawn += 1
             for held_index, held_worker in list(self.held.items()):
                 folio = self._folio(held_index)
                 if folio is None:
