@@ -152,13 +152,13 @@ def _ends_at(line: _Line, right: float, em: float) -> bool:
 def _justification(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
     judged = [i for i in range(len(lines)) if not _is_last(i, lines, kinds, edges, em)]
     ragged = [lines[i] for i in judged if not _ends_at(lines[i], edges[lines[i].page][1], em)]
-    rate = 1 - len(ragged) / len(judged) if judged else 1.0
-    return Check(
+    return _share_check(
         "justification",
-        f"{rate:.1%} of {len(judged)} lines",
+        [f"{line.where}: …{line.text[-8:]}" for line in ragged],
+        len(judged),
+        "lines",
         "≥ 99% of non-final lines meet both edges (±0.5 pt)",
-        rate >= 0.99,
-        tuple(f"{line.where}: …{line.text[-8:]}" for line in ragged[:5]),
+        0.99,
     )
 
 
@@ -219,13 +219,13 @@ def _punctuation_pairs(lines: list[_Line], em: float) -> Check:
                 total += 1
                 if width > 1.6 * em:
                     loose.append(f"{line.where}: {a['text']}{b['text']} {width / em:.2f} em")
-    rate = 1 - len(loose) / total if total else 1.0
-    return Check(
+    return _share_check(
         "punctuation pairs",
-        f"{rate:.1%} of {total} pairs at 1.5 em",
+        loose,
+        total,
+        "pairs at 1.5 em",
         "adjacent full-width marks take 1.5 em, not 2 (≥ 95%)",
-        rate >= 0.95,
-        tuple(loose[:5]),
+        0.95,
     )
 
 
@@ -236,14 +236,20 @@ def _quote_widths(lines: list[_Line], em: float) -> Check:
         for line, c in quotes
         if c["x1"] - c["x0"] < 0.9 * em
     ]
-    rate = 1 - len(narrow) / len(quotes) if quotes else 1.0
-    return Check(
+    return _share_check(
         "quotation marks",
-        f"{rate:.1%} of {len(quotes)} full-width",
+        narrow,
+        len(quotes),
+        "full-width",
         "“ ” ‘ ’ are full-width glyphs of the CJK font (≥ 95%)",
-        rate >= 0.95,
-        tuple(narrow[:5]),
+        0.95,
     )
+
+
+def _share_check(name: str, failures: list[str], total: int, what: str, rule: str, minimum: float) -> Check:
+    """A check that passes when at least `minimum` of `total` items pass; `failures` describe the others."""
+    rate = 1 - len(failures) / total if total else 1.0
+    return Check(name, f"{rate:.1%} of {total} {what}", rule, rate >= minimum, tuple(failures[:5]))
 
 
 def _indent(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:

@@ -17,6 +17,7 @@ from book.build import build
 from book.config import load_config
 from book.errors import RenderError
 from book.fonts import DEFAULT_FACES
+from book.model import PdfProfile
 from book.pieces import PrintJob, fingerprint
 
 from .conftest import tool, write_book
@@ -162,19 +163,14 @@ def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
 def test_a_font_change_changes_every_key(tmp_path: Path) -> None:
     face = tmp_path / DEFAULT_FACES[0].path.name
     shutil.copy(DEFAULT_FACES[0].path, face)
-    job = PrintJob(("p { color: black; }",), "file:///", (tmp_path,), load_profile(), "urn:x", (face,))
+    profile = PdfProfile("print", "PDF/X-4", 3, 10, True, True)
+    job = PrintJob(("p { color: black; }",), "file:///", (tmp_path,), profile, "urn:x", (face,))
     before = fingerprint(job)
     data = bytearray(face.read_bytes())
     data[-1] ^= 1
     face.write_bytes(bytes(data))
     assert fingerprint(job) != before
     assert fingerprint(dataclasses.replace(job, stylesheets=("p { color: red; }",))) != before
-
-
-def load_profile():
-    from book.model import PdfProfile
-
-    return PdfProfile("print", "PDF/X-4", 3, 10, True, True)
 
 
 def test_an_error_in_a_worker_names_its_cause(tmp_path: Path) -> None:
