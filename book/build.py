@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .alongside import Alongside, can_fork
 from .config import Config, build_timestamp
 from .cover import render_cover
 from .errors import SourceError
@@ -46,6 +47,8 @@ from .render import (
 from .report import manuscript_markdown, manuscript_text, report_data, report_markdown
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from .render import PrintPieces
     from .write_epub import CoverImage
 
@@ -138,88 +141,125 @@ def build(
     templates = load_templates(config.styles)
     allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
     face_files = tuple(face.path for face in fonts)  # embedded once each, by assemble.py
+    printed_in_pieces = "pdf" in formats and (jobs is not None or _worth_pieces(manuscript))
     with staged_outputs(out_dir) as outputs:
-        page_starts: tuple[PageStart, ...] = ()
-        if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
-            identifier = manuscript.metadata.identifier
-            profile = print_profile(config)
-            progress(f"rendering {len(manuscript.chapters)} chapters for print")
-            path = outputs.stage(f"{config.slug}.pdf")
-            if jobs is not None or _worth_pieces(manuscript):
-                pieces = timed(
-                    "render pdf", lambda: render_print_pieces(manuscript, templates, fonts, config.trim, profile)
-                )
-                folder = config.root / "build" / "cache" / config.slug if cache else None
-                pdf = timed(
-                    "write pdf",
-                    lambda: _print_in_pieces(path, pieces, identifier, fonts, allowed, jobs, folder, progress),
-                )
-            else:
-                from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
+        epub_path = outputs.stage(f"{config.slug}.epub") if "epub" in formats else None
 
-                rendition = timed(
-                    "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
-                )
-                pdf = timed("write pdf", lambda: write_pdf(path, rendition, allowed, identifier, face_files, progress))
-            result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
-            result.laid_out = pdf.laid_out
-            result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
-            page_starts = pdf.page_starts
-            if "cover" in formats:
+        def make_epub(page_starts: Callable[[], object], timer: _Timer) -> tuple[int, int, dict[str, float]]:
+            assert epub_path is not None
+            return _make_epub(config, manuscript, templates, fonts, stamp, epub_path, page_starts, timer)
+
+        # A short book's EPUB is made in a second process while this one prints (alongside.py).
+        alongside = None
+        if epub_path is not None and "pdf" in formats and not printed_in_pieces and can_fork():
+            alongside = Alongside(lambda receive: make_epub(receive, _Timer({})))
+        try:
+            page_starts: tuple[PageStart, ...] = ()
+            if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
+                identifier = manuscript.metadata.identifier
+                profile = print_profile(config)
+                progress(f"rendering {len(manuscript.chapters)} chapters for print")
+                path = outputs.stage(f"{config.slug}.pdf")
+                if printed_in_pieces:
+                    pieces = timed(
+                        "render pdf", lambda: render_print_pieces(manuscript, templates, fonts, config.trim, profile)
+                    )
+                    folder = config.root / "build" / "cache" / config.slug if cache else None
+                    pdf = timed(
+                        "write pdf",
+                        lambda: _print_in_pieces(path, pieces, identifier, fonts, allowed, jobs, folder, progress),
+                    )
+                else:
+                    from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
+
+                    rendition = timed(
+                        "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
+                    )
+                    laid_out = alongside.send if alongside else lambda _: None
+                    pdf = timed(
+                        "write pdf",
+                        lambda: write_pdf(path, rendition, allowed, identifier, face_files, progress, laid_out),
+                    )
+                result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
+                result.laid_out = pdf.laid_out
+                result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
+                page_starts = pdf.page_starts
+                if "cover" in formats:
+                    from .write_pdf import write_pdf
+
+                    spine = spine_width(pdf.pages, config.pdf.paper_thickness)
+                    cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
+                    path = outputs.stage(f"{config.slug}-cover.pdf")
+                    written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier, face_files))
+                    result.sizes["cover"] = written.size
+                    result.pdf_warnings += written.warnings
+                    result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
+            if "screen" in formats:
                 from .write_pdf import write_pdf
 
-                spine = spine_width(pdf.pages, config.pdf.paper_thickness)
-                cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
-                path = outputs.stage(f"{config.slug}-cover.pdf")
-                written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier, face_files))
-                result.sizes["cover"] = written.size
+                screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
+                path = outputs.stage(f"{config.slug}-screen.pdf")
+                written = timed(
+                    "write screen",
+                    lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files),
+                )
+                result.sizes["screen"] = written.size
                 result.pdf_warnings += written.warnings
-                result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
-        if "screen" in formats:
-            from .write_pdf import write_pdf
-
-            screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
-            path = outputs.stage(f"{config.slug}-screen.pdf")
-            written = timed(
-                "write screen", lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files)
-            )
-            result.sizes["screen"] = written.size
-            result.pdf_warnings += written.warnings
-            result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
-        if "epub" in formats:
-            from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
-
-            progress(f"rendering {len(manuscript.chapters)} chapters for the EPUB")
-            cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
-            faces = fonts if config.embed_fonts else ()
-            if not _needs_fallback(manuscript):
-                faces = tuple(f for f in faces if f.role != "fallback")  # nothing for it to set
-            rendition = timed(
-                "render epub",
-                lambda: render_epub(
-                    manuscript,
-                    templates,
-                    faces,
-                    cover=cover.file_name,
-                    page_starts=page_starts,
-                    writing_mode=config.writing_mode,
-                ),
-            )
-            text = text_by_font_role(rendition)
-            embedded = tuple(
-                timed("subset fonts", lambda f=face: EmbeddedFont(f, subset_font(f, text[f.role]))) for face in faces
-            )
-            result.font_bytes = sum(len(font.data) for font in embedded)
-            progress("writing the EPUB")
-            path = outputs.stage(f"{config.slug}.epub")
-            result.sizes["epub"] = timed(
-                "write epub",
-                lambda: write_epub(
-                    path, manuscript, rendition, embedded, cover, stamp, vertical=config.writing_mode == "vertical-rl"
-                ),
-            )
-            result.outputs["epub"] = out_dir / f"{config.slug}.epub"
+                result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
+            if epub_path is not None:
+                progress("writing the EPUB")
+                if alongside:
+                    size, result.font_bytes, seconds = timed("wait for epub", alongside.result)
+                    for stage, spent in seconds.items():  # spent in the other process, while the PDF printed
+                        result.seconds[f"{stage} (alongside)"] = spent
+                else:
+                    size, result.font_bytes, _ = make_epub(lambda: page_starts, timed)
+                result.sizes["epub"] = size
+                result.outputs["epub"] = out_dir / f"{config.slug}.epub"
+        finally:
+            if alongside:
+                alongside.close()
     return result
+
+
+def _make_epub(
+    config: Config,
+    manuscript: Manuscript,
+    templates: Environment,
+    fonts: tuple[FontFace, ...],
+    stamp: dt.datetime,
+    path: Path,
+    page_starts: Callable[[], object],
+    timed: _Timer,
+) -> tuple[int, int, dict[str, float]]:
+    """Write the EPUB to `path`: its size, its fonts' bytes and the seconds per stage.
+
+    `page_starts()` gives where the printed pages begin (empty without a PDF); it is called once the
+    cover is made, so that an EPUB made alongside the PDF waits for the layout only then."""
+    from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
+
+    cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
+    faces = fonts if config.embed_fonts else ()
+    if not _needs_fallback(manuscript):
+        faces = tuple(f for f in faces if f.role != "fallback")  # nothing for it to set
+    starts = page_starts()
+    rendition = timed(
+        "render epub",
+        lambda: render_epub(
+            manuscript, templates, faces, cover=cover.file_name, page_starts=starts, writing_mode=config.writing_mode
+        ),
+    )
+    text = text_by_font_role(rendition)
+    embedded = tuple(
+        timed("subset fonts", lambda f=face: EmbeddedFont(f, subset_font(f, text[f.role]))) for face in faces
+    )
+    size = timed(
+        "write epub",
+        lambda: write_epub(
+            path, manuscript, rendition, embedded, cover, stamp, vertical=config.writing_mode == "vertical-rl"
+        ),
+    )
+    return size, sum(len(font.data) for font in embedded), timed.seconds
 
 
 PROFILES_DIR = PROJECT_ROOT / "profiles"

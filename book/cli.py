@@ -167,7 +167,7 @@ def _build(options: argparse.Namespace) -> int:
         print(f"warning: PDF: {message}", file=sys.stderr)
     if options.verbose:
         for stage, seconds in result.seconds.items():
-            print(f"  {stage:<14} {seconds:6.2f} s")
+            print(f"  {stage:<26} {seconds:6.2f} s")
         if result.laid_out is not None:
             total = len(result.manuscript.chapters)
             print(f"  chapters laid out: {result.laid_out} of {total} (the others from build/cache)")

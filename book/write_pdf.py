@@ -11,9 +11,11 @@ import contextlib
 import ctypes.util
 import dataclasses
 import functools
+import importlib
 import logging
 import re
 import sys
+import types
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -28,10 +30,30 @@ from urllib.parse import unquote, urlparse
 _find_library = ctypes.util.find_library
 if sys.platform == "linux":
     ctypes.util.find_library = lambda _: None
+
+
+class _OnFirstCall(types.ModuleType):
+    """Stands in, while WeasyPrint loads, for a module that WeasyPrint's font embedding imports
+    but this build never calls, since book/assemble.py embeds the fonts: fontTools' subsetter
+    and instancer take 0.2 s to import. A name taken from it imports the real module when called."""
+
+    def __getattr__(self, name: str) -> Callable[..., object]:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        module = self.__name__
+        return lambda *args, **kwargs: getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+_DEFERRED = ("fontTools.subset", "fontTools.varLib.instancer")
+for _name in _DEFERRED:
+    sys.modules.setdefault(_name, _OnFirstCall(_name))
 try:
     import weasyprint
 finally:
     ctypes.util.find_library = _find_library
+    for _name in _DEFERRED:
+        if isinstance(sys.modules.get(_name), _OnFirstCall):
+            del sys.modules[_name]  # whoever imports it from now on gets the real module
 
 import pydyf
 import weasyprint.layout
@@ -139,8 +161,12 @@ def write_pdf(
     document_id: str,
     faces: tuple[Path, ...],
     progress: Callable[[str], None] = lambda _: None,
+    laid_out: Callable[[tuple[PageStart, ...]], None] = lambda _: None,
 ) -> PdfResult:
     """Render a PDF to `path` (a staged temporary file) in the rendition's profile (print or screen), in one pass.
+
+    `laid_out` is told where the printed pages begin as soon as the layout is done, before the
+    pages are drawn: the EPUB, made alongside, waits for that only.
 
     `document_id` (the book's identifier) makes the PDF/X metadata's DocumentID stable across builds.
     The book's `faces` are embedded by assemble.py, as for a book printed in pieces: one subset
@@ -176,6 +202,7 @@ def write_pdf(
             text_start = min((s.page for s in page_starts), default=1)
             # The text's folios restart at 1 on its first page (print.css); the EPUB cites those.
             page_starts = tuple(dataclasses.replace(s, label=str(s.page - text_start + 1)) for s in page_starts)
+            laid_out(page_starts)
             finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
             _font_usage = usage, _FaceFinder(faces)
             try:

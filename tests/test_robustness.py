@@ -4,6 +4,7 @@ breaks the pipeline."""
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from book.build import build
 from book.config import load_config
-from book.errors import BookError, ConfigError, RenderError
+from book.errors import BookError, ConfigError, OutputError, RenderError
 
 from .conftest import ROOT, run_publish, write_book
 from .epubcheck_runner import assert_epubcheck_clean
@@ -191,6 +192,47 @@ def test_an_interrupted_build_keeps_the_last_good_outputs(tmp_path: Path, signum
     assert sorted(p.name for p in dist.iterdir()) == ["book.epub", "book.pdf"], "a temporary file was left"
     assert (dist / "book.pdf").read_bytes() == b"last good book.pdf"
     assert (dist / "book.epub").read_bytes() == b"last good book.epub"
+
+
+def test_the_epub_made_alongside_is_the_one_made_after_the_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(ROOT / "book.yaml")
+    alongside = build(config, tmp_path / "alongside")
+    assert "write epub (alongside)" in alongside.seconds, "the EPUB was not made in a second process"
+    monkeypatch.setattr("book.build.can_fork", lambda: False)
+    after = build(config, tmp_path / "after")
+    assert "write epub" in after.seconds
+    for name in ("luosong-zhanyi.epub", "luosong-zhanyi.pdf"):
+        assert (tmp_path / "alongside" / name).read_bytes() == (tmp_path / "after" / name).read_bytes(), name
+
+
+def _last_good(dist: Path) -> None:
+    dist.mkdir()
+    for name in ("luosong-zhanyi.epub", "luosong-zhanyi.pdf"):
+        (dist / name).write_bytes(b"last good")
+
+
+def test_an_epub_failing_alongside_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_space(*_: object) -> None:
+        raise OutputError("no space left on the device", where="cover.png")
+
+    monkeypatch.setattr("book.build._cover_image", no_space)  # the forked process runs this module as it is
+    _last_good(tmp_path / "dist")
+    with pytest.raises(OutputError, match=r"cover\.png: no space left"):
+        build(load_config(ROOT / "book.yaml"), tmp_path / "dist")
+    assert sorted(p.read_bytes() for p in (tmp_path / "dist").iterdir()) == [b"last good"] * 2
+    assert not multiprocessing.active_children()
+
+
+def test_a_pdf_failing_stops_the_epub_waiting_for_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*_: object, **__: object) -> None:
+        raise RenderError("refused to read http://example.org/font.otf")
+
+    monkeypatch.setattr("book.write_pdf.write_pdf", refused)
+    _last_good(tmp_path / "dist")
+    with pytest.raises(RenderError, match="refused"):
+        build(load_config(ROOT / "book.yaml"), tmp_path / "dist")
+    assert sorted(p.read_bytes() for p in (tmp_path / "dist").iterdir()) == [b"last good"] * 2
+    assert not multiprocessing.active_children(), "the process making the EPUB was left running"
 
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=300) | st.lists(
