@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from .alongside import Alongside, can_fork
 from .config import Config, build_timestamp
-from .cover import render_cover
 from .errors import SourceError
 from .fonts import (
     DEFAULT_FACES,
@@ -327,6 +326,7 @@ def spine_width(pages: int, paper_thickness: float) -> float:
 
 def _cover_image(config: Config, manuscript: Manuscript, fonts: tuple[FontFace, ...]) -> CoverImage:
     """The cover named in book.yaml, else one generated from the metadata with the book's fonts."""
+    from .cover import render_cover  # Pillow: loaded where the cover is made
     from .write_epub import CoverImage
 
     if config.cover is not None:
