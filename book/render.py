@@ -78,7 +78,6 @@ def load_templates(book_styles: Path | None) -> jinja2.Environment:
 
 
 SPACING_CLASSES = {
-    "halt": "halt",
     "latin-before": "latin-before",
     "latin-after": "latin-after",
     "latin-both": "latin-both",

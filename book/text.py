@@ -177,39 +177,33 @@ _HALT_OPENING = re.compile(f"(?<=[{OPENING_MARKS}])[{OPENING_MARKS}]")
 _LATIN_ROLES = {(True, True): "latin-both", (True, False): "latin-before", (False, True): "latin-after"}
 
 
+def halt_positions(text: str) -> list[int]:
+    """Where a full-width mark is set in half width (OpenType halt) because it meets another mark.
+
+    clreq "Punctuation Width Adjustment": `。”` `”，` `：“` `）。` take 1.5 em; the blank half of the
+    closing mark before, or of the opening mark after, is removed. write_pdf applies it as the
+    text is shaped, where the whole line and the character after it are known."""
+    closing = [match.start() for match in _HALT_CLOSING.finditer(text)]
+    return sorted(closing + [match.start() for match in _HALT_OPENING.finditer(text)])
+
+
 def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:
     """Cut `text` into (text, role) segments for print typesetting; the text is unchanged.
 
-    role "halt": a full-width mark set in half width because it meets another mark
-    (clreq "Punctuation Width Adjustment": `。”` `”，` `：“` `）。` take 1.5 em, the blank half of
-    the closing mark before, or of the opening mark after, is removed).
     role "latin-before" / "latin-after" / "latin-both": a run of Latin letters or digits next to
     Han characters, which gets a ¼-em gap on that side (clreq "Mixed Text Composition").
     role "": plain text.
     """
-    roles: dict[int, str] = {}  # position → role, for the few characters that have one
-    for match in _HALT_CLOSING.finditer(text):
-        roles[match.start()] = "halt"  # a closing mark before another mark
-    for match in _HALT_OPENING.finditer(text):
-        roles[match.start()] = "halt"  # an opening mark after another opening mark
+    segments: list[tuple[str, str]] = []
+    start = 0  # where the text not yet cut begins
     for match in _LATIN_RUN.finditer(text):
         before = match.start() > 0 and bool(_HAN_RE.match(text[match.start() - 1]))
         after = match.end() < len(text) and bool(_HAN_RE.match(text[match.end()]))
         if role := _LATIN_ROLES.get((before, after)):
-            roles.update(dict.fromkeys(range(match.start(), match.end()), role))
-    segments: list[tuple[str, str]] = []
-    start = 0  # where the text not yet cut begins
-    positions = sorted(roles)
-    index = 0
-    while index < len(positions):
-        position = positions[index]
-        role, end = roles[position], position + 1
-        while role != "halt" and index + 1 < len(positions) and positions[index + 1] == end and roles[end] == role:
-            index, end = index + 1, end + 1  # a run of one role is one segment; each halt mark is its own
-        if start < position:
-            segments.append((text[start:position], ""))
-        segments.append((text[position:end], role))
-        start, index = end, index + 1
+            if start < match.start():
+                segments.append((text[start : match.start()], ""))
+            segments.append((match[0], role))
+            start = match.end()
     if start < len(text):
         segments.append((text[start:], ""))
     return segments

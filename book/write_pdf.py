@@ -64,7 +64,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
-from weasyprint.text.fonts import FontConfiguration
+from weasyprint.text.fonts import FontConfiguration, font_features
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -72,6 +72,7 @@ from .assemble import Piece, assemble
 from .errors import RenderError, writing
 from .model import PageStart, PdfProfile, PdfResult
 from .render import PrintRendition, parse_block_id
+from .text import halt_positions
 
 LOG = logging.getLogger(__name__)
 MM = 72 / 25.4
@@ -565,26 +566,74 @@ def _count_expansion_opportunities(box: boxes.Box) -> float:
 
 
 def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -> None:
-    """Layout.set_text, plus letter-spacing on the CJK characters when drawing justified text."""
+    """Layout.set_text, plus clreq's punctuation width adjustment on the marks that meet another
+    (text.halt_positions) and, when justified text is drawn, letter-spacing on the CJK characters.
+
+    The marks are adjusted here, as the text is shaped, rather than by a span with OpenType halt
+    around each one: a span cuts the line into three boxes that WeasyPrint lays out and draws one
+    by one, which made 红楼梦 a third slower. A mark's neighbour may be just past the text: when
+    WeasyPrint sets a line cut from the text it set before, that text gives the next character."""
+    previous = getattr(self, "text", None)
     _original_set_text(self, text, justify)
-    if not (justify and _justify_cjk and self.justification_spacing and self.text):
+    if previous != text:  # the same text again is the line being drawn: its neighbour is known
+        following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""
+        self.following = following  # type: ignore[attr-defined]
+    if not self.text:
         return
-    letter_spacing = self.style["letter_spacing"]
-    spacing = int((self.justification_spacing + (0 if letter_spacing == "normal" else letter_spacing)) * TO_UNITS)
     attributes = pango.pango_layout_get_attributes(self.layout)
     if attributes == ffi.NULL:
         attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-    # One attribute per run of CJK characters (Pango would merge per-character ones into the
-    # same runs: pango_attr_list_change joins equal adjacent attributes). Indexes are in UTF-8 bytes.
-    text, byte, position = self.text, 0, 0
-    for run in _CJK_RUN.finditer(text):
-        byte += len(text[position : run.start()].encode())
-        end = byte + len(run[0].encode())
-        attribute = pango.pango_attr_letter_spacing_new(spacing)
-        attribute.start_index, attribute.end_index = byte, end
-        pango.pango_attr_list_change(attributes, attribute)
-        byte, position = end, run.end()
-    pango.pango_layout_set_attributes(self.layout, attributes)
+    changed = False
+    halts = [i for i in halt_positions(self.text + getattr(self, "following", "")) if i < len(self.text)]
+    if halts:
+        features = _halt_features(self.style)
+        for start, end in _byte_ranges(self.text, [(i, i + 1) for i in halts]):
+            attribute = pango.pango_attr_font_features_new(features)
+            attribute.start_index, attribute.end_index = start, end
+            pango.pango_attr_list_insert(attributes, attribute)
+        changed = True
+    if justify and _justify_cjk and self.justification_spacing:
+        letter_spacing = self.style["letter_spacing"]
+        spacing = int((self.justification_spacing + (0 if letter_spacing == "normal" else letter_spacing)) * TO_UNITS)
+        # One attribute per run of CJK characters (Pango would merge per-character ones into the
+        # same runs: pango_attr_list_change joins equal adjacent attributes).
+        runs = [run.span() for run in _CJK_RUN.finditer(self.text)]
+        for start, end in _byte_ranges(self.text, runs):
+            attribute = pango.pango_attr_letter_spacing_new(spacing)
+            attribute.start_index, attribute.end_index = start, end
+            pango.pango_attr_list_change(attributes, attribute)
+        changed = changed or bool(runs)
+    if changed:
+        pango.pango_layout_set_attributes(self.layout, attributes)
+
+
+def _byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Character spans of `text` (in order) as UTF-8 byte spans, as Pango indexes text."""
+    byte, position = 0, 0
+    for start, end in spans:
+        byte += len(text[position:start].encode())
+        length = len(text[start:end].encode())
+        yield byte, byte + length
+        byte, position = byte + length, end
+
+
+@functools.cache
+def _halt_features_for(settings: tuple[object, ...]) -> bytes:
+    features = font_features(*settings)  # type: ignore[arg-type]
+    features["halt"] = 1
+    return ",".join(f"{key} {value}" for key, value in features.items()).encode()
+
+
+def _halt_features(style: object) -> bytes:
+    """halt, with the features the text's style asks for: Pango takes one font-features attribute
+    per character, the innermost, so the mark's attribute must carry the style's too."""
+    names = ("font_kerning", "font_variant_ligatures", "font_variant_position", "font_variant_caps")
+    names += ("font_variant_numeric", "font_variant_alternates", "font_variant_east_asian", "font_feature_settings")
+    return _halt_features_for(tuple(_hashable(style[name]) for name in names))  # type: ignore[index]
+
+
+def _hashable(value: object) -> object:
+    return tuple(_hashable(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 _original_justify_line = inline.justify_line

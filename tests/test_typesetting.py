@@ -11,7 +11,7 @@ import pytest
 from book.build import BuildResult, build
 from book.check import check_epub, check_pdf
 from book.config import Config, load_config
-from book.text import plan_cjk_spacing
+from book.text import halt_positions, plan_cjk_spacing
 
 from .conftest import corpus_file, run_publish, write_book
 from .epubcheck_runner import assert_epubcheck_clean
@@ -106,10 +106,9 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("他说：“你好。”", [("他说", ""), ("：", "halt"), ("“你好", ""), ("。", "halt"), ("”", "")]),
+        ("他说：“你好。”", [("他说：“你好。”", "")]),
         ("11月1日", [("11", "latin-after"), ("月", ""), ("1", "latin-both"), ("日", "")]),
         ("用Python写", [("用", ""), ("Python", "latin-both"), ("写", "")]),
-        ("（镇）。", [("（镇", ""), ("）", "halt"), ("。", "")]),
         ("English only.", [("English only.", "")]),
         ("见Python.", [("见", ""), ("Python", "latin-before"), (".", "")]),
     ],
@@ -118,6 +117,19 @@ def test_spacing_plan_keeps_the_text(text: str, expected: list[tuple[str, str]])
     plan = plan_cjk_spacing(text)
     assert plan == expected
     assert "".join(segment for segment, _ in plan) == text
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("他说：“你好。”", "：。"),  # a closing mark before an opening or a closing mark
+        ("（镇）。", "）"),
+        ("“《红楼梦》”", "《》"),  # an opening mark after an opening mark
+        ("你好。", ""),  # a mark alone keeps its full width
+    ],
+)
+def test_marks_that_meet_are_set_in_half_width(text: str, expected: str) -> None:
+    assert "".join(text[i] for i in halt_positions(text)) == expected
 
 
 def test_widow_check_fails_on_a_lone_line() -> None:
