@@ -172,8 +172,8 @@ OPENING_MARKS = "“‘（《〈「『【〔〖"
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%+\-/:'’@#&_]*[A-Za-z0-9%]|[A-Za-z0-9]")
 
 
-_HALT_CLOSING = re.compile(f"[{CLOSING_MARKS}](?=[{CLOSING_MARKS}{OPENING_MARKS}])")
-_HALT_OPENING = re.compile(f"(?<=[{OPENING_MARKS}])[{OPENING_MARKS}]")
+# A closing mark before another mark, or an opening mark after another opening mark.
+_HALT = re.compile(f"[{CLOSING_MARKS}](?=[{CLOSING_MARKS}{OPENING_MARKS}])|(?<=[{OPENING_MARKS}])[{OPENING_MARKS}]")
 _LATIN_ROLES = {(True, True): "latin-both", (True, False): "latin-before", (False, True): "latin-after"}
 
 
@@ -183,8 +183,7 @@ def halt_positions(text: str) -> list[int]:
     clreq "Punctuation Width Adjustment": `。”` `”，` `：“` `）。` take 1.5 em; the blank half of the
     closing mark before, or of the opening mark after, is removed. write_pdf applies it as the
     text is shaped, where the whole line and the character after it are known."""
-    closing = [match.start() for match in _HALT_CLOSING.finditer(text)]
-    return sorted(closing + [match.start() for match in _HALT_OPENING.finditer(text)])
+    return [match.start() for match in _HALT.finditer(text)]
 
 
 def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:

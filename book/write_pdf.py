@@ -64,7 +64,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
-from weasyprint.text.fonts import FontConfiguration, font_features
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -576,35 +576,31 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
     previous = getattr(self, "text", None)
     _original_set_text(self, text, justify)
     if previous != text:  # the same text again is the line being drawn: its neighbour is known
-        following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""
-        self.following = following  # type: ignore[attr-defined]
-    if not self.text:
+        self.following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""  # type: ignore[attr-defined]
+    halts = [i for i in halt_positions(self.text + self.following) if i < len(self.text)]  # type: ignore[attr-defined]
+    spacing = justify and _justify_cjk and self.justification_spacing
+    if not (halts or spacing) or not self.text:
         return
     attributes = pango.pango_layout_get_attributes(self.layout)
     if attributes == ffi.NULL:
         attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-    changed = False
-    halts = [i for i in halt_positions(self.text + getattr(self, "following", "")) if i < len(self.text)]
-    if halts:
-        features = _halt_features(self.style)
-        for start, end in _byte_ranges(self.text, [(i, i + 1) for i in halts]):
-            attribute = pango.pango_attr_font_features_new(features)
-            attribute.start_index, attribute.end_index = start, end
-            pango.pango_attr_list_insert(attributes, attribute)
-        changed = True
-    if justify and _justify_cjk and self.justification_spacing:
+    # Pango applies every font-features attribute that covers a character (they never override
+    # each other), so halt adds to the features of the text's style.
+    for start, end in _byte_ranges(self.text, [(i, i + 1) for i in halts]):
+        attribute = pango.pango_attr_font_features_new(b"halt 1")
+        attribute.start_index, attribute.end_index = start, end
+        pango.pango_attr_list_insert(attributes, attribute)
+    if spacing:
         letter_spacing = self.style["letter_spacing"]
-        spacing = int((self.justification_spacing + (0 if letter_spacing == "normal" else letter_spacing)) * TO_UNITS)
+        units = int((self.justification_spacing + (0 if letter_spacing == "normal" else letter_spacing)) * TO_UNITS)
         # One attribute per run of CJK characters (Pango would merge per-character ones into the
         # same runs: pango_attr_list_change joins equal adjacent attributes).
         runs = [run.span() for run in _CJK_RUN.finditer(self.text)]
         for start, end in _byte_ranges(self.text, runs):
-            attribute = pango.pango_attr_letter_spacing_new(spacing)
+            attribute = pango.pango_attr_letter_spacing_new(units)
             attribute.start_index, attribute.end_index = start, end
             pango.pango_attr_list_change(attributes, attribute)
-        changed = changed or bool(runs)
-    if changed:
-        pango.pango_layout_set_attributes(self.layout, attributes)
+    pango.pango_layout_set_attributes(self.layout, attributes)
 
 
 def _byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -615,25 +611,6 @@ def _byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int,
         length = len(text[start:end].encode())
         yield byte, byte + length
         byte, position = byte + length, end
-
-
-@functools.cache
-def _halt_features_for(settings: tuple[object, ...]) -> bytes:
-    features = font_features(*settings)  # type: ignore[arg-type]
-    features["halt"] = 1
-    return ",".join(f"{key} {value}" for key, value in features.items()).encode()
-
-
-def _halt_features(style: object) -> bytes:
-    """halt, with the features the text's style asks for: Pango takes one font-features attribute
-    per character, the innermost, so the mark's attribute must carry the style's too."""
-    names = ("font_kerning", "font_variant_ligatures", "font_variant_position", "font_variant_caps")
-    names += ("font_variant_numeric", "font_variant_alternates", "font_variant_east_asian", "font_feature_settings")
-    return _halt_features_for(tuple(_hashable(style[name]) for name in names))  # type: ignore[index]
-
-
-def _hashable(value: object) -> object:
-    return tuple(_hashable(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 _original_justify_line = inline.justify_line
