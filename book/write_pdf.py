@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import importlib
 import logging
+import math
 import re
 import sys
 import types
@@ -72,7 +73,7 @@ from .assemble import Piece, assemble
 from .errors import RenderError, writing
 from .model import PageStart, PdfProfile, PdfResult
 from .render import PrintRendition, parse_block_id
-from .text import halt_positions
+from .text import HAN, halt_positions
 
 LOG = logging.getLogger(__name__)
 MM = 72 / 25.4
@@ -613,6 +614,43 @@ def _byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int,
         byte, position = byte + length, end
 
 
+_original_split_first_line = inline.split_first_line
+_HAN = re.compile(HAN)
+
+
+def _split_first_line(
+    text: str,
+    style: dict[str, object],
+    context: object,
+    max_width: float | None,
+    justification_spacing: float,
+    is_line_start: bool = True,
+    minimum: bool = False,
+) -> tuple[object, ...]:
+    """split_first_line, shown only the text that two lines can hold.
+
+    To find where a line ends, WeasyPrint shapes and breaks as much text as four lines of Latin
+    letters take (4 characters per em of the width): with Chinese, one em per character, that is
+    four lines, every one shaped again for the next line. Two lines' worth gives the same break:
+    it depends on the characters after it only as far as the next break opportunity, and Chinese
+    has one after every character. When the first line takes all the text shown (a short last line,
+    or narrow Latin letters), the whole text is measured, as before."""
+    font_size = style["font_size"]
+    if max_width is not None and max_width != math.inf and font_size and not minimum:
+        end = int(2 * max_width / font_size) + 2  # type: ignore[operator]
+        # Cut between two Han characters, so that the second line's first break comes before the cut;
+        # soft hyphens (manual hyphenation looks at the whole text) are left to the slow path.
+        if end < len(text) and _HAN.match(text[end - 1]) and _HAN.match(text[end]) and "\xad" not in text:
+            shown = text[:end]
+            result = _original_split_first_line(
+                shown, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            resume_index = result[2]  # in UTF-8 bytes; the second line must show two characters or more
+            if resume_index is not None and len(shown.encode()) - resume_index >= 6:  # type: ignore[operator]
+                return result
+    return _original_split_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+
+
 _original_justify_line = inline.justify_line
 
 
@@ -650,5 +688,6 @@ def set_cjk_justification(enabled: bool) -> None:
 
 
 inline.count_expandable_spaces = _count_expansion_opportunities
+inline.split_first_line = _split_first_line
 inline.justify_line = _justify_line
 Layout.set_text = _set_text_with_cjk_spacing
