@@ -58,6 +58,7 @@ finally:
 
 import pydyf
 import weasyprint.layout
+import weasyprint.layout.page
 import weasyprint.pdf
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
@@ -402,6 +403,25 @@ def _build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, object], *args: obj
 
 
 weasyprint.layout.make_margin_boxes = _make_margin_boxes
+_original_resolve_percentages = weasyprint.layout.page.resolve_percentages
+
+
+def _resolve_percentages(box: boxes.Box, containing_block: object) -> None:
+    """resolve_percentages, except for a margin box with no content.
+
+    WeasyPrint makes all sixteen margin boxes of every page, and sets the width, the height and
+    every margin, padding and border of those without content to 0 right after (layout/page.py,
+    make_box): nothing it resolves for them is read again. Thirteen of the sixteen have no
+    content on a page of this book."""
+    if isinstance(box, boxes.MarginBox) and not box.is_generated:
+        box.min_width = box.min_height = 0
+        box.max_width = box.max_height = math.inf
+        return
+    _original_resolve_percentages(box, containing_block)
+
+
+weasyprint.layout.page.resolve_percentages = _resolve_percentages
+
 weasyprint.pdf.build_fonts_dictionary = _build_fonts_dictionary
 
 
