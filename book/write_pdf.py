@@ -8,6 +8,7 @@ a path outside, stops the build with a clear error.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes.util
 import dataclasses
 import functools
@@ -671,6 +672,28 @@ def _split_first_line(
     return _original_split_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
 
 
+_original_add_word_spacing = inline.add_word_spacing
+
+
+def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: float, x_advance: float) -> float:
+    """add_word_spacing, which for a text box keeps the line it laid out, with the spacing set.
+
+    WeasyPrint makes a new Layout of the text for every justified line (a Pango context, a font
+    description, the text set) only to keep it, unused, until the line is drawn, when it is set
+    up again. The copy keeps the text and the character after it (halt at the line's end)."""
+    if not isinstance(box, boxes.TextBox) or getattr(box, "pango_layout", None) is None:
+        return _original_add_word_spacing(context, box, justification_spacing, x_advance)
+    box.justification_spacing = justification_spacing
+    box.position_x += x_advance
+    if count := _count_expansion_opportunities(box):
+        layout = copy.copy(box.pango_layout)  # laid out and deactivated: no Pango objects to share
+        layout.justification_spacing = justification_spacing
+        box.pango_layout = layout
+        box.width += justification_spacing * count
+        x_advance += justification_spacing * count
+    return x_advance
+
+
 _original_justify_line = inline.justify_line
 
 
@@ -710,4 +733,5 @@ def set_cjk_justification(enabled: bool) -> None:
 inline.count_expandable_spaces = _count_expansion_opportunities
 inline.split_first_line = _split_first_line
 inline.justify_line = _justify_line
+inline.add_word_spacing = _add_word_spacing
 Layout.set_text = _set_text_with_cjk_spacing
