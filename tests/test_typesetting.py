@@ -87,20 +87,32 @@ def test_check_command_rows_and_exit_code(tmp_path: Path) -> None:
 
 
 def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
+    import inspect
+
     import weasyprint
-    from weasyprint.layout import inline
+    from weasyprint.layout import inline, page
     from weasyprint.text.line_break import Layout
 
     from book import write_pdf
 
-    # The extension replaces these three functions of WeasyPrint 70; an upgrade that renames or
-    # reshapes them must fail here, not silently set ragged Chinese text.
+    # The extension replaces these functions of WeasyPrint 70, and relies on how WeasyPrint calls
+    # them; an upgrade that renames or reshapes them must fail here, not silently set ragged text.
     assert weasyprint.__version__.startswith("70.")
     assert inline.count_expandable_spaces is write_pdf._count_expansion_opportunities
     assert inline.justify_line is write_pdf._justify_line
+    assert inline.add_word_spacing is write_pdf._add_word_spacing
+    assert inline.split_first_line is write_pdf._split_first_line
+    assert page.resolve_percentages is write_pdf._resolve_percentages
     assert Layout.set_text is write_pdf._set_text_with_cjk_spacing
-    assert "count_expandable_spaces" in inline.add_word_spacing.__code__.co_names
     assert "justify_line" in inline.text_align.__code__.co_names
+    assert "add_word_spacing" in write_pdf._original_justify_line.__code__.co_names
+    assert "split_first_line" in inline.split_text_box.__code__.co_names
+    # A justified line's layout was a new one of the box's text (now a copy of the box's own).
+    assert "create_layout" in write_pdf._original_add_word_spacing.__code__.co_names
+    # Margin boxes without content get a width, a height and spacing of 0 after resolve_percentages.
+    source = inspect.getsource(page.make_margin_boxes)
+    assert "resolve_percentages(box, containing_block)\n        if not box.is_generated:" in source
+    assert "box.width = box.height = 0" in source and "box._reset_spacing(side)" in source
 
 
 @pytest.mark.parametrize(
