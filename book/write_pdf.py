@@ -66,7 +66,8 @@ from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.layout.background import layout_box_backgrounds
-from weasyprint.text.ffi import TO_UNITS, ffi, pango
+from weasyprint.text import line_break
+from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -672,6 +673,40 @@ def _split_first_line(
     return _original_split_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
 
 
+_original_first_line_metrics = line_break.first_line_metrics
+
+
+def _first_line_metrics(
+    first_line: object,
+    text: str,
+    layout: Layout,
+    resume_at: int | None,
+    space_collapse: bool,
+    style: dict[str, object],
+    hyphenated: bool = False,
+    hyphenation_character: str | None = None,
+) -> tuple[object, ...]:
+    """first_line_metrics, which measures a line that ends on a CJK character where Pango broke it.
+
+    WeasyPrint sets a broken line's text on its own and shapes it again, since a trailing space or
+    a hyphen would change its width. A line that ends on a CJK character has neither, and its
+    first line in the layout already shaped is the line (halt at its end included: the character
+    after it is in that layout)."""
+    if hyphenated or not resume_at:
+        return _original_first_line_metrics(
+            first_line, text, layout, resume_at, space_collapse, style, hyphenated, hyphenation_character
+        )
+    length = first_line.length  # type: ignore[attr-defined]  # in UTF-8 bytes
+    line = text.encode()[:length].decode()
+    if not line or not CJK_JUSTIFIABLE.match(line[-1]):
+        return _original_first_line_metrics(first_line, text, layout, resume_at, space_collapse, style)
+    width, height = line_break.line_size(first_line, style)
+    baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+    layout.text, layout.following = line, text[len(line) : len(line) + 1]  # type: ignore[attr-defined]
+    layout.deactivate()
+    return layout, length, resume_at, width, height, baseline
+
+
 _original_add_word_spacing = inline.add_word_spacing
 
 
@@ -734,4 +769,5 @@ inline.count_expandable_spaces = _count_expansion_opportunities
 inline.split_first_line = _split_first_line
 inline.justify_line = _justify_line
 inline.add_word_spacing = _add_word_spacing
+line_break.first_line_metrics = _first_line_metrics
 Layout.set_text = _set_text_with_cjk_spacing
