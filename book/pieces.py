@@ -296,10 +296,13 @@ class _Schedule:
 
 
 class _Worker:
-    """One worker: a process (`connection`), or this process (`writer`) when there is one job."""
+    """One worker: a process (`connection`), or this process when there is one job. This process's
+    writer (`job`) is made when a piece is first sent: a rebuild that finds every piece in the
+    cache does not load WeasyPrint (about 1 s)."""
 
-    def __init__(self, connection: Connection | None, writer: object | None = None) -> None:
-        self.connection, self.writer = connection, writer
+    def __init__(self, connection: Connection | None, job: PrintJob | None = None) -> None:
+        self.connection, self.job = connection, job
+        self._writer: object | None = None
         self.busy_laying_out = False
         self.held = 0
         self.inbox: list[tuple[object, ...]] = []
@@ -313,7 +316,9 @@ class _Worker:
         if self.connection is not None:
             self.connection.send(message)
         else:
-            self.inbox.append(_handle(self.writer, self.pending, message) or ("none", -1))
+            if self._writer is None and message[0] in ("layout", "draw"):
+                self._writer = _writer(self.job)  # type: ignore[arg-type]
+            self.inbox.append(_handle(self._writer, self.pending, message) or ("none", -1))
 
 
 def _receive(pool: list[_Worker]) -> tuple[object, ...]:
@@ -392,7 +397,7 @@ class _Workers:
 
     def __enter__(self) -> list[_Worker]:
         if self.count <= 1:
-            return [_Worker(None, _writer(self.job))]
+            return [_Worker(None, self.job)]
         context = multiprocessing.get_context("spawn")
         pool = []
         for _ in range(self.count):
