@@ -11,11 +11,16 @@ TEST_STAMP := build/.test-installed-$(shell cat pyproject.toml .ci/system-packag
 
 ACE := build/node/node_modules/.bin/ace-puppeteer
 
+# The package is installed editable, so pip compiles none of it: compileall writes its bytecode
+# (an up-to-date file is skipped), which Python reads even where PYTHONDONTWRITEBYTECODE is set.
+# Without it every run compiles the package again (about 0.07 s of each build's start).
 .PHONY: book test
 book: $(STAMP)
+	$(PYTHON) -m compileall -q book
 	$(PYTHON) publish.py
 
 test: $(TEST_STAMP) $(ACE)
+	$(PYTHON) -m compileall -q book
 	$(PYTHON) -m ruff check book tests publish.py
 	$(PYTHON) -m pytest
 
