@@ -83,7 +83,7 @@ def check_pdf(
     edges = _block_edges(lines, em)
     results = [
         _justification(lines, kinds, edges, em),
-        *_line_breaking(lines),
+        *_line_breaking(lines, kinds, edges, em),
         _punctuation_pairs(lines, em),
         _quote_widths(lines, em),
         _indent(lines, kinds, edges, em),
@@ -162,8 +162,11 @@ def _justification(lines: list[_Line], kinds: list[str], edges: dict, em: float)
     )
 
 
-def _line_breaking(lines: list[_Line]) -> list[Check]:
-    starts = [line for line in lines if line.text[0] in LINE_START_PROHIBITED]
+def _line_breaking(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> list[Check]:
+    # A paragraph's first line starts where its text starts (a riddle's "——打一果名"): only the
+    # lines a break began are judged.
+    broken = [lines[i + 1] for i in range(len(lines) - 1) if not _is_last(i, lines, kinds, edges, em)]
+    starts = [line for line in broken if line.text[0] in LINE_START_PROHIBITED]
     ends = [line for line in lines if line.text[-1] in LINE_END_PROHIBITED]
     split = [
         a

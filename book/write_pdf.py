@@ -558,6 +558,9 @@ CJK_JUSTIFIABLE = re.compile(
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
 )
 _CJK_RUN = re.compile(CJK_JUSTIFIABLE.pattern + "+")
+_DASH_RUN = re.compile("\u2014+")
+# Pango's allow-breaks attribute (1.44), which WeasyPrint's declarations leave out.
+ffi.cdef("PangoAttribute * pango_attr_allow_breaks_new (gboolean allow_breaks);")
 _justify_cjk = True
 _spaces_only_count = inline.count_expandable_spaces
 _original_set_text = Layout.set_text
@@ -601,8 +604,11 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
     if previous != text:  # the same text again is the line being drawn: its neighbour is known
         self.following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""  # type: ignore[attr-defined]
     halts = [i for i in halt_positions(self.text + self.following) if i < len(self.text)]  # type: ignore[attr-defined]
+    # A dash (——) stays with the character before it: it may not begin a line (clreq line-start
+    # prohibition), while UAX #14, which Pango follows, allows a break before it.
+    dashes = [(run.start() - 1, run.end()) for run in _DASH_RUN.finditer(self.text) if run.start() > 0]
     spacing = justify and _justify_cjk and self.justification_spacing
-    if not (halts or spacing) or not self.text:
+    if not (halts or dashes or spacing) or not self.text:
         return
     attributes = pango.pango_layout_get_attributes(self.layout)
     if attributes == ffi.NULL:
@@ -611,6 +617,10 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
     # each other), so halt adds to the features of the text's style.
     for start, end in _byte_ranges(self.text, [(i, i + 1) for i in halts]):
         attribute = pango.pango_attr_font_features_new(b"halt 1")
+        attribute.start_index, attribute.end_index = start, end
+        pango.pango_attr_list_insert(attributes, attribute)
+    for start, end in _byte_ranges(self.text, dashes):
+        attribute = pango.pango_attr_allow_breaks_new(False)  # no break inside the range
         attribute.start_index, attribute.end_index = start, end
         pango.pango_attr_list_insert(attributes, attribute)
     if spacing:

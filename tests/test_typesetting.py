@@ -161,6 +161,39 @@ def test_widow_check_fails_on_a_lone_line() -> None:
     assert _widows_and_orphans(fine, kinds, edges, em=10.5).passed
 
 
+def test_a_dash_never_begins_a_line(tmp_path: Path) -> None:
+    import subprocess
+
+    # 28 characters fill a line of the default page; the first line, indented 2 em, takes 26, so
+    # the dash falls exactly at the start of the second line unless it is kept with the 甲 before it.
+    text = "标题\n\n" + "甲" * 26 + "——乙乙乙" + "丙" * 40 + "。\n"
+    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    result = build(config, tmp_path / "dist")
+    lines = subprocess.run(
+        ["pdftotext", "-layout", str(result.outputs["pdf"]), "-"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    body = [line for line in lines if line.startswith(("甲", "—", "乙", "丙"))]
+    assert body[0] == "甲" * 25, body  # one 甲 goes down with the dash
+    assert body[1].startswith("甲——乙乙乙"), body
+    assert preflight(result, config)["line start"].passed
+
+
+def test_line_start_check_judges_broken_lines_not_paragraph_starts() -> None:
+    from book.check import _Line, _line_breaking
+
+    def line(page: int, x0: float, text: str) -> _Line:
+        return _Line(page, 1, [{"text": ch, "x0": x0 + 10 * i, "x1": x0 + 10 * (i + 1)} for i, ch in enumerate(text)])
+
+    edges = {1: (0, 300)}
+    kinds = ["text", "text", "end"]
+    # A paragraph that begins with a dash (indented 2 em), then a line that a break began with one.
+    lines = [line(1, 21, "——打一果名．"), line(1, 0, "猴子身轻站树梢"), line(1, 0, "——打一用物．")]
+    start = _line_breaking(lines, kinds, edges, em=10.5)[0]
+    assert not start.passed and start.figure == "1 lines" and "——打一用物" in start.examples[0]
+    lines[2] = line(1, 21, "——打一用物．")  # indented: a new paragraph
+    assert _line_breaking(lines, kinds, edges, em=10.5)[0].passed
+
+
 def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path) -> None:
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.ttGlyphPen import TTGlyphPen
