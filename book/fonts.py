@@ -59,13 +59,13 @@ def _media_type(path: Path) -> str:
 def check_fonts(faces: tuple[FontFace, ...] = DEFAULT_FACES) -> tuple[FontFace, ...]:
     """Check that every font file exists and parses; raise ConfigError naming the file otherwise."""
     for face in faces:
-        _coverage(face.path)
+        _font(face.path)
     return faces
 
 
 @cache
-def _coverage(path: Path) -> frozenset[int]:
-    """The code points a font maps to a glyph (HarfBuzz reads the cmap: 1 ms, fontTools 0.3 s)."""
+def _font(path: Path) -> object:
+    """The font at `path`, as HarfBuzz reads it (mapped, not parsed: 0.2 ms for a 20 MB face)."""
     import uharfbuzz as hb
 
     if not path.is_file():
@@ -74,24 +74,26 @@ def _coverage(path: Path) -> frozenset[int]:
         )
     # HarfBuzz does not raise on a damaged file: it sees an empty face, with no glyphs and no cmap.
     face = hb.Face(hb.Blob.from_file_path(path))
-    if face.glyph_count == 0 or not face.unicodes:
+    if face.glyph_count == 0 or not face.reference_table("cmap").data:
         raise ConfigError(
             "font file is corrupt: no glyphs or no Unicode character map",
             where=str(path),
             fix="restore fonts/ from the repository (git checkout -- fonts)",
         )
-    return frozenset(face.unicodes)
+    return hb.Font(face)
 
 
 def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -> list[str]:
-    """The characters of `text` that no face has a glyph for (white space excepted)."""
-    covered = _combined_coverage(tuple(face.path for face in faces))
-    return sorted({ch for ch in set(text) if not ch.isspace() and ord(ch) not in covered})
+    """The characters of `text` that no face has a glyph for (white space excepted).
 
-
-@cache
-def _combined_coverage(paths: tuple[Path, ...]) -> frozenset[int]:
-    return frozenset().union(*(_coverage(path) for path in paths))
+    Each distinct character is looked up in the faces' character maps: a book has a few thousand,
+    a CJK face maps some 45,000."""
+    fonts = [_font(face.path) for face in faces]
+    return sorted(
+        ch
+        for ch in set(text)
+        if not ch.isspace() and all(font.get_nominal_glyph(ord(ch)) is None for font in fonts)  # type: ignore[attr-defined]
+    )
 
 
 def subset_font(face: FontFace, text: str) -> bytes:

@@ -226,19 +226,28 @@ def write_pdf(
 class _FaceFinder:
     """Which of the book's font files a WeasyPrint font was loaded from (None: a system font).
 
-    WeasyPrint holds the file's bytes (it loads @font-face files whole); they are compared with
-    the files of the same length, once per loaded face."""
+    WeasyPrint holds the file's bytes (it loads @font-face files whole). They are matched by
+    length and by their first and last 64 KiB, which hold the tables (name, cmap, OS/2) that set
+    two faces apart; reading and comparing whole CJK faces cost 30 ms a book."""
+
+    _SAMPLE = 64 * 1024
 
     def __init__(self, faces: tuple[Path, ...]) -> None:
-        self.faces = faces
         self._by_pointer: dict[int, str | None] = {}
+        self._faces: dict[tuple[int, bytes, bytes], str] = {}
+        for path in faces:
+            with path.open("rb") as file:
+                head = file.read(self._SAMPLE)
+                size = file.seek(0, 2)
+                file.seek(max(0, size - self._SAMPLE))
+                self._faces.setdefault((size, head, file.read()), str(path))
 
     def __call__(self, font: object) -> str | None:
         pointer = int(ffi.cast("uintptr_t", font.hb_face))  # type: ignore[attr-defined]
         if pointer not in self._by_pointer:
             data = font.file_content  # type: ignore[attr-defined]
-            same = (p for p in self.faces if p.stat().st_size == len(data) and p.read_bytes() == data)
-            self._by_pointer[pointer] = next((str(p) for p in same), None)
+            key = (len(data), data[: self._SAMPLE], data[max(0, len(data) - self._SAMPLE) :])
+            self._by_pointer[pointer] = self._faces.get(key)
         return self._by_pointer[pointer]
 
 
