@@ -147,17 +147,20 @@ def _build(options: argparse.Namespace) -> int:
     start = time.perf_counter()
     if sys.stdout.isatty() and not options.quiet:
         # Progress by stage and page on a terminal; nothing when the output goes to a file or a pipe.
-        from rich.console import Console
+        # The spinner moves on each message rather than on a timer thread: the build forks a process
+        # for the EPUB only while it runs a single thread (alongside.py).
+        from rich.live import Live
+        from rich.spinner import Spinner
 
-        with Console().status(f"《{config.title or config.slug}》") as status:
-            result = build(
-                config,
-                out_dir.resolve(),
-                formats,
-                lambda message: status.update(message),
-                jobs=options.jobs,
-                cache=not options.no_cache,
-            )
+        title = f"《{config.title or config.slug}》"
+        spinner = Spinner("dots", text=title)
+        with Live(spinner, auto_refresh=False, transient=True) as live:
+
+            def show(message: str) -> None:
+                spinner.update(text=f"{title} {message}")
+                live.refresh()
+
+            result = build(config, out_dir.resolve(), formats, show, jobs=options.jobs, cache=not options.no_cache)
     else:
         result = build(config, out_dir.resolve(), formats, jobs=options.jobs, cache=not options.no_cache)
     missing = result.manuscript.findings_of("missing-glyph")

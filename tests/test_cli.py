@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,30 @@ def test_many_books_build_in_parallel_and_one_failure_stops_none(tmp_path: Path)
     assert lines[3] == "2 of 3 books built"
     assert (tmp_path / "books" / "a" / "dist" / "a.epub").is_file()
     assert (tmp_path / "books" / "c" / "dist" / "c.epub").is_file()
+
+
+def test_on_a_terminal_progress_shows_and_the_epub_is_made_alongside(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    # A pseudo-terminal, as a user's: the spinner must not cost the second process (no timer thread).
+    pid, fd = pty.fork()
+    if pid == 0:  # the child becomes publish.py on the terminal
+        os.execv(sys.executable, [sys.executable, str(ROOT / "publish.py"), "-o", str(tmp_path), "-v"])
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal closes when publish.py exits
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "write epub (alongside)" in text and "built 《" in text
+    assert "laying out the PDF: page 12" in text  # the spinner shows each message
 
 
 def test_progress_by_stage_and_page(tmp_path: Path) -> None:
