@@ -606,8 +606,8 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
 
     The marks are adjusted here, as the text is shaped, rather than by a span with OpenType halt
     around each one: a span cuts the line into three boxes that WeasyPrint lays out and draws one
-    by one, which made 红楼梦 a third slower. A mark's neighbour may be just past the text: when
-    WeasyPrint sets a line cut from the text it set before, that text gives the next character."""
+    by one (15 % more instructions on 红楼梦 回 1-2). A mark's neighbour may be just past the text:
+    when WeasyPrint sets a line cut from the text it set before, that text gives the next character."""
     previous = getattr(self, "text", None)
     _original_set_text(self, text, justify)
     if previous != text:  # the same text again is the line being drawn: its neighbour is known
