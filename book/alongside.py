@@ -1,16 +1,20 @@
 """alongside: work done in a forked process while this one goes on.
 
-A build of a short book makes the EPUB alongside the print PDF, on the second core: the EPUB
-waits only for where the printed pages begin (its page list), which the PDF knows once it is
-laid out, before it is drawn. A fork starts at once, where a spawned process would first spend
-about a second importing; it is used only while this process has a single thread, since a
-fork copies no other thread and whatever lock one of them held would stay held in the child.
+A short book's print PDF is made in a second process, on the second core, while this one makes
+the EPUB. The process is forked as soon as the command starts, so that loading WeasyPrint (about
+half a second) overlaps with reading and normalizing the seeds; it then waits for the rendition.
+The EPUB waits only for where the printed pages begin (its page list), which the PDF knows once
+it is laid out, before it is drawn.
+
+A fork starts at once, where a spawned process would first spend about a second importing. It is
+used only while this process has a single thread, since a fork copies no other thread and a lock
+one of them held would stay held in the child.
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
+import signal
 import sys
 import threading
 import traceback
@@ -29,37 +33,39 @@ def can_fork() -> bool:
 
 
 class Alongside(Generic[T]):
-    """`work(receive)` running in a forked process. The work calls `receive()` to wait for the
-    one value this process hands it with `send`; `result()` returns what the work returned, or
-    raises what it raised. `close()` stops the process if it is still running."""
+    """`work(receive, tell)` running in a forked process.
 
-    def __init__(self, work: Callable[[Callable[[], object]], T]) -> None:
+    The work waits with `receive()` for each value this process hands it with `send`, and hands
+    values back with `tell(value)`: this process gets them from `receive()`, in order. `result()`
+    returns what the work returned, or raises what it raised (so does `receive()`, if the work
+    ended instead of telling). `close()` stops the process if it is still running."""
+
+    def __init__(self, work: Callable[[Callable[[], object], Callable[[object], None]], T]) -> None:
         context = multiprocessing.get_context("fork")
         self._connection, child = context.Pipe()
         self._process = context.Process(target=_run, args=(work, child), daemon=True)
         self._process.start()
         child.close()
+        self._ended: tuple[bool, object] | None = None
 
     def send(self, value: object) -> None:
-        with contextlib.suppress(OSError):  # the work has ended already, having failed: result() raises why
-            self._connection.send(value)
+        self._connection.send(value)
+
+    def receive(self) -> object:
+        """The next value the work tells; its error if it failed first."""
+        message = self._next()
+        if message is None:
+            return self.result()  # raises: the work ended without telling
+        return message[0]
 
     def result(self) -> T:
-        try:
-            outcome = self._connection.recv()
-        except EOFError:
-            outcome = None
-        finally:
-            self.close()
-        if outcome is None:
-            raise BookError(
-                f"the process making the EPUB stopped (exit code {self._process.exitcode})",
-                fix="try again; if it stops again, report the book that makes it fail",
-            )
-        failed, value = outcome
+        while self._ended is None:
+            self._next()
+        self.close()
+        failed, value = self._ended
         if failed:
-            raise value
-        return value
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
 
     def close(self) -> None:
         if self._process.is_alive():
@@ -67,15 +73,72 @@ class Alongside(Generic[T]):
         self._process.join()
         self._connection.close()
 
+    def _next(self) -> tuple[object] | None:
+        """The next value told, as a 1-tuple, or None once the work has ended."""
+        if self._ended is not None:
+            return None
+        try:
+            kind, value = self._connection.recv()
+        except EOFError:
+            self._process.join()
+            self._ended = (
+                True,
+                BookError(
+                    f"the second process of the build stopped (exit code {self._process.exitcode})",
+                    fix="try again; if it stops again, report the book that makes it fail",
+                ),
+            )
+            return None
+        if kind == "told":
+            return (value,)
+        self._ended = (kind == "failed", value)
+        return None
 
-def _run(work: Callable[[Callable[[], object]], object], connection: Connection) -> None:
-    """The forked process: do the work, and send back (failed, result or exception)."""
+
+def _run(work: Callable[[Callable[[], object], Callable[[object], None]], object], connection: Connection) -> None:
+    """The forked process: do the work, and send back what it told, then its result or its error."""
+    # Stopped by this process (close) or by Ctrl-C on the terminal, it ends at once and quietly: the
+    # build's own handlers, inherited with the fork, are for the process that reports to the user.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
-        outcome: tuple[bool, object] = (False, work(connection.recv))
+        outcome: tuple[str, object] = (
+            "returned",
+            work(connection.recv, lambda value: connection.send(("told", value))),
+        )
     except BaseException as error:  # handed to the parent, which raises it
-        outcome = (True, error)
+        outcome = ("failed", error)
     try:
         connection.send(outcome)
     except Exception:  # what it returned or raised cannot be pickled: the parent gets the traceback
-        text = "".join(traceback.format_exception(outcome[1])) if outcome[0] else repr(outcome[1])
-        connection.send((True, BookError(f"the process making the EPUB failed: {text}")))
+        text = "".join(traceback.format_exception(outcome[1])) if outcome[0] == "failed" else repr(outcome[1])
+        connection.send(("failed", BookError(f"the second process of the build failed: {text}")))
+
+
+def print_ahead(formats: tuple[str, ...], jobs: int | None) -> Alongside[object] | None:
+    """A process to print the PDF of a short book, started now: WeasyPrint loads in it while this
+    process reads and normalizes the seeds. None where it would not be used: no print PDF, a PDF
+    printed in pieces (`jobs`), a cover or screen PDF (they print here), or no fork."""
+    if "pdf" not in formats or {"cover", "screen"} & set(formats) or jobs is not None or not can_fork():
+        return None
+    return Alongside(_print)
+
+
+def _print(receive: Callable[[], object], tell: Callable[[object], None]) -> object:
+    """print_ahead's work: load WeasyPrint, then print the job it is handed (None: no job), telling
+    ("progress", message) as it goes and ("laid out", page starts) before it draws the pages."""
+    from .write_pdf import write_pdf
+
+    job = receive()
+    if job is None:
+        return None
+    path, rendition, allowed, identifier, faces = job  # type: ignore[misc]
+    return write_pdf(
+        path,
+        rendition,
+        allowed,
+        identifier,
+        faces,
+        lambda message: tell(("progress", message)),
+        lambda starts: tell(("laid out", starts)),
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .alongside import Alongside, can_fork
+from .alongside import Alongside, print_ahead
 from .config import Config, build_timestamp
 from .errors import SourceError
 from .fonts import (
@@ -118,12 +118,31 @@ def build(
     *,
     jobs: int | None = None,
     cache: bool = True,
+    printer: Alongside[object] | None = None,
 ) -> BuildResult:
     """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds.
 
     The print PDF of a long book (or with `jobs` given) is printed in pieces, `jobs` processes at a
     time (default: all cores), reusing the pieces of unchanged chapters from build/cache unless
-    `cache` is false."""
+    `cache` is false. A short book's PDF is printed by a second process (alongside.print_ahead)
+    while this one makes the EPUB; `printer` is that process, if the caller started it already."""
+    printer = printer or print_ahead(formats, jobs)
+    try:
+        return _build(config, out_dir, formats, progress, jobs, cache, printer)
+    finally:
+        if printer:
+            printer.close()
+
+
+def _build(
+    config: Config,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    progress: Callable[[str], None],
+    jobs: int | None,
+    cache: bool,
+    printer: Alongside[object] | None,
+) -> BuildResult:
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
     fonts = check_fonts(book_faces(config.fallback_font, config.body_font, config.heading_font))
@@ -141,84 +160,93 @@ def build(
     allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
     face_files = tuple(face.path for face in fonts)  # embedded once each, by assemble.py
     printed_in_pieces = "pdf" in formats and (jobs is not None or _worth_pieces(manuscript))
+    if printer and (printed_in_pieces or "pdf" not in formats or {"cover", "screen"} & set(formats)):
+        printer.close()  # a long book's pieces print in worker processes of their own; cover and screen here
+        printer = None
+
+    def record(pdf: PdfResult) -> None:
+        result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
+        result.laid_out = pdf.laid_out
+        result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
+
     with staged_outputs(out_dir) as outputs:
-        epub_path = outputs.stage(f"{config.slug}.epub") if "epub" in formats else None
-
-        def make_epub(page_starts: Callable[[], object], timer: _Timer) -> tuple[int, int, dict[str, float]]:
-            assert epub_path is not None
-            return _make_epub(config, manuscript, templates, fonts, stamp, epub_path, page_starts, timer)
-
-        # A short book's EPUB is made in a second process while this one prints (alongside.py).
-        alongside = None
-        if epub_path is not None and "pdf" in formats and not printed_in_pieces and can_fork():
-            alongside = Alongside(lambda receive: make_epub(receive, _Timer({})))
-        try:
-            page_starts: tuple[PageStart, ...] = ()
-            if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
-                identifier = manuscript.metadata.identifier
-                profile = print_profile(config)
-                progress(f"rendering {len(manuscript.chapters)} chapters for print")
-                path = outputs.stage(f"{config.slug}.pdf")
-                if printed_in_pieces:
-                    pieces = timed(
-                        "render pdf", lambda: render_print_pieces(manuscript, templates, fonts, config.trim, profile)
-                    )
-                    folder = config.root / "build" / "cache" / config.slug if cache else None
-                    pdf = timed(
-                        "write pdf",
-                        lambda: _print_in_pieces(path, pieces, identifier, fonts, allowed, jobs, folder, progress),
-                    )
+        page_starts: tuple[PageStart, ...] = ()
+        if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
+            identifier = manuscript.metadata.identifier
+            profile = print_profile(config)
+            progress(f"rendering {len(manuscript.chapters)} chapters for print")
+            path = outputs.stage(f"{config.slug}.pdf")
+            if printed_in_pieces:
+                pieces = timed(
+                    "render pdf", lambda: render_print_pieces(manuscript, templates, fonts, config.trim, profile)
+                )
+                folder = config.root / "build" / "cache" / config.slug if cache else None
+                pdf = timed(
+                    "write pdf",
+                    lambda: _print_in_pieces(path, pieces, identifier, fonts, allowed, jobs, folder, progress),
+                )
+            else:
+                rendition = timed(
+                    "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
+                )
+                if printer:  # printed in the other process, while this one makes the EPUB
+                    printer.send((path, rendition, allowed, identifier, face_files))
+                    sent = time.perf_counter()
                 else:
-                    from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes about 1 s to load
+                    from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes 0.5 s to load
 
-                    rendition = timed(
-                        "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
-                    )
-                    laid_out = alongside.send if alongside else lambda _: None
                     pdf = timed(
-                        "write pdf",
-                        lambda: write_pdf(path, rendition, allowed, identifier, face_files, progress, laid_out),
+                        "write pdf", lambda: write_pdf(path, rendition, allowed, identifier, face_files, progress)
                     )
-                result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
-                result.laid_out = pdf.laid_out
-                result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
+            if not printer:
+                record(pdf)
                 page_starts = pdf.page_starts
-                if "cover" in formats:
-                    from .write_pdf import write_pdf
-
-                    spine = spine_width(pdf.pages, config.pdf.paper_thickness)
-                    cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
-                    path = outputs.stage(f"{config.slug}-cover.pdf")
-                    written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier, face_files))
-                    result.sizes["cover"] = written.size
-                    result.pdf_warnings += written.warnings
-                    result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
-            if "screen" in formats:
+            if "cover" in formats:
                 from .write_pdf import write_pdf
 
-                screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
-                path = outputs.stage(f"{config.slug}-screen.pdf")
-                written = timed(
-                    "write screen",
-                    lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files),
-                )
-                result.sizes["screen"] = written.size
+                spine = spine_width(pdf.pages, config.pdf.paper_thickness)
+                cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
+                path = outputs.stage(f"{config.slug}-cover.pdf")
+                written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier, face_files))
+                result.sizes["cover"] = written.size
                 result.pdf_warnings += written.warnings
-                result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
-            if epub_path is not None:
-                progress("writing the EPUB")
-                if alongside:
-                    size, result.font_bytes, seconds = timed("wait for epub", alongside.result)
-                    for stage, spent in seconds.items():  # spent in the other process, while the PDF printed
-                        result.seconds[f"{stage} (alongside)"] = spent
-                else:
-                    size, result.font_bytes, _ = make_epub(lambda: page_starts, timed)
-                result.sizes["epub"] = size
-                result.outputs["epub"] = out_dir / f"{config.slug}.epub"
-        finally:
-            if alongside:
-                alongside.close()
+                result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
+        if "screen" in formats:
+            from .write_pdf import write_pdf
+
+            screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
+            path = outputs.stage(f"{config.slug}-screen.pdf")
+            written = timed(
+                "write screen",
+                lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files),
+            )
+            result.sizes["screen"] = written.size
+            result.pdf_warnings += written.warnings
+            result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
+        laid_out = (lambda: _laid_out(printer, progress)) if printer else (lambda: page_starts)
+        if "epub" in formats:
+            progress("writing the EPUB")
+            epub_path = outputs.stage(f"{config.slug}.epub")
+            result.sizes["epub"], result.font_bytes = _make_epub(
+                config, manuscript, templates, fonts, stamp, epub_path, laid_out, timed
+            )
+            result.outputs["epub"] = out_dir / f"{config.slug}.epub"
+        if printer:
+            if "epub" not in formats:
+                laid_out()  # shows the layout's progress
+            record(printer.result())  # type: ignore[arg-type]
+            result.seconds["write pdf (alongside)"] = time.perf_counter() - sent
     return result
+
+
+def _laid_out(printer: Alongside[object], progress: Callable[[str], None]) -> tuple[PageStart, ...]:
+    """Where the printed pages begin, once the printing process has laid them out; its progress
+    messages until then are shown here."""
+    while True:
+        kind, value = printer.receive()  # type: ignore[misc]
+        if kind == "laid out":
+            return value  # type: ignore[no-any-return]
+        progress(value)
 
 
 def _make_epub(
@@ -230,11 +258,11 @@ def _make_epub(
     path: Path,
     page_starts: Callable[[], object],
     timed: _Timer,
-) -> tuple[int, int, dict[str, float]]:
-    """Write the EPUB to `path`: its size, its fonts' bytes and the seconds per stage.
+) -> tuple[int, int]:
+    """Write the EPUB to `path`: its size and its fonts' bytes.
 
     `page_starts()` gives where the printed pages begin (empty without a PDF); it is called once the
-    cover is made, so that an EPUB made alongside the PDF waits for the layout only then."""
+    cover is made, so that while another process prints the PDF, the EPUB waits for the layout only then."""
     from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
 
     cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
@@ -258,7 +286,7 @@ def _make_epub(
             path, manuscript, rendition, embedded, cover, stamp, vertical=config.writing_mode == "vertical-rl"
         ),
     )
-    return size, sum(len(font.data) for font in embedded), timed.seconds
+    return size, sum(len(font.data) for font in embedded)
 
 
 PROFILES_DIR = PROJECT_ROOT / "profiles"

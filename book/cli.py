@@ -10,10 +10,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import FORMATS, Config, load_config
 from .errors import BookError, ConfigError, OutputError
 from .model import Manuscript
+
+if TYPE_CHECKING:
+    from .alongside import Alongside
 
 COMMANDS = ("build", "normalize", "check", "init", "watch", "serve")
 USAGE = """\
@@ -139,10 +143,24 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 
 def _build(options: argparse.Namespace) -> int:
-    from .build import build
+    from .alongside import print_ahead
 
     config = load_config(options.config)
     formats = parse_formats(options.format or default_formats(config))
+    # Started before the build's modules load, so that WeasyPrint loads in it meanwhile.
+    printer = print_ahead(formats, options.jobs)
+    try:
+        return _build_with(options, config, formats, printer)
+    finally:
+        if printer:
+            printer.close()
+
+
+def _build_with(
+    options: argparse.Namespace, config: Config, formats: tuple[str, ...], printer: Alongside[object] | None
+) -> int:
+    from .build import build
+
     out_dir = options.out or config.root / "dist"
     start = time.perf_counter()
     if sys.stdout.isatty() and not options.quiet:
@@ -160,9 +178,13 @@ def _build(options: argparse.Namespace) -> int:
                 spinner.update(text=f"{title} {message}")
                 live.refresh()
 
-            result = build(config, out_dir.resolve(), formats, show, jobs=options.jobs, cache=not options.no_cache)
+            result = build(
+                config, out_dir.resolve(), formats, show, jobs=options.jobs, cache=not options.no_cache, printer=printer
+            )
     else:
-        result = build(config, out_dir.resolve(), formats, jobs=options.jobs, cache=not options.no_cache)
+        result = build(
+            config, out_dir.resolve(), formats, jobs=options.jobs, cache=not options.no_cache, printer=printer
+        )
     missing = result.manuscript.findings_of("missing-glyph")
     for finding in missing:
         print(f"warning: {finding.source}:{finding.line}: {finding.message}", file=sys.stderr)

@@ -194,15 +194,17 @@ def test_an_interrupted_build_keeps_the_last_good_outputs(tmp_path: Path, signum
     assert (dist / "book.epub").read_bytes() == b"last good book.epub"
 
 
-def test_the_epub_made_alongside_is_the_one_made_after_the_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pdf_printed_alongside_is_the_one_printed_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = load_config(ROOT / "book.yaml")
     alongside = build(config, tmp_path / "alongside")
-    assert "write epub (alongside)" in alongside.seconds, "the EPUB was not made in a second process"
-    monkeypatch.setattr("book.build.can_fork", lambda: False)
-    after = build(config, tmp_path / "after")
-    assert "write epub" in after.seconds
+    assert "write pdf (alongside)" in alongside.seconds, "the PDF was not printed in a second process"
+    monkeypatch.setattr("book.build.print_ahead", lambda *_: None)
+    alone = build(config, tmp_path / "alone")
+    assert "write pdf" in alone.seconds
     for name in ("luosong-zhanyi.epub", "luosong-zhanyi.pdf"):
-        assert (tmp_path / "alongside" / name).read_bytes() == (tmp_path / "after" / name).read_bytes(), name
+        assert (tmp_path / "alongside" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
 
 
 def _last_good(dist: Path) -> None:
@@ -211,28 +213,28 @@ def _last_good(dist: Path) -> None:
         (dist / name).write_bytes(b"last good")
 
 
-def test_an_epub_failing_alongside_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_epub_failing_while_the_pdf_prints_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_space(*_: object) -> None:
         raise OutputError("no space left on the device", where="cover.png")
 
-    monkeypatch.setattr("book.build._cover_image", no_space)  # the forked process runs this module as it is
+    monkeypatch.setattr("book.build._cover_image", no_space)
     _last_good(tmp_path / "dist")
     with pytest.raises(OutputError, match=r"cover\.png: no space left"):
         build(load_config(ROOT / "book.yaml"), tmp_path / "dist")
     assert sorted(p.read_bytes() for p in (tmp_path / "dist").iterdir()) == [b"last good"] * 2
-    assert not multiprocessing.active_children()
+    assert not multiprocessing.active_children(), "the process printing the PDF was left running"
 
 
-def test_a_pdf_failing_stops_the_epub_waiting_for_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pdf_failing_in_the_second_process_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def refused(*_: object, **__: object) -> None:
         raise RenderError("refused to read http://example.org/font.otf")
 
-    monkeypatch.setattr("book.write_pdf.write_pdf", refused)
+    monkeypatch.setattr("book.write_pdf.write_pdf", refused)  # the forked process runs the module as it is
     _last_good(tmp_path / "dist")
     with pytest.raises(RenderError, match="refused"):
         build(load_config(ROOT / "book.yaml"), tmp_path / "dist")
     assert sorted(p.read_bytes() for p in (tmp_path / "dist").iterdir()) == [b"last good"] * 2
-    assert not multiprocessing.active_children(), "the process making the EPUB was left running"
+    assert not multiprocessing.active_children(), "the process printing the PDF was left running"
 
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=300) | st.lists(
