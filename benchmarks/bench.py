@@ -44,20 +44,23 @@ Row = tuple[str, float, float, float, int, int]
 
 
 def _tree_rss(pid: int) -> int:
-    """Resident memory (KiB) of a process and all its descendants, from /proc."""
+    """Resident memory (KiB) of a process and all its descendants, from /proc/<pid>/stat.
+
+    One line a process (parent and resident pages): 2 ms a sample here, where reading every
+    /proc/<pid>/status took 7 ms, a share of a core the build being measured would lose."""
+    page = os.sysconf("SC_PAGE_SIZE") // 1024
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            status = Path(f"/proc/{entry}/status").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parent = int(fields.get("PPid", "0").strip() or 0)
-        children.setdefault(parent, []).append(int(entry))
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0])
+        fields = stat[stat.rindex(b")") + 2 :].split()  # after "pid (command) "
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21]) * page
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
@@ -74,7 +77,7 @@ def measure(command: list[str]) -> tuple[float, float, float]:
     peak = 0
     while process.poll() is None:
         peak = max(peak, _tree_rss(process.pid))
-        time.sleep(0.05)
+        time.sleep(0.1)
     wall = time.perf_counter() - start
     after = os.times()
     if process.returncode != 0:
