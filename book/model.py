@@ -138,3 +138,17 @@ class PdfResult:
     page_starts: tuple[PageStart, ...]
     warnings: tuple[str, ...]
     laid_out: int | None = None  # printed in pieces: the chapters laid out (the others were in the cache)
+
+
+def block_id(chapter: int, block: int) -> str:
+    """The print HTML's data-block of a chapter's block (0-based; -1 is the chapter heading)."""
+    return f"{chapter}:{block}"
+
+
+def parse_block_id(value: str) -> tuple[int, int] | None:
+    """(chapter, block) from a data-block value; None if it is not one."""
+    chapter, _, block = value.partition(":")
+    try:
+        return int(chapter), int(block)
+    except ValueError:
+        return None

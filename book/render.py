@@ -17,7 +17,7 @@ import markupsafe
 
 from .errors import RenderError
 from .fonts import PROJECT_ROOT, FontFace
-from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile
+from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile, block_id
 from .text import plan_cjk_spacing
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
@@ -195,20 +195,6 @@ def credit_lines(creators: tuple[Creator, ...]) -> list[str]:
         else:
             lines.append(f"{creator.name}　{ROLE_WORDS.get(creator.role, '')}".rstrip("　"))
     return lines
-
-
-def block_id(chapter: int, block: int) -> str:
-    """The print HTML's data-block of a chapter's block (0-based; -1 is the chapter heading)."""
-    return f"{chapter}:{block}"
-
-
-def parse_block_id(value: str) -> tuple[int, int] | None:
-    """(chapter, block) from a data-block value; None if it is not one."""
-    chapter, _, block = value.partition(":")
-    try:
-        return int(chapter), int(block)
-    except ValueError:
-        return None
 
 
 def chapter_id(number: int) -> str:

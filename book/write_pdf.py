@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 # WeasyPrint tries each library under the names of every platform (libpango-1.0-0, pango-1.0, …,
@@ -74,9 +75,11 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .assemble import Piece, assemble
 from .errors import RenderError, writing
-from .model import PageStart, PdfProfile, PdfResult
-from .render import PrintRendition, parse_block_id
+from .model import PageStart, PdfProfile, PdfResult, parse_block_id
 from .text import HAN, halt_positions
+
+if TYPE_CHECKING:
+    from .render import PrintRendition
 
 LOG = logging.getLogger(__name__)
 MM = 72 / 25.4
