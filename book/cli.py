@@ -165,8 +165,8 @@ def _build_with(
     start = time.perf_counter()
     if sys.stdout.isatty() and not options.quiet:
         # Progress by stage and page on a terminal; nothing when the output goes to a file or a pipe.
-        # The spinner moves on each message rather than on a timer thread: the build forks a process
-        # for the EPUB only while it runs a single thread (alongside.py).
+        # The spinner moves on each message rather than on a timer thread: the build forks the process
+        # that prints the PDF only while it runs a single thread (alongside.py).
         from rich.live import Live
         from rich.spinner import Spinner
 

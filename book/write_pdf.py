@@ -425,7 +425,7 @@ def _resolve_percentages(box: boxes.Box, containing_block: object) -> None:
 
     WeasyPrint makes all sixteen margin boxes of every page, and sets the width, the height and
     every margin, padding and border of those without content to 0 right after (layout/page.py,
-    make_box): nothing it resolves for them is read again. Thirteen of the sixteen have no
+    make_box): nothing it resolves for them is read again. Fourteen of the sixteen have no
     content on a page of this book."""
     if isinstance(box, boxes.MarginBox) and not box.is_generated:
         box.min_width = box.min_height = 0
@@ -609,8 +609,8 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
 
     The marks are adjusted here, as the text is shaped, rather than by a span with OpenType halt
     around each one: a span cuts the line into three boxes that WeasyPrint lays out and draws one
-    by one (15 % more instructions on 红楼梦 回 1-2). A mark's neighbour may be just past the text:
-    when WeasyPrint sets a line cut from the text it set before, that text gives the next character."""
+    by one. A mark's neighbour may be just past the text: when WeasyPrint sets a line cut from the
+    text it set before, that text gives the next character."""
     previous = getattr(self, "text", None)
     _original_set_text(self, text, justify)
     if previous != text:  # the same text again is the line being drawn: its neighbour is known
