@@ -59,14 +59,17 @@ finally:
             del sys.modules[_name]  # whoever imports it from now on gets the real module
 
 import pydyf
+import weasyprint.draw
 import weasyprint.layout
 import weasyprint.layout.page
 import weasyprint.pdf
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import float as float_layout
 from weasyprint.layout import inline
 from weasyprint.layout.background import layout_box_backgrounds
+from weasyprint.matrix import Matrix
 from weasyprint.text import line_break
 from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 from weasyprint.text.fonts import FontConfiguration
@@ -751,6 +754,391 @@ def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: fl
     return x_advance
 
 
+# Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
+# it sets and shapes the text from the line's start (two lines of it, see _split_first_line),
+# takes the first line and throws the rest away, so every character is shaped two or three times.
+# A paragraph of Chinese is one unbroken text: its lines after the first are laid out in one
+# Pango layout of the available width, and each is read from it when WeasyPrint asks for it. The
+# first line is left to WeasyPrint, as its width is shorter by the indent. A line is taken from
+# the layout only where WeasyPrint would have kept Pango's break as it is: no spaces, soft
+# hyphens or line breaks in the text, and the line ends on a CJK character or ends the text.
+
+ffi.cdef("GSList * pango_layout_get_lines_readonly (PangoLayout *layout);")
+_PLAIN_TEXT = re.compile(r"[^\s\xad\u200b]+")
+_original_split_text_box = inline.split_text_box
+_HALTS_PER_LAYOUT = 24
+_paragraph_layout = True
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A line of a paragraph laid out at once: where it ends and its metrics, in points."""
+
+    end: int  # in UTF-8 bytes from the start of the text box
+    resume_at: int | None
+    width: float
+    height: float
+    baseline: float
+    direction: int
+    shaped: _Shaped
+    pango_line: object  # the PangoLayoutLine in shaped.layout
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """A paragraph's Pango layout, kept until its lines are drawn, and its text."""
+
+    layout: Layout
+    encoded: bytes
+    start: int  # where its text begins in the text box's, in UTF-8 bytes
+
+
+class _LineLayout(Layout):
+    """The layout of a line taken from a paragraph's layout: drawn from it (_draw_text), without
+    setting and shaping the line's text again. Set up again, it is the line's own layout."""
+
+    shaped: _Shaped
+    pango_line: object
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    """The lines of a text box's text from one start on, laid out at one width."""
+
+    text: str
+    width: float
+    lines: dict[int, _Line | None]  # by start, in UTF-8 bytes; None: left to WeasyPrint
+
+
+def _split_text_box(
+    context: object, box: boxes.TextBox, available_width: float | None, skip: int, is_line_start: bool = True
+) -> tuple[boxes.TextBox | None, int | None, bool]:
+    """split_text_box, which takes a paragraph's lines after the first from one layout."""
+    line = _paragraph_line(context, box, available_width, skip) if skip else None
+    if line is None:
+        return _original_split_text_box(context, box, available_width, skip, is_line_start)
+    return _text_of_line(box, available_width, skip, line), line.resume_at, False  # type: ignore[arg-type]
+
+
+def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> boxes.TextBox:
+    """The text box of a line, as split_text_box makes it."""
+    encoded = box.text.encode()
+    text = encoded[skip : line.end].decode()
+    layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
+    layout.shaped, layout.pango_line = line.shaped, line.pango_line
+    layout.justification_spacing, layout.max_width = box.justification_spacing, width
+    layout.first_line_direction = line.direction
+    layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
+    layout.text, layout.following = text, encoded[line.end : line.end + 4].decode(errors="ignore")[:1]  # type: ignore[attr-defined]
+    new_box = box.copy_with_text(text)
+    new_box.width, new_box.height, new_box.pango_layout = line.width, line.height, layout
+    # The margins make the box's height the line-height, half the leading each.
+    line_height, _ = line_break.strut(box.style)
+    new_box.margin_top = new_box.margin_bottom = (line_height - line.height) / 2
+    new_box.baseline = line.baseline + new_box.margin_top
+    return new_box
+
+
+_original_get_next_linebox = inline.get_next_linebox
+
+
+def _get_next_linebox(
+    context: object,
+    linebox: boxes.LineBox,
+    position_y: float,
+    bottom_space: float,
+    skip_stack: dict[int, object] | None,
+    containing_block: boxes.Box,
+    absolute_boxes: list[boxes.Box],
+    fixed_boxes: list[boxes.Box],
+    first_letter_style: object,
+    first_line_style: object,
+) -> tuple[boxes.LineBox | None, dict[int, object] | None]:
+    """get_next_linebox, which makes a line of a paragraph of plain text from its layout.
+
+    Such a paragraph is one text box in its line box: each line is the line box with a text box
+    of the line's text, aligned and placed as WeasyPrint places it (the same steps, without the
+    searches for floats, inline children and collapsible spaces that cannot be there)."""
+    if skip_stack is not None and not (first_letter_style or first_line_style or context.excluded_shapes):  # type: ignore[attr-defined]
+        made = _paragraph_linebox(context, linebox, position_y, skip_stack, containing_block)
+        if made is not None:
+            return made
+    return _original_get_next_linebox(
+        context,
+        linebox,
+        position_y,
+        bottom_space,
+        skip_stack,
+        containing_block,
+        absolute_boxes,
+        fixed_boxes,
+        first_letter_style,
+        first_line_style,
+    )
+
+
+def _paragraph_linebox(
+    context: object,
+    linebox: boxes.LineBox,
+    position_y: float,
+    skip_stack: dict[int, object],
+    containing_block: boxes.Box,
+) -> tuple[boxes.LineBox, dict[int, object] | None] | None:
+    children = linebox.children
+    if len(children) != 1 or not isinstance(children[0], boxes.TextBox) or linebox.is_leader:
+        return None
+    if linebox.style["direction"] != "ltr" or list(skip_stack) != [0]:
+        return None
+    inner = skip_stack[0]
+    if not isinstance(inner, dict) or len(inner) != 1:
+        return None
+    ((skip, rest),) = inner.items()
+    if rest is not None or not skip:
+        return None
+    text_box = children[0]
+    linebox.position_y = position_y
+    linebox.width = linebox.height = 0
+    position_x, position_y, available_width = float_layout.avoid_collisions(
+        context, linebox, containing_block, outer=False
+    )
+    linebox.position_x = position_x
+    max_x = (position_x + available_width) * (1 + 1e-9)  # as split_inline_box
+    position_x += linebox.text_indent
+    inline.resolve_percentages(text_box, containing_block)
+    width = max_x - position_x
+    line = _paragraph_line(context, text_box, width, skip)
+    if line is None:
+        return None
+    text_box.position_x, text_box.position_y = position_x, position_y
+    new_child = _text_of_line(text_box, width, skip, line)
+    new_line = linebox.copy_with_children([new_child])
+    new_line.remove_decoration(start=True, end=line.resume_at is None)
+    new_line.width = new_child.position_x + new_child.margin_width() - new_line.content_box_x()
+    inline._adjust_line_height(new_line)
+    linebox.width, linebox.height = new_line.width, new_line.height
+    offset_x = inline.text_align(context, new_line, available_width, last=line.resume_at is None)
+    bottom, top = inline.line_box_verticality(new_line)
+    new_line.baseline, new_line.position_y, new_line.height = -top, top, bottom - top
+    new_line.margin_top = new_line.margin_bottom = 0
+    new_line.translate(offset_x, position_y - top)
+    new_line.position_y = position_y  # as WeasyPrint: position_y - top + top may differ from position_y
+    return new_line, (None if line.resume_at is None else {0: {line.resume_at: None}})
+
+
+def _paragraph_line(context: object, box: boxes.TextBox, width: float | None, skip: int) -> _Line | None:
+    """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`, or
+    None where WeasyPrint must find it itself."""
+    style = box.style
+    if (
+        not _paragraph_layout
+        or width is None
+        or not 0 < width < 2**21
+        or box.justification_spacing
+        or style["white_space"] != "normal"
+        or style["word_break"] != "normal"
+        or style["letter_spacing"] != "normal"
+        or style["word_spacing"]
+        or style["text_decoration_line"] != "none"
+        or style["hyphens"] == "auto"
+        or not style["font_size"]
+    ):
+        return None
+    paragraph = getattr(box, "paragraph", None)
+    if paragraph is None or paragraph.text is not box.text or paragraph.width != width or skip not in paragraph.lines:
+        if not _PLAIN_TEXT.fullmatch(box.text):
+            return None
+        paragraph = box.paragraph = _lay_out_paragraph(context, box, width, skip)
+    return paragraph.lines[skip]
+
+
+def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int) -> _Paragraph:
+    """Lay out the text of `box` from `skip` on at `width`, and note each line.
+
+    Pango gives HarfBuzz at most 32 font features for a run of text (pango/shape.c), and a run
+    is all of a paragraph in one font: past 32, halt would be dropped from the first marks. So
+    the text is laid out up to its 25th halted mark, cut between two Han characters; the lines
+    that end two characters or more before the cut are kept (their breaks are those of the whole
+    text, as in _split_first_line), and the next layout starts where they end."""
+    encoded = box.text.encode()
+    text = encoded[skip:].decode()
+    halts = halt_positions(text)
+    cut = len(text)
+    if len(halts) > _HALTS_PER_LAYOUT:
+        cut = halts[_HALTS_PER_LAYOUT]
+        while cut > 1 and not (_HAN.match(text[cut - 1]) and _HAN.match(text[cut])):
+            cut -= 1
+    shown = text[:cut].encode()
+    keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
+    layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
+    shaped = _Shaped(layout, shown, skip)
+    logical = ffi.new("PangoRectangle *")
+    lines: dict[int, _Line | None] = {}
+    item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
+    while item != ffi.NULL:
+        line = ffi.cast("PangoLayoutLine *", item.data)
+        item = item.next
+        start, end = skip + line.start_index, skip + line.start_index + line.length
+        if end > keep_to:
+            break  # its break may depend on the text after the cut
+        pango.pango_layout_line_get_extents(line, ffi.NULL, logical)
+        last = encoded[max(skip, end - 4) : end].decode(errors="ignore")[-1:]  # a character is 4 bytes at most
+        if logical.width * FROM_UNITS > width or (end < len(encoded) and not CJK_JUSTIFIABLE.match(last)):
+            lines[start] = None  # an overflowing line, or a break WeasyPrint may move
+            continue
+        lines[start] = _Line(
+            end,
+            end if end < len(encoded) else None,
+            logical.width * FROM_UNITS,
+            logical.height * FROM_UNITS,
+            -logical.y * FROM_UNITS,
+            line.resolved_dir,
+            shaped,
+            line,
+        )
+    lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
+    return _Paragraph(box.text, width, lines)
+
+
+_original_draw_text = weasyprint.draw.draw_text
+_EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
+
+
+def _draw_text(
+    stream: object, textbox: boxes.TextBox, offset_x: float, text_overflow: str, block_ellipsis: str
+) -> None:
+    """draw_text, which draws a line taken from a paragraph's layout from that layout.
+
+    WeasyPrint sets up a new layout for every text box it draws, sets and shapes the text again
+    (with the justification's letter-spacing), and then reads the glyphs one by one through cffi.
+    A line of a paragraph laid out at once has its glyphs in the paragraph's layout: they are read
+    from there in bulk, and the justification is added as Pango adds letter-spacing (below). The
+    content stream is byte for byte WeasyPrint's."""
+    layout = textbox.pango_layout
+    style = textbox.style
+    if (
+        not isinstance(layout, _LineLayout)
+        or text_overflow == "ellipsis"
+        or block_ellipsis != "none"
+        or style["visibility"] != "visible"
+        or style["text_decoration_line"] != "none"
+    ):
+        return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+    runs = _runs_to_draw(stream, layout)
+    if runs is None:  # colour or bitmap glyphs, or glyphs no font has: WeasyPrint's own way
+        return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+    x, y = textbox.position_x, textbox.position_y + textbox.baseline
+    stream.set_color(style["color"])  # type: ignore[attr-defined]
+    stream.begin_text()  # type: ignore[attr-defined]
+    if textbox.text.strip() and style["font_size"] >= 1e-6:  # as draw_first_line
+        stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)  # type: ignore[attr-defined]
+        _show_glyphs(stream, layout, runs)
+    stream.end_text()  # type: ignore[attr-defined]
+    return None
+
+
+_Run = tuple[object, object, float, int, int, list[int], list[int]]
+
+
+def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
+    """The line's runs: (font, Pango font, font size, item offset and length, glyph infos as
+    ints, clusters), or None if WeasyPrint must draw the line (colour or bitmap fonts, glyphs
+    that no font has)."""
+    runs = []
+    previous = None
+    font = font_size = None
+    run = layout.pango_line.runs  # type: ignore[attr-defined]
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        glyph_string = glyph_item.glyphs
+        count = glyph_string.num_glyphs
+        pango_font = glyph_item.item.analysis.font
+        if pango_font != previous:
+            previous = pango_font
+            font, font_size = stream.add_font(pango_font)  # type: ignore[attr-defined]
+            if font.svg or font.png or font.colr or font.bitmap:
+                return None
+        # PangoGlyphInfo: glyph, width, x_offset, y_offset, attributes; five 32-bit fields.
+        infos = memoryview(ffi.buffer(glyph_string.glyphs, 20 * count)).cast("i").tolist()
+        if any(glyph & _UNKNOWN_GLYPH for glyph in infos[::5]):
+            return None
+        clusters = ffi.unpack(glyph_string.log_clusters, count)
+        runs.append((font, pango_font, font_size, glyph_item.item.offset, glyph_item.item.length, infos, clusters))
+    return runs
+
+
+def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
+    """Show the glyphs of a line with its justification, as draw_first_line does after Pango has
+    letter-spaced them.
+
+    Pango letter-spacing (pango-layout.c, shape_run and adjust_line_letter_spacing; glyphitem.c,
+    pango_glyph_item_letter_space) gives every cluster of a spaced run `left` before it (added to
+    its first glyph's width and x offset) and `right` after it (added to its last glyph's width),
+    except before the line's first cluster and after its last. The spaced runs are the CJK runs
+    of _set_text_with_cjk_spacing."""
+    spacing = layout.justification_spacing if _justify_cjk else 0
+    units = int(spacing * TO_UNITS) if spacing else 0
+    left = units // 2
+    if units and units & (TO_UNITS - 1) == 0:
+        left = (left + 512) & ~1023  # PANGO_UNITS_ROUND, Pango's hinting of whole-point spacing
+    right = units - left
+    encoded = layout.shaped.encoded
+    previous_font = None
+    string = ""
+    for number, (font, pango_font, font_size, item_offset, item_length, infos, clusters) in enumerate(runs):
+        if pango_font != previous_font:
+            previous_font = pango_font
+            if string:
+                stream.show_text(string)  # type: ignore[attr-defined]
+            string = ""
+            stream.set_font_size(font.hash, font_size)  # type: ignore[attr-defined]
+        string += "<"
+        count = len(clusters)
+        widths, to_unicode = font.widths, font.to_unicode  # type: ignore[attr-defined]
+        for i in range(count):
+            glyph_id, width, x_offset, y_offset = infos[5 * i : 5 * i + 4]
+            cluster = clusters[i]
+            cluster_end = clusters[i + 1] if i + 1 < count else item_length
+            if units:
+                start = item_offset + cluster
+                if CJK_JUSTIFIABLE.match(encoded[start : start + 4].decode(errors="ignore")[:1]):
+                    if (i == 0 or clusters[i - 1] != cluster) and (number or i):  # the line's first: no left
+                        width += left
+                        x_offset += left
+                    if cluster_end != cluster and (number + 1 < len(runs) or i + 1 < count):  # the last: no right
+                        width += right
+            if glyph_id == _EMPTY_GLYPH:
+                string += f">{-width / font_size}<"
+                continue
+            if glyph_id not in to_unicode:  # as WeasyPrint: a cluster's text goes to its last glyph
+                to_unicode[glyph_id] = encoded[item_offset + cluster : item_offset + cluster_end].decode()
+            offset = x_offset / font_size
+            rise = y_offset / 1000
+            if rise:
+                string = string[:-1] if string[-1] == "<" else string + ">"
+                if string:
+                    stream.show_text(string)  # type: ignore[attr-defined]
+                stream.set_text_rise(-rise)  # type: ignore[attr-defined]
+                string = f"{-offset}" if offset else ""
+                string += f"<{glyph_id:04x}>"
+                stream.show_text(string)  # type: ignore[attr-defined]
+                stream.set_text_rise(0)  # type: ignore[attr-defined]
+                string = "<"
+            else:
+                if offset:
+                    string += f">{-offset}<"
+                string += f"{glyph_id:04x}"
+            logical_width = widths.get(glyph_id)
+            if logical_width is None:
+                pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect, stream.logical_rect)  # type: ignore[attr-defined]
+                logical_width = widths[glyph_id] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)  # type: ignore[attr-defined]
+            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+            if kerning:
+                string += f">{int(kerning)}<"
+        string = string[:-1] if string[-1] == "<" else string + ">"
+    stream.show_text(string)  # type: ignore[attr-defined]
+
+
 _original_justify_line = inline.justify_line
 
 
@@ -781,6 +1169,12 @@ def _trim_edge_margins(line: boxes.LineBox) -> float:
     return gained
 
 
+def set_paragraph_layout(enabled: bool) -> None:
+    """Switch the lines of a paragraph from one layout on or off (off: WeasyPrint finds each line)."""
+    global _paragraph_layout
+    _paragraph_layout = enabled
+
+
 def set_cjk_justification(enabled: bool) -> None:
     """Switch inter-character justification on or off (for measuring what it costs)."""
     global _justify_cjk
@@ -789,6 +1183,9 @@ def set_cjk_justification(enabled: bool) -> None:
 
 inline.count_expandable_spaces = _count_expansion_opportunities
 inline.split_first_line = _split_first_line
+inline.split_text_box = _split_text_box
+inline.get_next_linebox = _get_next_linebox
+weasyprint.draw.draw_text = _draw_text
 inline.justify_line = _justify_line
 inline.add_word_spacing = _add_word_spacing
 line_break.first_line_metrics = _first_line_metrics

@@ -90,6 +90,7 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     import inspect
 
     import weasyprint
+    import weasyprint.draw.text
     from weasyprint.layout import inline, page
     from weasyprint.text.line_break import Layout
 
@@ -106,13 +107,68 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     assert Layout.set_text is write_pdf._set_text_with_cjk_spacing
     assert "justify_line" in inline.text_align.__code__.co_names
     assert "add_word_spacing" in write_pdf._original_justify_line.__code__.co_names
-    assert "split_first_line" in inline.split_text_box.__code__.co_names
+    assert "split_first_line" in write_pdf._original_split_text_box.__code__.co_names
+    assert inline.split_text_box is write_pdf._split_text_box
+    assert inline.get_next_linebox is write_pdf._get_next_linebox
+    # The steps a plain paragraph's line takes in get_next_linebox and split_inline_box, which
+    # _paragraph_linebox takes too.
+    for name in ("avoid_collisions", "split_inline_box", "text_align", "line_box_verticality"):
+        assert name in write_pdf._original_get_next_linebox.__code__.co_names
+    for name in ("split_text_box", "resolve_percentages"):
+        assert name in inline.split_inline_level.__code__.co_names
+    assert "_adjust_line_height" in inline.split_inline_box.__code__.co_names
+    # Lines from a paragraph's layout are drawn with draw_first_line's arithmetic, repeated in
+    # _show_glyphs: the same text operators, widths, kerning and ToUnicode text.
+    assert weasyprint.draw.draw_text is write_pdf._draw_text
+    source = inspect.getsource(weasyprint.draw.text.draw_first_line)
+    for line in (
+        "offset = glyph_info.geometry.x_offset / font_size",
+        "kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size",
+        "string += f'>{int(kerning)}<'",
+        "t2 = glyph_item.item.length if i == num_glyphs-1 else clusters[i+1]",
+        "stream.set_font_size(font.hash, 1 if font.bitmap else font_size)",
+    ):
+        assert line in source, line
     # A justified line's layout was a new one of the box's text (now a copy of the box's own).
     assert "create_layout" in write_pdf._original_add_word_spacing.__code__.co_names
     # Margin boxes without content get a width, a height and spacing of 0 after resolve_percentages.
     source = inspect.getsource(page.make_margin_boxes)
     assert "resolve_percentages(box, containing_block)\n        if not box.is_generated:" in source
     assert "box.width = box.height = 0" in source and "box._reset_spacing(side)" in source
+
+
+def test_a_paragraph_laid_out_at_once_breaks_and_sets_as_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from book import build as build_module
+    from book import write_pdf
+
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here, where it is counted
+    # Dialogue: many pairs of marks meet and are set in half width, more than the 32 font features
+    # Pango gives one run of text. Digits and Latin letters make inline boxes of their own (a
+    # ¼-em gap), so that paragraph is many text boxes.
+    dialogue = "他说：“好。”她答：“是——《红楼梦》。”" * 40
+    mixed = "".join(f"第{i}回见Python，" for i in range(60)) + "完。"
+    text = "标题\n\n" + dialogue + "\n\n短的一段。\n\n" + mixed + "\n\n" + "甲" * 300 + "。\n"
+    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    laid_out: list[int] = []
+    lay_out = write_pdf._lay_out_paragraph
+    monkeypatch.setattr(write_pdf, "_lay_out_paragraph", lambda *a: laid_out.append(1) or lay_out(*a))
+
+    def pdf(name: str) -> bytes:
+        return build(config, tmp_path / name, ("pdf",)).outputs["pdf"].read_bytes()
+
+    at_once = pdf("at-once")
+    assert laid_out
+    write_pdf.set_paragraph_layout(False)
+    try:
+        line_by_line = pdf("line-by-line")
+    finally:
+        write_pdf.set_paragraph_layout(True)
+    assert at_once == line_by_line  # same breaks, same widths, same glyphs: byte for byte
+    # Laid out whole, the paragraph's first marks would lose half width: the comparison sees it.
+    monkeypatch.setattr(write_pdf, "_HALTS_PER_LAYOUT", 10**6)
+    assert pdf("uncut") != line_by_line
 
 
 @pytest.mark.parametrize(
