@@ -763,7 +763,10 @@ def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: fl
 # the layout only where WeasyPrint would have kept Pango's break as it is: no spaces, soft
 # hyphens or line breaks in the text, and the line ends on a CJK character or ends the text.
 
-ffi.cdef("GSList * pango_layout_get_lines_readonly (PangoLayout *layout);")
+ffi.cdef(
+    "GSList * pango_layout_get_lines_readonly (PangoLayout *layout);"
+    "void pango_layout_set_indent (PangoLayout *layout, int indent);"
+)
 _PLAIN_TEXT = re.compile(r"[^\s\xad\u200b]+")
 _original_split_text_box = inline.split_text_box
 _HALTS_PER_LAYOUT = 24
@@ -807,6 +810,8 @@ class _Paragraph:
 
     text: str
     width: float
+    start: int  # in UTF-8 bytes
+    first_width: float  # the width of the line at `start`
     lines: dict[int, _Line | None]  # by start, in UTF-8 bytes; None: left to WeasyPrint
 
 
@@ -814,7 +819,7 @@ def _split_text_box(
     context: object, box: boxes.TextBox, available_width: float | None, skip: int, is_line_start: bool = True
 ) -> tuple[boxes.TextBox | None, int | None, bool]:
     """split_text_box, which takes a paragraph's lines after the first from one layout."""
-    line = _paragraph_line(context, box, available_width, skip) if skip else None
+    line = _paragraph_line(context, box, available_width, skip, available_width) if skip else None
     if line is None:
         return _original_split_text_box(context, box, available_width, skip, is_line_start)
     return _text_of_line(box, available_width, skip, line), line.resume_at, False  # type: ignore[arg-type]
@@ -859,7 +864,7 @@ def _get_next_linebox(
     Such a paragraph is one text box in its line box: each line is the line box with a text box
     of the line's text, aligned and placed as WeasyPrint places it (the same steps, without the
     searches for floats, inline children and collapsible spaces that cannot be there)."""
-    if skip_stack is not None and not (first_letter_style or first_line_style or context.excluded_shapes):  # type: ignore[attr-defined]
+    if not (first_letter_style or first_line_style or context.excluded_shapes):  # type: ignore[attr-defined]
         made = _paragraph_linebox(context, linebox, position_y, skip_stack, containing_block)
         if made is not None:
             return made
@@ -881,20 +886,22 @@ def _paragraph_linebox(
     context: object,
     linebox: boxes.LineBox,
     position_y: float,
-    skip_stack: dict[int, object],
+    skip_stack: dict[int, object] | None,
     containing_block: boxes.Box,
 ) -> tuple[boxes.LineBox, dict[int, object] | None] | None:
     children = linebox.children
     if len(children) != 1 or not isinstance(children[0], boxes.TextBox) or linebox.is_leader:
         return None
-    if linebox.style["direction"] != "ltr" or list(skip_stack) != [0]:
+    if linebox.style["direction"] != "ltr" or linebox.text_indent < 0:
         return None
-    inner = skip_stack[0]
-    if not isinstance(inner, dict) or len(inner) != 1:
-        return None
-    ((skip, rest),) = inner.items()
-    if rest is not None or not skip:
-        return None
+    skip = 0  # the first line
+    if skip_stack is not None:
+        inner = skip_stack.get(0)
+        if len(skip_stack) != 1 or not isinstance(inner, dict) or len(inner) != 1:
+            return None
+        ((skip, rest),) = inner.items()
+        if rest is not None or not skip:
+            return None
     text_box = children[0]
     linebox.position_y = position_y
     linebox.width = linebox.height = 0
@@ -903,16 +910,16 @@ def _paragraph_linebox(
     )
     linebox.position_x = position_x
     max_x = (position_x + available_width) * (1 + 1e-9)  # as split_inline_box
-    position_x += linebox.text_indent
     inline.resolve_percentages(text_box, containing_block)
-    width = max_x - position_x
-    line = _paragraph_line(context, text_box, width, skip)
+    # The width of the paragraph's lines, and of this one (the first is shorter by the indent).
+    full_width, width = max_x - position_x, max_x - (position_x + linebox.text_indent)
+    line = _paragraph_line(context, text_box, full_width, skip, width)
     if line is None:
         return None
-    text_box.position_x, text_box.position_y = position_x, position_y
+    text_box.position_x, text_box.position_y = position_x + linebox.text_indent, position_y
     new_child = _text_of_line(text_box, width, skip, line)
     new_line = linebox.copy_with_children([new_child])
-    new_line.remove_decoration(start=True, end=line.resume_at is None)
+    new_line.remove_decoration(start=skip_stack is not None, end=line.resume_at is None)
     new_line.width = new_child.position_x + new_child.margin_width() - new_line.content_box_x()
     inline._adjust_line_height(new_line)
     linebox.width, linebox.height = new_line.width, new_line.height
@@ -925,9 +932,11 @@ def _paragraph_linebox(
     return new_line, (None if line.resume_at is None else {0: {line.resume_at: None}})
 
 
-def _paragraph_line(context: object, box: boxes.TextBox, width: float | None, skip: int) -> _Line | None:
-    """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`, or
-    None where WeasyPrint must find it itself."""
+def _paragraph_line(
+    context: object, box: boxes.TextBox, width: float | None, skip: int, line_width: float | None
+) -> _Line | None:
+    """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`
+    (`line_width` for this line), or None where WeasyPrint must find it itself."""
     style = box.style
     if (
         not _paragraph_layout
@@ -944,15 +953,22 @@ def _paragraph_line(context: object, box: boxes.TextBox, width: float | None, sk
     ):
         return None
     paragraph = getattr(box, "paragraph", None)
-    if paragraph is None or paragraph.text is not box.text or paragraph.width != width or skip not in paragraph.lines:
-        if not _PLAIN_TEXT.fullmatch(box.text):
+    if (
+        paragraph is None
+        or paragraph.text is not box.text
+        or paragraph.width != width
+        or skip not in paragraph.lines
+        or (skip == paragraph.start and paragraph.first_width != line_width)
+    ):
+        if not _PLAIN_TEXT.fullmatch(box.text) or line_width is None or not 0 < line_width <= width:
             return None
-        paragraph = box.paragraph = _lay_out_paragraph(context, box, width, skip)
+        paragraph = box.paragraph = _lay_out_paragraph(context, box, width, skip, line_width)
     return paragraph.lines[skip]
 
 
-def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int) -> _Paragraph:
-    """Lay out the text of `box` from `skip` on at `width`, and note each line.
+def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, first_width: float) -> _Paragraph:
+    """Lay out the text of `box` from `skip` on at `width`, its first line at `first_width` (a
+    paragraph's first line is shorter by the indent), and note each line.
 
     Pango gives HarfBuzz at most 32 font features for a run of text (pango/shape.c), and a run
     is all of a paragraph in one font: past 32, halt would be dropped from the first marks. So
@@ -970,6 +986,10 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
     shown = text[:cut].encode()
     keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
     layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
+    if first_width != width:
+        # Pango sets the first line in the layout's width less the indent: in Pango units, that is
+        # the width WeasyPrint would give it, to the unit.
+        pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
     shaped = _Shaped(layout, shown, skip)
     logical = ffi.new("PangoRectangle *")
     lines: dict[int, _Line | None] = {}
@@ -981,8 +1001,9 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
         if end > keep_to:
             break  # its break may depend on the text after the cut
         pango.pango_layout_line_get_extents(line, ffi.NULL, logical)
+        line_width = first_width if start == skip else width
         last = encoded[max(skip, end - 4) : end].decode(errors="ignore")[-1:]  # a character is 4 bytes at most
-        if logical.width * FROM_UNITS > width or (end < len(encoded) and not CJK_JUSTIFIABLE.match(last)):
+        if logical.width * FROM_UNITS > line_width or (end < len(encoded) and not CJK_JUSTIFIABLE.match(last)):
             lines[start] = None  # an overflowing line, or a break WeasyPrint may move
             continue
         lines[start] = _Line(
@@ -996,7 +1017,7 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
             line,
         )
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
-    return _Paragraph(box.text, width, lines)
+    return _Paragraph(box.text, width, skip, first_width, lines)
 
 
 _original_draw_text = weasyprint.draw.draw_text
