@@ -71,7 +71,7 @@ from weasyprint.layout import inline
 from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.matrix import Matrix
 from weasyprint.text import line_break
-from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
+from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, gobject, pango
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -764,6 +764,7 @@ def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: fl
 # hyphens or line breaks in the text, and the line ends on a CJK character or ends the text.
 
 ffi.cdef(
+    "gpointer g_object_ref (gpointer object);"
     "GSList * pango_layout_get_lines_readonly (PangoLayout *layout);"
     "void pango_layout_set_indent (PangoLayout *layout, int indent);"
 )
@@ -794,6 +795,8 @@ class _Shaped:
     layout: Layout
     encoded: bytes
     start: int  # where its text begins in the text box's, in UTF-8 bytes
+    spaced: bytes  # 1 at the first byte of each CJK character, which justification spaces
+    strut: tuple[float, float]  # the line-height and baseline of the text's style
 
 
 class _LineLayout(Layout):
@@ -838,7 +841,7 @@ def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> b
     new_box = box.copy_with_text(text)
     new_box.width, new_box.height, new_box.pango_layout = line.width, line.height, layout
     # The margins make the box's height the line-height, half the leading each.
-    line_height, _ = line_break.strut(box.style)
+    line_height, _ = line.shaped.strut
     new_box.margin_top = new_box.margin_bottom = (line_height - line.height) / 2
     new_box.baseline = line.baseline + new_box.margin_top
     return new_box
@@ -921,7 +924,14 @@ def _paragraph_linebox(
     new_line = linebox.copy_with_children([new_child])
     new_line.remove_decoration(start=skip_stack is not None, end=line.resume_at is None)
     new_line.width = new_child.position_x + new_child.margin_width() - new_line.content_box_x()
-    inline._adjust_line_height(new_line)
+    if linebox.style is text_box.style:  # as _adjust_line_height, with the strut already known
+        line_height, new_line.baseline = line.shaped.strut
+        new_line.height = linebox.style["font_size"]
+        half_leading = (line_height - new_line.height) / 2
+        new_line.margin_top = half_leading - new_line.border_top_width - new_line.padding_top
+        new_line.margin_bottom = half_leading - new_line.border_bottom_width - new_line.padding_bottom
+    else:
+        inline._adjust_line_height(new_line)
     linebox.width, linebox.height = new_line.width, new_line.height
     offset_x = inline.text_align(context, new_line, available_width, last=line.resume_at is None)
     bottom, top = inline.line_box_verticality(new_line)
@@ -990,7 +1000,7 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
         # Pango sets the first line in the layout's width less the indent: in Pango units, that is
         # the width WeasyPrint would give it, to the unit.
         pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
-    shaped = _Shaped(layout, shown, skip)
+    shaped = _Shaped(layout, shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style))
     logical = ffi.new("PangoRectangle *")
     lines: dict[int, _Line | None] = {}
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
@@ -1066,7 +1076,7 @@ def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
     that no font has)."""
     runs = []
     previous = None
-    font = font_size = None
+    fonts = stream.__dict__.setdefault("book_fonts", {})
     run = layout.pango_line.runs  # type: ignore[attr-defined]
     while run != ffi.NULL:
         glyph_item = run.data
@@ -1076,7 +1086,13 @@ def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
         pango_font = glyph_item.item.analysis.font
         if pango_font != previous:
             previous = pango_font
-            font, font_size = stream.add_font(pango_font)  # type: ignore[attr-defined]
+            # stream.add_font describes and hashes the Pango font on every call; a page's fonts
+            # are known by their address, and held (a reference) so that no other takes it.
+            address = int(ffi.cast("uintptr_t", pango_font))
+            if (known := fonts.get(address)) is None:
+                held = ffi.gc(gobject.g_object_ref(pango_font), gobject.g_object_unref)
+                known = fonts[address] = (*stream.add_font(pango_font), held)  # type: ignore[attr-defined]
+            font, font_size, _ = known
             if font.svg or font.png or font.colr or font.bitmap:
                 return None
         # PangoGlyphInfo: glyph, width, x_offset, y_offset, attributes; five 32-bit fields.
@@ -1103,9 +1119,10 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
     if units and units & (TO_UNITS - 1) == 0:
         left = (left + 512) & ~1023  # PANGO_UNITS_ROUND, Pango's hinting of whole-point spacing
     right = units - left
-    encoded = layout.shaped.encoded
+    encoded, spaced = layout.shaped.encoded, layout.shaped.spaced
     previous_font = None
     string = ""
+    last_run = len(runs) - 1
     for number, (font, pango_font, font_size, item_offset, item_length, infos, clusters) in enumerate(runs):
         if pango_font != previous_font:
             previous_font = pango_font
@@ -1116,18 +1133,25 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
         string += "<"
         count = len(clusters)
         widths, to_unicode = font.widths, font.to_unicode  # type: ignore[attr-defined]
-        for i in range(count):
-            glyph_id, width, x_offset, y_offset = infos[5 * i : 5 * i + 4]
-            cluster = clusters[i]
-            cluster_end = clusters[i + 1] if i + 1 < count else item_length
-            if units:
-                start = item_offset + cluster
-                if CJK_JUSTIFIABLE.match(encoded[start : start + 4].decode(errors="ignore")[:1]):
-                    if (i == 0 or clusters[i - 1] != cluster) and (number or i):  # the line's first: no left
-                        width += left
-                        x_offset += left
-                    if cluster_end != cluster and (number + 1 < len(runs) or i + 1 < count):  # the last: no right
-                        width += right
+        last = count - 1 if number == last_run else -1  # the line's last glyph
+        glyphs = zip(
+            range(count),
+            infos[0::5],
+            infos[1::5],
+            infos[2::5],
+            infos[3::5],
+            clusters,
+            [-1, *clusters[:-1]],
+            [*clusters[1:], item_length],
+            strict=True,
+        )
+        for i, glyph_id, width, x_offset, y_offset, cluster, cluster_before, cluster_end in glyphs:
+            if units and spaced[item_offset + cluster]:
+                if cluster_before != cluster and (number or i):  # the line's first: no left
+                    width += left
+                    x_offset += left
+                if cluster_end != cluster and i != last:  # the line's last: no right
+                    width += right
             if glyph_id == _EMPTY_GLYPH:
                 string += f">{-width / font_size}<"
                 continue
@@ -1158,6 +1182,22 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
                 string += f">{int(kerning)}<"
         string = string[:-1] if string[-1] == "<" else string + ">"
     stream.show_text(string)  # type: ignore[attr-defined]
+
+
+# A byte of UTF-8 begins a character unless it is a continuation byte (0x80–0xBF).
+_CHARACTER_STARTS = bytes(0 if 0x80 <= b < 0xC0 else 1 for b in range(256))
+
+
+def _cjk_character_starts(text: str) -> bytes:
+    """For each UTF-8 byte of `text`, 1 where a character that justification spaces begins."""
+    flags = bytearray(len(text.encode()))
+    byte = position = 0
+    for run in _CJK_RUN.finditer(text):
+        byte += len(text[position : run.start()].encode())
+        encoded = run[0].encode()
+        flags[byte : byte + len(encoded)] = encoded.translate(_CHARACTER_STARTS)
+        byte, position = byte + len(encoded), run.end()
+    return bytes(flags)
 
 
 _original_justify_line = inline.justify_line
