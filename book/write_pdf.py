@@ -63,6 +63,7 @@ import weasyprint.draw
 import weasyprint.layout
 import weasyprint.layout.page
 import weasyprint.pdf
+import weasyprint.pdf.fonts
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
@@ -71,7 +72,7 @@ from weasyprint.layout import inline
 from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.matrix import Matrix
 from weasyprint.text import line_break
-from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, gobject, pango
+from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, gobject, harfbuzz, pango
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -115,6 +116,40 @@ class _Zlib:
 
 
 pydyf.zlib = _Zlib()
+
+
+_original_get_hb_object_data = weasyprint.pdf.fonts.get_hb_object_data
+_FACE_SAMPLE = 4096
+_face_files: dict[tuple[int, bytes, bytes], bytes] = {}
+
+
+def _face_file(hb_object: object, ot_color: str | None = None, glyph: int | None = None) -> bytes | None:
+    """get_hb_object_data, which copies a face's file out of HarfBuzz once per process.
+
+    WeasyPrint copies the whole file (20 MB for a CJK face, 20 ms) for every font of every
+    document: every piece of a book printed in pieces. Faces are known by their length and
+    their first and last 4 KiB (the table directory, with each table's checksum, comes first)."""
+    if ot_color is not None:
+        return _original_get_hb_object_data(hb_object, ot_color, glyph)
+    blob = harfbuzz.hb_face_reference_blob(hb_object)
+    try:
+        with ffi.new("unsigned int *") as length:
+            data = harfbuzz.hb_blob_get_data(blob, length)
+            size = int(length[0])
+        if data == ffi.NULL:
+            return None
+        sample = min(size, _FACE_SAMPLE)
+        key = (size, ffi.unpack(data, sample), ffi.unpack(data + size - sample, sample))
+        if (known := _face_files.get(key)) is None:
+            if len(_face_files) >= 8:  # a book has a handful of faces; a long-lived process may see more
+                _face_files.clear()
+            known = _face_files[key] = ffi.unpack(data, size)
+        return known
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+
+
+weasyprint.pdf.fonts.get_hb_object_data = _face_file
 
 
 class RefusedURL(FatalURLFetchingError):
@@ -933,13 +968,32 @@ def _paragraph_linebox(
     else:
         inline._adjust_line_height(new_line)
     linebox.width, linebox.height = new_line.width, new_line.height
-    offset_x = inline.text_align(context, new_line, available_width, last=line.resume_at is None)
+    offset_x = _align(context, new_line, new_child, available_width, last=line.resume_at is None)
     bottom, top = inline.line_box_verticality(new_line)
     new_line.baseline, new_line.position_y, new_line.height = -top, top, bottom - top
     new_line.margin_top = new_line.margin_bottom = 0
     new_line.translate(offset_x, position_y - top)
     new_line.position_y = position_y  # as WeasyPrint: position_y - top + top may differ from position_y
     return new_line, (None if line.resume_at is None else {0: {line.resume_at: None}})
+
+
+def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, available_width: float, last: bool) -> float:
+    """text_align for a line of one text box; a justified line is justified here, with the steps
+    of _justify_line, justify_line and _add_word_spacing for one text box (the opportunities
+    counted once, the line's own layout given the spacing)."""
+    style = line.style
+    align = style["text_align_all"]
+    if last and style["text_align_last"] != "auto":
+        align = style["text_align_last"]
+    if line.width >= available_width or align != "justify" or not _justify_cjk:
+        return inline.text_align(context, line, available_width, last)
+    count = _count_expansion_opportunities(text_box)
+    if count:
+        spacing = (available_width - line.width) / count
+        text_box.justification_spacing = text_box.pango_layout.justification_spacing = spacing
+        text_box.width += spacing * count
+        line.width += spacing * count
+    return 0
 
 
 def _paragraph_line(
