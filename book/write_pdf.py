@@ -1175,19 +1175,23 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
     right = units - left
     encoded, spaced = layout.shaped.encoded, layout.shaped.spaced
     previous_font = None
-    string = ""
+    parts: list[str] = []  # the text operand being built: draw_first_line's `string`
     last_run = len(runs) - 1
     for number, (font, pango_font, font_size, item_offset, item_length, infos, clusters) in enumerate(runs):
         if pango_font != previous_font:
             previous_font = pango_font
-            if string:
+            if string := "".join(parts):
                 stream.show_text(string)  # type: ignore[attr-defined]
-            string = ""
+            parts = []
             stream.set_font_size(font.hash, font_size)  # type: ignore[attr-defined]
-        string += "<"
+        parts.append("<")
         count = len(clusters)
         widths, to_unicode = font.widths, font.to_unicode  # type: ignore[attr-defined]
         last = count - 1 if number == last_run else -1  # the line's last glyph
+        # The same numbers come back glyph after glyph (a justified line spaces every character
+        # alike): each offset and kerning is formatted once.
+        offsets: dict[int, str] = {}
+        kernings: dict[tuple[int, int, int], str] = {}
         glyphs = zip(
             range(count),
             infos[0::5],
@@ -1207,35 +1211,42 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
                 if cluster_end != cluster and i != last:  # the line's last: no right
                     width += right
             if glyph_id == _EMPTY_GLYPH:
-                string += f">{-width / font_size}<"
+                parts.append(f">{-width / font_size}<")
                 continue
             if glyph_id not in to_unicode:  # as WeasyPrint: a cluster's text goes to its last glyph
                 to_unicode[glyph_id] = encoded[item_offset + cluster : item_offset + cluster_end].decode()
-            offset = x_offset / font_size
-            rise = y_offset / 1000
-            if rise:
-                string = string[:-1] if string[-1] == "<" else string + ">"
+            if y_offset:  # raised or lowered: shown on its own
+                offset = x_offset / font_size
+                string = _closed("".join(parts))
                 if string:
                     stream.show_text(string)  # type: ignore[attr-defined]
-                stream.set_text_rise(-rise)  # type: ignore[attr-defined]
-                string = f"{-offset}" if offset else ""
-                string += f"<{glyph_id:04x}>"
-                stream.show_text(string)  # type: ignore[attr-defined]
+                stream.set_text_rise(-(y_offset / 1000))  # type: ignore[attr-defined]
+                stream.show_text((f"{-offset}" if offset else "") + f"<{glyph_id:04x}>")  # type: ignore[attr-defined]
                 stream.set_text_rise(0)  # type: ignore[attr-defined]
-                string = "<"
+                parts = ["<"]
             else:
-                if offset:
-                    string += f">{-offset}<"
-                string += f"{glyph_id:04x}"
+                if (shift := offsets.get(x_offset)) is None:
+                    offset = x_offset / font_size
+                    shift = offsets[x_offset] = f">{-offset}<" if offset else ""
+                if shift:
+                    parts.append(shift)
+                parts.append(f"{glyph_id:04x}")
             logical_width = widths.get(glyph_id)
             if logical_width is None:
                 pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect, stream.logical_rect)  # type: ignore[attr-defined]
                 logical_width = widths[glyph_id] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)  # type: ignore[attr-defined]
-            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+            if (kerning := kernings.get((logical_width, x_offset, width))) is None:
+                value = logical_width + x_offset / font_size - width * 1000 * FROM_UNITS / font_size
+                kerning = kernings[logical_width, x_offset, width] = f">{int(value)}<" if value else ""
             if kerning:
-                string += f">{int(kerning)}<"
-        string = string[:-1] if string[-1] == "<" else string + ">"
-    stream.show_text(string)  # type: ignore[attr-defined]
+                parts.append(kerning)
+        parts = [_closed("".join(parts))]
+    stream.show_text("".join(parts))  # type: ignore[attr-defined]
+
+
+def _closed(string: str) -> str:
+    """A run of glyphs ended: an empty adjustment dropped, or the glyph string closed."""
+    return string[:-1] if string[-1] == "<" else string + ">"
 
 
 # A byte of UTF-8 begins a character unless it is a continuation byte (0x80–0xBF).
