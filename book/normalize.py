@@ -249,7 +249,13 @@ def _normalize_seed(
             and not (rules.numbered_heading.match(text))
         ):
             title = text
-            findings.append(Finding("title", "first heading-like line is the title", source, line.number, text))
+            if by := rules.title_author.fullmatch(text):  # 《书名》作者: the name is the author
+                title = by["title"]
+                creators.append(Creator(by["name"], role_code(by["label"] or "") or "aut", by["label"] or ""))
+                message = f"first heading-like line is the title, {by['title']}, by {by['name']}"
+            else:
+                message = "first heading-like line is the title"
+            findings.append(Finding("title", message, source, line.number, text))
         elif firm or _is_heading(text, rules, numbered_only=numbered_only):
             items.append(_Item("heading", tidy_heading(text), line.number, firm, markdown=is_markdown))
         else:

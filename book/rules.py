@@ -19,6 +19,7 @@ class Rules:
     bullet_menu_max: int
     cruft: tuple[re.Pattern[str], ...]
     byline: re.Pattern[str]
+    title_author: re.Pattern[str]
     heading_max_length: int
     sentence_end: str
     numbered_heading: re.Pattern[str]
@@ -48,6 +49,7 @@ def load_rules() -> Rules:
         bullet_menu_max=int(data["bullet_menu_max"]),
         cruft=tuple(re.compile(p) for p in data["cruft"]),
         byline=re.compile(data["byline"]),
+        title_author=re.compile(data["title_author"]),
         heading_max_length=int(headings["max_length"]),
         sentence_end=headings["sentence_end"],
         numbered_heading=re.compile(headings["numbered"]),

@@ -256,3 +256,21 @@ def test_a_heading_run_into_the_text_is_split_off() -> None:
     assert [c.title for c in manuscript.chapters] == ["第一回　甄士隐梦幻识通灵", "第二回　贾夫人仙逝扬州城"]
     assert manuscript.chapters[0].blocks[0].text.startswith("此开卷第一回也。")
     assert manuscript.findings_of("heading-split")
+
+
+def test_a_title_line_names_its_author_after_the_title() -> None:
+    # Plain-text e-books open with 《书名》作者 (the 红楼梦 of the corpus does): the title is the
+    # name in book-title marks, and the name after it, begun by a surname, is the author.
+    book = normalize_text(
+        "《红楼梦》曹雪芹\n\n第一回　甄士隐梦幻识通灵\n\n此开卷第一回也。\n\n第二回　贾夫人仙逝扬州城\n\n又是一回。\n"
+    )
+    assert book.metadata.title == "红楼梦"
+    assert [(c.name, c.role) for c in book.metadata.creators] == [("曹雪芹", "aut")]
+    assert "曹雪芹" in book.findings_of("title")[0].message
+    assert (
+        normalize_text("《呐喊》 鲁迅 著\n\n自序\n\n我在年青时候也曾经做过许多梦。\n").metadata.creators[0].name
+        == "鲁迅"
+    )
+    # Not a name: a study of the novel keeps its whole title, and no author is made up.
+    study = normalize_text("《红楼梦》研究\n\n第一章　版本\n\n正文。\n\n第二章　人物\n\n正文。\n")
+    assert study.metadata.title == "《红楼梦》研究" and not study.metadata.creators
