@@ -820,26 +820,38 @@ class _Line:
     baseline: float
     direction: int
     shaped: _Shaped
-    pango_line: object  # the PangoLayoutLine in shaped.layout
+    runs: tuple[_GlyphRun, ...]  # its glyphs, as Pango shaped them in the paragraph's layout
 
 
 @dataclass(frozen=True)
 class _Shaped:
-    """A paragraph's Pango layout, kept until its lines are drawn, and its text."""
+    """The text of a paragraph's layout, for the lines taken from it."""
 
-    layout: Layout
     encoded: bytes
     start: int  # where its text begins in the text box's, in UTF-8 bytes
     spaced: bytes  # 1 at the first byte of each CJK character, which justification spaces
     strut: tuple[float, float]  # the line-height and baseline of the text's style
 
 
+@dataclass(frozen=True)
+class _GlyphRun:
+    """A run of a line's glyphs in one font, copied out of the layout (which is then freed: a
+    PangoLayout kept per paragraph until the pages are drawn took 170 bytes a character)."""
+
+    font: object  # the PangoFont *, held by `held`
+    held: object  # a reference to the font, released with the run
+    offset: int  # the item's start in _Shaped.encoded, in bytes
+    length: int  # the item's length, in bytes
+    glyphs: bytes  # PangoGlyphInfo × n: glyph, width, x offset, y offset, attributes (32-bit each)
+    clusters: bytes  # the glyphs' log clusters (32-bit each)
+
+
 class _LineLayout(Layout):
-    """The layout of a line taken from a paragraph's layout: drawn from it (_draw_text), without
-    setting and shaping the line's text again. Set up again, it is the line's own layout."""
+    """The layout of a line taken from a paragraph's layout: drawn from its glyphs (_draw_text),
+    without setting and shaping the line's text again. Set up again, it is the line's own layout."""
 
     shaped: _Shaped
-    pango_line: object
+    runs: tuple[_GlyphRun, ...]
 
 
 @dataclass(frozen=True)
@@ -868,7 +880,7 @@ def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> b
     encoded = box.text.encode()
     text = encoded[skip : line.end].decode()
     layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
-    layout.shaped, layout.pango_line = line.shaped, line.pango_line
+    layout.shaped, layout.runs = line.shaped, line.runs
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
     layout.first_line_direction = line.direction
     layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
@@ -1054,7 +1066,8 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
         # Pango sets the first line in the layout's width less the indent: in Pango units, that is
         # the width WeasyPrint would give it, to the unit.
         pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
-    shaped = _Shaped(layout, shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style))
+    shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style))
+    fonts: dict[int, tuple[object, object]] = {}  # by address: the font and a reference held to it
     logical = ffi.new("PangoRectangle *")
     lines: dict[int, _Line | None] = {}
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
@@ -1078,10 +1091,32 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
             -logical.y * FROM_UNITS,
             line.resolved_dir,
             shaped,
-            line,
+            _glyph_runs(line, fonts),
         )
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
     return _Paragraph(box.text, width, skip, first_width, lines)
+
+
+def _glyph_runs(line: object, fonts: dict[int, tuple[object, object]]) -> tuple[_GlyphRun, ...]:
+    """The glyphs of a PangoLayoutLine, run by run."""
+    runs = []
+    run = line.runs  # type: ignore[attr-defined]
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        glyph_string, item = glyph_item.glyphs, glyph_item.item
+        address = int(ffi.cast("uintptr_t", item.analysis.font))
+        if address not in fonts:
+            fonts[address] = (
+                item.analysis.font,
+                ffi.gc(gobject.g_object_ref(item.analysis.font), gobject.g_object_unref),
+            )
+        font, held = fonts[address]
+        count = glyph_string.num_glyphs
+        glyphs = ffi.buffer(glyph_string.glyphs, 20 * count)[:]
+        clusters = ffi.buffer(glyph_string.log_clusters, 4 * count)[:]
+        runs.append(_GlyphRun(font, held, item.offset, item.length, glyphs, clusters))
+    return tuple(runs)
 
 
 _original_draw_text = weasyprint.draw.draw_text
@@ -1129,32 +1164,21 @@ def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
     ints, clusters), or None if WeasyPrint must draw the line (colour or bitmap fonts, glyphs
     that no font has)."""
     runs = []
-    previous = None
     fonts = stream.__dict__.setdefault("book_fonts", {})
-    run = layout.pango_line.runs  # type: ignore[attr-defined]
-    while run != ffi.NULL:
-        glyph_item = run.data
-        run = run.next
-        glyph_string = glyph_item.glyphs
-        count = glyph_string.num_glyphs
-        pango_font = glyph_item.item.analysis.font
-        if pango_font != previous:
-            previous = pango_font
-            # stream.add_font describes and hashes the Pango font on every call; a page's fonts
-            # are known by their address, and held (a reference) so that no other takes it.
-            address = int(ffi.cast("uintptr_t", pango_font))
-            if (known := fonts.get(address)) is None:
-                held = ffi.gc(gobject.g_object_ref(pango_font), gobject.g_object_unref)
-                known = fonts[address] = (*stream.add_font(pango_font), held)  # type: ignore[attr-defined]
-            font, font_size, _ = known
-            if font.svg or font.png or font.colr or font.bitmap:
-                return None
-        # PangoGlyphInfo: glyph, width, x_offset, y_offset, attributes; five 32-bit fields.
-        infos = memoryview(ffi.buffer(glyph_string.glyphs, 20 * count)).cast("i").tolist()
+    for run in layout.runs:
+        # stream.add_font describes and hashes the Pango font on every call; a page's fonts are
+        # known by their address (the runs hold a reference to each, so no other font takes it).
+        address = int(ffi.cast("uintptr_t", run.font))
+        if (known := fonts.get(address)) is None:
+            known = fonts[address] = (*stream.add_font(run.font), run.held)  # type: ignore[attr-defined]
+        font, font_size, _ = known
+        if font.svg or font.png or font.colr or font.bitmap:
+            return None
+        infos = memoryview(run.glyphs).cast("i").tolist()
         if any(glyph & _UNKNOWN_GLYPH for glyph in infos[::5]):
             return None
-        clusters = ffi.unpack(glyph_string.log_clusters, count)
-        runs.append((font, pango_font, font_size, glyph_item.item.offset, glyph_item.item.length, infos, clusters))
+        clusters = memoryview(run.clusters).cast("i").tolist()
+        runs.append((font, run.font, font_size, run.offset, run.length, infos, clusters))
     return runs
 
 
