@@ -19,6 +19,7 @@ import re
 import sys
 import types
 import uuid
+import weakref
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -803,7 +804,10 @@ ffi.cdef(
     "GSList * pango_layout_get_lines_readonly (PangoLayout *layout);"
     "void pango_layout_set_indent (PangoLayout *layout, int indent);"
 )
-_PLAIN_TEXT = re.compile(r"[^\s\xad\u200b]+")
+# Characters WeasyPrint handles itself when it breaks lines: collapsible and no-break spaces (it
+# trims and justifies them), line and paragraph separators, soft hyphens, zero-width spaces.
+# The ideographic space U+3000 is none of these: a CJK character like any other.
+_PLAIN_TEXT = re.compile("[^ \t\n\r\f\v\x85\xa0\xad\u200b\u2028\u2029]+")
 _original_split_text_box = inline.split_text_box
 _HALTS_PER_LAYOUT = 24
 _paragraph_layout = True
@@ -1038,8 +1042,38 @@ def _paragraph_line(
     ):
         if not _PLAIN_TEXT.fullmatch(box.text) or line_width is None or not 0 < line_width <= width:
             return None
-        paragraph = box.paragraph = _lay_out_paragraph(context, box, width, skip, line_width)
+        paragraph = box.paragraph = _short_paragraph(context, box, width, skip, line_width)
     return paragraph.lines[skip]
+
+
+# A short text comes back page after page (a running head, a folio): its layout is kept, for the
+# fonts it was made with. The key holds what the layout depends on besides the defaults that
+# _paragraph_line asks for.
+_SHORT_TEXT = 64
+_short_paragraphs: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], _Paragraph]] = weakref.WeakKeyDictionary()
+
+
+def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, line_width: float) -> _Paragraph:
+    """_lay_out_paragraph, or for a short text laid out before in the same fonts, that layout."""
+    if len(box.text) > _SHORT_TEXT:
+        return _lay_out_paragraph(context, box, width, skip, line_width)
+    style = box.style
+    key = (
+        box.text,
+        width,
+        skip,
+        line_width,
+        line_break._font_style_cache_key(style, include_size=True),
+        style["font_kerning"],
+        style["direction"],
+        style["overflow_wrap"],
+    )
+    known = _short_paragraphs.setdefault(style.font_config, {})
+    if (paragraph := known.get(key)) is None:
+        if len(known) >= 512:
+            known.clear()
+        paragraph = known[key] = _lay_out_paragraph(context, box, width, skip, line_width)
+    return dataclasses.replace(paragraph, text=box.text)  # the box's own text: _paragraph_line's check
 
 
 def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, first_width: float) -> _Paragraph:
