@@ -51,6 +51,10 @@ class Alongside(Generic[T]):
     def send(self, value: object) -> None:
         self._connection.send(value)
 
+    def fileno(self) -> int:
+        """The connection's file descriptor, readable when the work has told something or ended."""
+        return self._connection.fileno()
+
     def receive(self) -> object:
         """The next value the work tells; its error if it failed first."""
         message = self._next()
@@ -131,6 +135,11 @@ def _print(receive: Callable[[], object], tell: Callable[[object], None]) -> obj
 
     job = receive()
     if job is None:
+        return None
+    if job[0] == "pieces":  # type: ignore[index]  # a long book's pieces, when one process is enough
+        from .pieces import serve
+
+        serve(receive, tell, job[1])  # type: ignore[index]
         return None
     path, rendition, allowed, identifier, faces = job  # type: ignore[misc]
     return write_pdf(

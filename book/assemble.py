@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
 
 from .errors import OutputError, writing
+
+Subsetter = Callable[[Path, list[int]], bytes]
 
 # The tables WeasyPrint drops from a subset it embeds (weasyprint/pdf/fonts.py: _harfbuzz_subset).
 _DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
@@ -33,8 +35,10 @@ class Piece:
     fonts: dict[str, dict[str, object]]
 
 
-def assemble(path: Path, front: Piece, chapters: list[Piece]) -> int:
-    """Write the book to `path`: the front matter's pages, then each chapter's. Returns the page count."""
+def assemble(path: Path, front: Piece, chapters: list[Piece], subset: Subsetter | None = None) -> int:
+    """Write the book to `path`: the front matter's pages, then each chapter's. Returns the page count.
+
+    `subset(face, glyphs)` makes each face's subset (default: subset_face; pieces.py keeps them)."""
     with contextlib.ExitStack() as sources, pikepdf.open(front.path) as pdf:
         destinations = _named_destinations(pdf, pdf, 0)
         with pdf.open_outline() as outline:
@@ -49,7 +53,7 @@ def assemble(path: Path, front: Piece, chapters: list[Piece]) -> int:
             for name in sorted(destinations):
                 tree[name] = destinations[name]
             pdf.Root.Names = pdf.make_indirect(pikepdf.Dictionary(Dests=tree.obj))
-        _embed_fonts(pdf, [front, *chapters])
+        _embed_fonts(pdf, [front, *chapters], subset or subset_face)
         with writing(path):
             # Content streams are copied as they are (already compressed); the ID is derived from
             # the content, so the same pieces make the same bytes.
@@ -106,7 +110,7 @@ def _resources(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
                 stack.append(xobject.get("/Resources"))
 
 
-def _embed_fonts(pdf: pikepdf.Pdf, pieces: list[Piece]) -> None:
+def _embed_fonts(pdf: pikepdf.Pdf, pieces: list[Piece], subset: Subsetter) -> None:
     """Point every piece's dictionary of a book face at one dictionary, with one subset for all pages."""
     usage: dict[str, dict[str, object]] = {}
     for piece in pieces:
@@ -124,10 +128,10 @@ def _embed_fonts(pdf: pikepdf.Pdf, pieces: list[Piece]) -> None:
             if name in usage:
                 fonts[key] = chosen.setdefault(name, fonts[key])
     for name, font in chosen.items():
-        _rewrite_font(pdf, font, usage[name])
+        _rewrite_font(pdf, font, usage[name], subset)
 
 
-def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, usage: dict[str, object]) -> None:
+def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, usage: dict[str, object], subset: Subsetter) -> None:
     """Fill a Type 0 font's dictionaries (WeasyPrint's layout of them) with the book's glyphs."""
     widths = {int(gid): float(width) for gid, width in usage["widths"].items()}  # type: ignore[attr-defined]
     to_unicode = {int(gid): text for gid, text in usage["to_unicode"].items()}  # type: ignore[attr-defined]
@@ -136,7 +140,7 @@ def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, usage: dict[str, o
     descriptor = cid_font.FontDescriptor
     program_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
     old = descriptor[program_key]
-    data = _subset(Path(str(usage["face"])), glyphs)
+    data = subset(Path(str(usage["face"])), glyphs)
     program = pdf.make_stream(data)
     if "/Subtype" in old:
         program.Subtype = old.Subtype  # /OpenType
@@ -154,7 +158,7 @@ def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, usage: dict[str, o
     font.ToUnicode = pdf.make_stream(_to_unicode_cmap(to_unicode))
 
 
-def _subset(face: Path, glyphs: list[int]) -> bytes:
+def subset_face(face: Path, glyphs: list[int]) -> bytes:
     """The face reduced to `glyphs`, keeping their ids (the pages' text shows glyph ids)."""
     import uharfbuzz as hb
 

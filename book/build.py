@@ -160,8 +160,13 @@ def _build(
     allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
     face_files = tuple(face.path for face in fonts)  # embedded once each, by assemble.py
     printed_in_pieces = "pdf" in formats and (jobs is not None or _worth_pieces(manuscript))
-    if printer and (printed_in_pieces or "pdf" not in formats or {"cover", "screen"} & set(formats)):
-        printer.close()  # a long book's pieces print in worker processes of their own; cover and screen here
+    pieces_printer = None
+    if printer and printed_in_pieces:
+        # A long book's pieces print in worker processes of their own, or, when one is enough (a
+        # rebuild that changed a chapter or two), in this one, where WeasyPrint is loaded already.
+        pieces_printer, printer = printer, None
+    elif printer and ("pdf" not in formats or {"cover", "screen"} & set(formats)):
+        printer.close()  # cover and screen print here
         printer = None
 
     def record(pdf: PdfResult) -> None:
@@ -183,7 +188,9 @@ def _build(
                 folder = config.root / "build" / "cache" / config.slug if cache else None
                 pdf = timed(
                     "write pdf",
-                    lambda: _print_in_pieces(path, pieces, identifier, fonts, allowed, jobs, folder, progress),
+                    lambda: _print_in_pieces(
+                        path, pieces, identifier, fonts, allowed, jobs, folder, progress, pieces_printer
+                    ),
                 )
             else:
                 rendition = timed(
@@ -310,6 +317,7 @@ def _print_in_pieces(
     jobs: int | None,
     cache: Path | None,
     progress: Callable[[str], None],
+    printer: Alongside[object] | None = None,
 ) -> PdfResult:
     """The print PDF laid out chapter by chapter in `jobs` processes and assembled (pieces.py)."""
     from .pieces import PieceCache, PrintJob, print_in_pieces
@@ -325,6 +333,7 @@ def _print_in_pieces(
         jobs=jobs or os.cpu_count() or 1,
         cache=PieceCache(cache),
         progress=progress,
+        printer=printer,
     )
     return PdfResult(path.stat().st_size, printed.pages, printed.page_starts, printed.warnings, printed.laid_out)
 

@@ -143,7 +143,7 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
         text = _FULL_STOP.sub(count("。"), text)
     if "(" in text:
         text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
-    if han_characters(text):
+    if _HAN_RE.search(text):
         double = (LEFT_CORNER, RIGHT_CORNER) if traditional else (LEFT_DOUBLE, RIGHT_DOUBLE)
         single = (LEFT_WHITE_CORNER, RIGHT_WHITE_CORNER) if traditional else (LEFT_SINGLE, RIGHT_SINGLE)
         text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)

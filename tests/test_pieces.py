@@ -160,6 +160,41 @@ def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
     assert restyled.laid_out == 12
 
 
+def test_a_rebuild_lays_out_its_chapter_in_the_process_forked_at_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from book import build as build_module
+    from book import pieces
+    from book.alongside import can_fork
+
+    if not can_fork():
+        pytest.skip("no fork here: the rebuild lays out its chapter in this process")
+    # The twelve chapters count as a long book (printed in pieces) without --jobs, as 红楼梦 does.
+    monkeypatch.setattr(build_module, "PIECES_FROM_CHARACTERS", 1000)
+    where = tmp_path / "laid-out-in"
+    writer = pieces._writer
+
+    def noted(job: PrintJob) -> object:  # inherited by the forked process, not by spawned workers
+        with where.open("a") as file:
+            file.write(f"{os.getpid()}\n")
+        return writer(job)
+
+    monkeypatch.setattr(pieces, "_writer", noted)
+    config = load_config(write_book(tmp_path, _twelve_chapters(), BOOK))
+    assert build(config, tmp_path / "dist", ("pdf",)).laid_out == 12  # spawned workers, two cores
+    seed = tmp_path / "07.md"
+    seed.write_text(seed.read_text(encoding="utf-8").replace("第2段", "第二段"), encoding="utf-8")
+    where.unlink(missing_ok=True)
+    edited = build(config, tmp_path / "dist", ("pdf",))
+    assert edited.laid_out == 1
+    pids = where.read_text().split()
+    assert len(pids) == 1 and int(pids[0]) != os.getpid()  # the forked process, WeasyPrint loaded
+    fresh = build(config, tmp_path / "fresh", ("pdf",), jobs=1, cache=False)
+    assert edited.outputs["pdf"].read_bytes() == fresh.outputs["pdf"].read_bytes()
+
+
 def test_a_font_change_changes_every_key(tmp_path: Path) -> None:
     face = tmp_path / DEFAULT_FACES[0].path.name
     shutil.copy(DEFAULT_FACES[0].path, face)
