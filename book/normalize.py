@@ -9,7 +9,6 @@ punctuation fixed. Every kept Han character stays, in order.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import unicodedata
 import uuid
@@ -408,12 +407,19 @@ _HAN_OR_FULLWIDTH = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\
 
 def display_width(text: str) -> int:
     """Columns a text takes in a fixed-width dump: 2 for wide (CJK) characters, 1 for others."""
-    return sum(map(_char_width, text))
+    return len(text.translate(_COLUMNS))  # one character per column, looked up in C
 
 
-@functools.cache
-def _char_width(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+class _Columns(dict[int, str]):
+    """str.translate's table from a character to as many characters as the columns it takes
+    (Unicode East Asian Width: wide and fullwidth take two), filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        columns = self[code] = "xx" if unicodedata.east_asian_width(chr(code)) in "WF" else "x"
+        return columns
+
+
+_COLUMNS = _Columns()
 
 
 def _is_heading(text: str, rules: Rules, *, numbered_only: bool = False) -> bool:
