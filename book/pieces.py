@@ -180,8 +180,8 @@ def print_in_pieces(
     """Lay out and draw every chapter's piece (`chapters`, HTML), then the front matter's (`front`
     makes its HTML from the chapters' first folios), and assemble them into `path`.
 
-    `printer`, the process forked as the command started, lays out the pieces if one process is
-    enough (a rebuild that changed a chapter or two); it is closed otherwise."""
+    `printer`, the process forked as the command started, lays out the pieces if there is one
+    chapter to lay out (a rebuild after an edit to it); it is closed otherwise."""
     base = fingerprint(job)
     keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
     try:
@@ -403,7 +403,7 @@ def _serve(connection: Connection, job: PrintJob) -> None:
 
 def serve(receive: Callable[[], object], send: Callable[[object], None], job: PrintJob) -> None:
     """A worker's loop, on any channel: the spawned workers' pipes, or the process forked as the
-    command started (alongside.print_ahead), when a rebuild has one chapter or two to lay out."""
+    command started (alongside.print_ahead), when a rebuild has one chapter to lay out."""
     try:
         writer = _writer(job)
     except BookError as exc:
@@ -421,7 +421,7 @@ def serve(receive: Callable[[], object], send: Callable[[object], None], job: Pr
 
 class _Alongside:
     """The process forked as the command started (alongside.Alongside), as a worker's connection:
-    WeasyPrint is loaded in it already, while this process would load it now (about 0.7 s)."""
+    WeasyPrint loaded in it while this process read the seeds; here it would load only now."""
 
     def __init__(self, process: Alongside[object]) -> None:
         self.process = process

@@ -793,11 +793,12 @@ def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: fl
 # Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
 # it sets and shapes the text from the line's start (two lines of it, see _split_first_line),
 # takes the first line and throws the rest away, so every character is shaped two or three times.
-# A paragraph of Chinese is one unbroken text: its lines after the first are laid out in one
-# Pango layout of the available width, and each is read from it when WeasyPrint asks for it. The
-# first line is left to WeasyPrint, as its width is shorter by the indent. A line is taken from
-# the layout only where WeasyPrint would have kept Pango's break as it is: no spaces, soft
-# hyphens or line breaks in the text, and the line ends on a CJK character or ends the text.
+# A paragraph of Chinese is one unbroken text: its lines are laid out in one Pango layout of the
+# available width (the first line shorter by the indent), and each is read from it when
+# WeasyPrint asks for it, then drawn from its glyphs (_draw_text). A line is taken from the layout
+# only where WeasyPrint would have kept Pango's break as it is: none of the spaces and breaks
+# WeasyPrint handles itself in the text (_PLAIN_TEXT), and the line ends on a CJK character or
+# ends the text. Anything else is left to WeasyPrint.
 
 ffi.cdef(
     "gpointer g_object_ref (gpointer object);"
@@ -881,14 +882,17 @@ def _split_text_box(
 
 def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> boxes.TextBox:
     """The text box of a line, as split_text_box makes it."""
-    encoded = box.text.encode()
-    text = encoded[skip : line.end].decode()
+    # The line's text and the character after it, from its layout's text (which goes on past a line
+    # it keeps, or to the end of the box's text).
+    encoded, start = line.shaped.encoded, skip - line.shaped.start
+    end = line.end - line.shaped.start
+    text = encoded[start:end].decode()
     layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
     layout.shaped, layout.runs = line.shaped, line.runs
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
     layout.first_line_direction = line.direction
     layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
-    layout.text, layout.following = text, encoded[line.end : line.end + 4].decode(errors="ignore")[:1]  # type: ignore[attr-defined]
+    layout.text, layout.following = text, encoded[end : end + 4].decode(errors="ignore")[:1]  # type: ignore[attr-defined]
     new_box = box.copy_with_text(text)
     new_box.width, new_box.height, new_box.pango_layout = line.width, line.height, layout
     # The margins make the box's height the line-height, half the leading each.
@@ -943,6 +947,7 @@ def _paragraph_linebox(
     skip_stack: dict[int, object] | None,
     containing_block: boxes.Box,
 ) -> tuple[boxes.LineBox, dict[int, object] | None] | None:
+    """The next line of a line box that holds one text box, from its paragraph's layout, or None."""
     children = linebox.children
     if len(children) != 1 or not isinstance(children[0], boxes.TextBox) or linebox.is_leader:
         return None
