@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+from . import ffi_tables
+
 # WeasyPrint tries each library under the names of every platform (libpango-1.0-0, pango-1.0, …,
 # libpango-1.0.so.0); for every miss cffi runs ctypes.util.find_library, which starts ldconfig and
 # gcc: about 0.5 s of the 1 s WeasyPrint takes to load. On Linux the soname it tries next loads
@@ -49,9 +51,18 @@ class _OnFirstCall(types.ModuleType):
         return lambda *args, **kwargs: getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
+# C functions the extension calls that WeasyPrint does not declare: Pango's allow-breaks
+# attribute (1.44), a line list without a copy, a first-line indent; a reference to a font.
+_DECLARATIONS = (
+    "PangoAttribute * pango_attr_allow_breaks_new (gboolean allow_breaks);"
+    "gpointer g_object_ref (gpointer object);"
+    "GSList * pango_layout_get_lines_readonly (PangoLayout *layout);"
+    "void pango_layout_set_indent (PangoLayout *layout, int indent);"
+)
 _DEFERRED = ("fontTools.subset", "fontTools.varLib.instancer")
 for _name in _DEFERRED:
     sys.modules.setdefault(_name, _OnFirstCall(_name))
+ffi_tables.install(_DECLARATIONS)
 try:
     import weasyprint
 finally:
@@ -84,6 +95,9 @@ from .assemble import Piece, assemble
 from .errors import RenderError, writing
 from .model import PageStart, PdfProfile, PdfResult, parse_block_id
 from .text import HAN, halt_positions
+
+ffi.cdef(_DECLARATIONS)  # none to add where WeasyPrint's FFI came from the tables
+ffi_tables.save(ffi)
 
 if TYPE_CHECKING:
     from .render import PrintRendition
@@ -719,8 +733,6 @@ CJK_JUSTIFIABLE = re.compile(
 )
 _CJK_RUN = re.compile(CJK_JUSTIFIABLE.pattern + "+")
 _DASH_RUN = re.compile("\u2014+")
-# Pango's allow-breaks attribute (1.44), which WeasyPrint's declarations leave out.
-ffi.cdef("PangoAttribute * pango_attr_allow_breaks_new (gboolean allow_breaks);")
 _justify_cjk = True
 _spaces_only_count = inline.count_expandable_spaces
 _original_set_text = Layout.set_text
@@ -909,11 +921,6 @@ def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: fl
 # WeasyPrint handles itself in the text (_PLAIN_TEXT), and the line ends on a CJK character or
 # ends the text. Anything else is left to WeasyPrint.
 
-ffi.cdef(
-    "gpointer g_object_ref (gpointer object);"
-    "GSList * pango_layout_get_lines_readonly (PangoLayout *layout);"
-    "void pango_layout_set_indent (PangoLayout *layout, int indent);"
-)
 # Characters WeasyPrint handles itself when it breaks lines: collapsible and no-break spaces (it
 # trims and justifies them), line and paragraph separators, soft hyphens, zero-width spaces.
 # The ideographic space U+3000 is none of these: a CJK character like any other.
