@@ -1080,9 +1080,7 @@ def _paragraph_linebox(
     text_box = children[0]
     linebox.position_y = position_y
     linebox.width = linebox.height = 0
-    position_x, position_y, available_width = float_layout.avoid_collisions(
-        context, linebox, containing_block, outer=False
-    )
+    position_x, position_y, available_width = _line_bounds(context, linebox, containing_block)
     linebox.position_x = position_x
     max_x = (position_x + available_width) * (1 + 1e-9)  # as split_inline_box
     inline.resolve_percentages(text_box, containing_block)
@@ -1112,6 +1110,19 @@ def _paragraph_linebox(
     new_line.translate(offset_x, position_y - top)
     new_line.position_y = position_y  # as WeasyPrint: position_y - top + top may differ from position_y
     return new_line, (None if line.resume_at is None else {0: {line.resume_at: None}})
+
+
+def _line_bounds(context: object, linebox: boxes.LineBox, containing_block: boxes.Box) -> tuple[float, float, float]:
+    """float.avoid_collisions for a line box (outer=False): where it starts and how wide it may be.
+    With no float on the page and left-to-right text these are its steps without the search for
+    floats, in the same order (the same rounding)."""
+    if context.excluded_shapes or containing_block.style["direction"] != "ltr":  # type: ignore[attr-defined]
+        return float_layout.avoid_collisions(context, linebox, containing_block, outer=False)
+    left = containing_block.content_box_x()
+    right = left + containing_block.width
+    left += linebox.margin_left
+    right -= linebox.margin_right
+    return left - linebox.margin_left, linebox.border_box_y() - linebox.margin_top, right - left
 
 
 def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, available_width: float, last: bool) -> float:

@@ -91,6 +91,7 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
 
     import weasyprint
     import weasyprint.draw.text
+    from weasyprint.layout import float as float_layout
     from weasyprint.layout import inline, page
     from weasyprint.text.line_break import Layout
 
@@ -131,6 +132,22 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
         assert line in source, line
     # A justified line's layout was a new one of the box's text (now a copy of the box's own).
     assert "create_layout" in write_pdf._original_add_word_spacing.__code__.co_names
+    # A plain line's bounds are avoid_collisions' without floats (_line_bounds), in its order.
+    source = inspect.getsource(float_layout.avoid_collisions)
+    for line in (
+        "max_left_bound = containing_block.content_box_x()",
+        "max_right_bound = max_left_bound + containing_block.width",
+        "max_left_bound += box.margin_left",
+        "max_right_bound -= box.margin_right",
+        "position_x = max_left_bound",
+        "available_width = max_right_bound - max_left_bound",
+        "position_x -= box.margin_left",
+        "position_y -= box.margin_top",
+    ):
+        assert line in source, line
+    # Page styles are set once a page, by set_page_type_computed_styles (shared by _set_page_type_computed_styles).
+    assert page.set_page_type_computed_styles is write_pdf._set_page_type_computed_styles
+    assert "set_page_type_computed_styles" in page.remake_page.__code__.co_names
     # Margin boxes without content get a width, a height and spacing of 0 after resolve_percentages.
     source = inspect.getsource(page.make_margin_boxes)
     assert "resolve_percentages(box, containing_block)\n        if not box.is_generated:" in source
@@ -169,6 +186,31 @@ def test_a_paragraph_laid_out_at_once_breaks_and_sets_as_line_by_line(
     # Laid out whole, the paragraph's first marks would lose half width: the comparison sees it.
     monkeypatch.setattr(write_pdf, "_HALTS_PER_LAYOUT", 10**6)
     assert pdf("uncut") != line_by_line
+
+
+def test_pages_that_the_same_page_rules_match_share_their_styles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weasyprint.layout.page
+
+    from book import build as build_module
+    from book import write_pdf
+
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here, where it is counted
+    # Chapters open on rectos (:nth(1 of chapter), a blank verso before some), running heads differ
+    # on versos and rectos, the front matter has pages of its own kinds.
+    chapters = "".join(f"第{n}章　回目{n}\n\n" + ("正文" * 40 + "。\n\n") * (n * 10) for n in range(1, 6))
+    config = load_config(write_book(tmp_path, {"seed.txt": "书名\n\n" + chapters}))
+    cascades: list[int] = []
+    cascade = write_pdf._original_set_page_type_computed_styles
+    counted = lambda *a: cascades.append(1) or cascade(*a)  # noqa: E731
+    monkeypatch.setattr(write_pdf, "_original_set_page_type_computed_styles", counted)
+
+    shared = build(config, tmp_path / "shared", ("pdf",))
+    assert 0 < len(cascades) < shared.pages / 3
+    monkeypatch.setattr(weasyprint.layout.page, "set_page_type_computed_styles", cascade)
+    each = build(config, tmp_path / "each", ("pdf",))
+    assert shared.outputs["pdf"].read_bytes() == each.outputs["pdf"].read_bytes()
 
 
 @pytest.mark.parametrize(
