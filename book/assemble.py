@@ -1,7 +1,8 @@
 """assemble: one PDF from the pieces of a book printed in pieces (write_pdf.PieceWriter).
 
-The front matter's piece is the base: its catalogue has the output intent, the metadata and the
-page labels. The chapters' pages follow in order, with their bookmarks and named destinations.
+The chapters' pages go in as each piece comes (Assembly.add), in order, with their bookmarks and
+named destinations; the front matter's, made last, go first, and its catalogue (the output intent,
+the metadata, the page labels) becomes the book's.
 The pieces embed no font program of the book's faces: each face gets one subset here, with the
 union of the glyphs, widths and Unicode mappings the pieces recorded, so that the book carries each
 face once, as a single-pass render would (a subset per chapter would repeat the common characters
@@ -39,25 +40,90 @@ def assemble(path: Path, front: Piece, chapters: list[Piece], subset: Subsetter 
     """Write the book to `path`: the front matter's pages, then each chapter's. Returns the page count.
 
     `subset(face, glyphs)` makes each face's subset (default: subset_face; pieces.py keeps them)."""
-    with contextlib.ExitStack() as sources, pikepdf.open(front.path) as pdf:
-        destinations = _named_destinations(pdf, pdf, 0)
+    with Assembly() as book:
+        for index, piece in enumerate(chapters):
+            book.add(index, piece)
+        return book.finish(path, front, subset)
+
+
+_PAGE_TREE = ("/Type", "/Pages", "/Outlines", "/Names")  # catalogue entries the assembly makes itself
+
+
+class Assembly:
+    """A book put together from its pieces as they come (pieces.py hands each over as it is drawn
+    or found in the cache, while the other chapters are still being laid out): a chapter's pages
+    go in its place among those already in. The front matter comes last, since its contents need
+    every folio: `finish` puts its pages first, takes its catalogue (output intent, metadata, page
+    labels, language) and document information, adds the bookmarks, the named destinations and
+    the fonts, and writes the file."""
+
+    def __init__(self) -> None:
+        self._sources = contextlib.ExitStack()
+        self._pdf: pikepdf.Pdf | None = None
+        self._chapters: dict[int, tuple[Piece, pikepdf.Pdf]] = {}
+
+    def __enter__(self) -> Assembly:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._sources.close()
+
+    def add(self, index: int, piece: Piece) -> None:
+        """Copy in the pages of chapter `index` (counted from 0), after those of the chapters before it."""
+        if self._pdf is None:
+            self._pdf = self._sources.enter_context(pikepdf.new())
+        source = self._sources.enter_context(pikepdf.open(piece.path))
+        at = sum(len(pdf.pages) for i, (_, pdf) in self._chapters.items() if i < index)
+        for offset, page in enumerate(source.pages):
+            self._pdf.pages.insert(at + offset, page)
+        self._chapters[index] = (piece, source)
+
+    def finish(self, path: Path, front: Piece, subset: Subsetter | None = None) -> int:
+        """Write the book to `path`, `front`'s pages first; returns the page count."""
+        assert sorted(self._chapters) == list(range(len(self._chapters))), "a chapter is missing"
+        source = self._sources.enter_context(pikepdf.open(front.path))
+        if self._pdf is None:  # the front matter alone (a book printed in one piece): it is the book
+            pdf = source
+        else:
+            pdf = self._pdf
+            for offset, page in enumerate(source.pages):
+                pdf.pages.insert(offset, page)
+            # Through an indirect holder: copy_foreign copies indirect objects only, and the
+            # catalogue's entries may be direct (its language, its output intents).
+            kept = {key: value for key, value in source.Root.items() if key not in _PAGE_TREE}
+            holder = source.make_indirect(pikepdf.Dictionary({**kept, "/Info": source.trailer.Info}))
+            for key, value in pdf.copy_foreign(holder).items():
+                if key == "/Info":
+                    pdf.trailer.Info = value
+                else:
+                    pdf.Root[key] = value
+        chapters = [self._chapters[index] for index in sorted(self._chapters)]
+        destinations = _named_destinations(source, pdf, 0)
+        first = len(source.pages)
         with pdf.open_outline() as outline:
-            for piece in chapters:
-                source = sources.enter_context(pikepdf.open(piece.path))
-                first = len(pdf.pages)
-                pdf.pages.extend(source.pages)
-                outline.root.extend(_bookmarks(source, first))
-                destinations.update(_named_destinations(source, pdf, first))
+            if pdf is not source:
+                outline.root.extend(_bookmarks(source, 0))
+            for _, chapter in chapters:
+                outline.root.extend(_bookmarks(chapter, first))
+                destinations.update(_named_destinations(chapter, pdf, first))
+                first += len(chapter.pages)
         if destinations:
             tree = pikepdf.NameTree.new(pdf)
             for name in sorted(destinations):
                 tree[name] = destinations[name]
             pdf.Root.Names = pdf.make_indirect(pikepdf.Dictionary(Dests=tree.obj))
-        _embed_fonts(pdf, [front, *chapters], subset or subset_face)
+        _embed_fonts(pdf, [front, *(piece for piece, _ in chapters)], subset or subset_face)
         with writing(path):
-            # Content streams are copied as they are (already compressed); the ID is derived from
-            # the content, so the same pieces make the same bytes.
-            pdf.save(path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+            # Content streams are copied as they are (already compressed). Objects are numbered
+            # as they are met from the catalogue, whatever order the pieces came in, and the ID is
+            # derived from the content: the same pieces make the same bytes. (Object streams made
+            # here would follow the order the objects were copied in.)
+            pdf.save(
+                path,
+                deterministic_id=True,
+                object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+                min_version=source.pdf_version,
+            )
         return len(pdf.pages)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .alongside import Alongside
-from .assemble import Piece, assemble, subset_face
+from .assemble import Assembly, Piece, subset_face
 from .errors import BookError, RenderError
 from .model import PageStart, PdfProfile
 
@@ -187,21 +187,22 @@ def print_in_pieces(
     try:
         schedule = _Schedule(keys, cache)
         workers = min(jobs, len(schedule.to_lay_out()) or 1)
-        with _Workers(job, workers, printer) as pool:
-            schedule.run(pool, chapters, progress)
+        with Assembly() as book, _Workers(job, workers, printer) as pool:
+            # Each chapter's pages go into the book as soon as its piece is drawn or found in the
+            # cache, while the workers lay out the others: little is left once the last is drawn.
+            schedule.run(pool, chapters, progress, book.add)
             folios = schedule.first_folios()
             front_html = front(folios)
             front_key = hashlib.sha256((base + front_html).encode()).hexdigest()
             front_schedule = _Schedule([front_key], cache, front=True)
             front_schedule.run(pool, (front_html,), progress)
-        front_pages = front_schedule.counts[0] or 0
-        progress("assembling the PDF")
-        pages = assemble(
-            path,
-            front_schedule.pieces[0],  # type: ignore[arg-type]
-            schedule.pieces,  # type: ignore[arg-type]
-            lambda face, glyphs: cache.subset(base, face, glyphs),
-        )
+            front_pages = front_schedule.counts[0] or 0
+            progress("assembling the PDF")
+            pages = book.finish(
+                path,
+                front_schedule.pieces[0],  # type: ignore[arg-type]
+                lambda face, glyphs: cache.subset(base, face, glyphs),
+            )
     except BaseException:
         if cache.temporary:  # a kept cache keeps its entries: the next build may still use them
             cache.prune()
@@ -278,9 +279,18 @@ class _Schedule:
                 waiting.append(index)
         return waiting
 
-    def run(self, pool: list[_Worker], html: tuple[str, ...], progress: Callable[[str], None]) -> None:
+    def run(
+        self,
+        pool: list[_Worker],
+        html: tuple[str, ...],
+        progress: Callable[[str], None],
+        hand_over: Callable[[int, Piece], None] = lambda *_: None,
+    ) -> None:
+        """Have every piece laid out and drawn, or found; each is handed over as it comes, once the
+        workers have been given what they can do meanwhile."""
         total = len(self.keys)
-        while any(piece is None for piece in self.pieces):
+        handed: set[int] = set()
+        while True:
             for index in self.to_lay_out():
                 worker = min(pool, key=lambda w: w.load)
                 if worker.busy_laying_out or worker.held >= MAX_HELD:
@@ -289,6 +299,12 @@ class _Schedule:
                 worker.busy_laying_out, self.laying_out[index] = True, worker
                 if not self.front:
                     progress(f"laying out chapter {index + 1} of {total}")
+            for index, piece in enumerate(self.pieces):
+                if piece is not None and index not in handed:
+                    hand_over(index, piece)
+                    handed.add(index)
+            if len(handed) == len(self.pieces):
+                return
             message = _receive(pool)
             kind, index = message[0], message[1]
             worker = self.laying_out.pop(index, None) or self.held.pop(index, None)  # type: ignore[arg-type]
