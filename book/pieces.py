@@ -180,8 +180,8 @@ def print_in_pieces(
     """Lay out and draw every chapter's piece (`chapters`, HTML), then the front matter's (`front`
     makes its HTML from the chapters' first folios), and assemble them into `path`.
 
-    `printer`, the process forked as the command started, lays out the pieces if there is one
-    chapter to lay out (a rebuild after an edit to it); it is closed otherwise."""
+    `printer`, the process forked as the command started, is one of the `jobs` workers: the only
+    one when there is one chapter to lay out (a rebuild after an edit to it)."""
     base = fingerprint(job)
     keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
     try:
@@ -453,24 +453,23 @@ class _Alongside:
 
 
 class _Workers:
-    """`count` worker processes (spawned: a clean interpreter each), or this process for one."""
+    """`count` worker processes: the process forked as the command started, if there is one (it
+    has loaded WeasyPrint while this one read the seeds, so it lays out the first chapter while the
+    others start), and spawned ones (a clean interpreter each); or this process for one."""
 
     def __init__(self, job: PrintJob, count: int, printer: Alongside[object] | None = None) -> None:
         self.job, self.count, self.printer = job, count, printer
         self.processes: list[multiprocessing.process.BaseProcess] = []
 
     def __enter__(self) -> list[_Worker]:
-        if self.count <= 1 and self.printer is not None:
-            self.printer.send(("pieces", self.job))
-            return [_Worker(_Alongside(self.printer))]  # type: ignore[arg-type]
+        pool = []
         if self.printer is not None:
-            self.printer.close()  # more than one process is needed: spawned below
-            self.printer = None
-        if self.count <= 1:
+            self.printer.send(("pieces", self.job))
+            pool.append(_Worker(_Alongside(self.printer)))  # type: ignore[arg-type]
+        elif self.count <= 1:
             return [_Worker(None, self.job)]
         context = multiprocessing.get_context("spawn")
-        pool = []
-        for _ in range(self.count):
+        for _ in range(self.count - len(pool)):
             ours, theirs = context.Pipe()
             process = context.Process(target=_serve, args=(theirs, self.job), daemon=True)
             process.start()
