@@ -737,6 +737,7 @@ CJK_JUSTIFIABLE = re.compile(
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
 )
 _CJK_RUN = re.compile(CJK_JUSTIFIABLE.pattern + "+")
+_NOT_CJK_JUSTIFIABLE = re.compile("[^" + CJK_JUSTIFIABLE.pattern[1:])
 _DASH_RUN = re.compile("\u2014+")
 _justify_cjk = True
 _spaces_only_count = inline.count_expandable_spaces
@@ -756,8 +757,8 @@ def _count_expansion_opportunities(box: boxes.Box) -> float:
         spaces = text.count(" ") + text.count("\u00a0")
         if not _justify_cjk or not text:
             return spaces
-        folded = _LIGATED_RUN.sub("\u2014", text)
-        count = len(CJK_JUSTIFIABLE.findall(folded))
+        folded = _LIGATED_RUN.sub("\u2014", text) if "\u2014" in text or "\u2026" in text else text
+        count = len(folded) - len(_NOT_CJK_JUSTIFIABLE.findall(folded))  # the others are fewer: faster
         if count:  # the first and the last character get half their share (no spacing outside the box)
             count -= (CJK_JUSTIFIABLE.match(folded[0]) is not None) / 2 + (
                 CJK_JUSTIFIABLE.match(folded[-1]) is not None
