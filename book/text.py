@@ -5,6 +5,7 @@ Rules: GB/T 15834—2011 (punctuation) and W3C clreq; see ../shared/docs/typeset
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -177,13 +178,14 @@ _HALT = re.compile(f"[{CLOSING_MARKS}](?=[{CLOSING_MARKS}{OPENING_MARKS}])|(?<=[
 _LATIN_ROLES = {(True, True): "latin-both", (True, False): "latin-before", (False, True): "latin-after"}
 
 
-def halt_positions(text: str) -> list[int]:
-    """Where a full-width mark is set in half width (OpenType halt) because it meets another mark.
+def halt_positions(text: str, limit: int | None = None) -> list[int]:
+    """Where a full-width mark is set in half width (OpenType halt) because it meets another mark;
+    the first `limit` of them, if given.
 
     clreq "Punctuation Width Adjustment": `。”` `”，` `：“` `）。` take 1.5 em; the blank half of the
     closing mark before, or of the opening mark after, is removed. write_pdf applies it as the
     text is shaped, where the whole line and the character after it are known."""
-    return [match.start() for match in _HALT.finditer(text)]
+    return [match.start() for match in itertools.islice(_HALT.finditer(text), limit)]
 
 
 def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:

@@ -1225,7 +1225,7 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
     text, as in _split_first_line), and the next layout starts where they end."""
     encoded = box.text.encode()
     text = encoded[skip:].decode()
-    halts = halt_positions(text)
+    halts = halt_positions(text, _HALTS_PER_LAYOUT + 1)  # not the rest of a long paragraph's, each window
     cut = len(text)
     if len(halts) > _HALTS_PER_LAYOUT:
         cut = halts[_HALTS_PER_LAYOUT]
