@@ -61,12 +61,15 @@ def install(declarations: str) -> None:
             (weasyprint_ffi, declarations.encode(), cffi.__version__.encode(), sys.implementation.cache_tag.encode())
         )
     ).hexdigest()[:20]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home folder: nowhere to keep them
+        return
     _table = cache / "book-publish" / f"_weasyprint_ffi_{key}.py"
     try:
         ffi = _load(_table)
-    except (OSError, SyntaxError, TypeError, ValueError):
-        return  # no tables yet (save makes them), or unreadable ones: WeasyPrint parses
+    except Exception:  # none yet (save makes them), or unusable: WeasyPrint parses, as it would
+        return
     sys.meta_path.insert(0, _Finder(ffi))
 
 
@@ -84,7 +87,7 @@ def save(ffi: object) -> None:
             made.write_text(source.getvalue(), encoding="utf-8")
             _load(made)  # tables that load, or none
             os.replace(made, _table)  # at once: another process may be reading them
-    except (OSError, cffi.CDefError, TypeError, ValueError):
+    except Exception:  # the tables are only a shortcut: a build never fails for them
         pass
 
 
