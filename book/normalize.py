@@ -387,12 +387,23 @@ def _wrap_width(lines: list[str]) -> int | None:
     A file is hard-wrapped when several lines reach 90% of the widest one and are followed by
     more text of the same paragraph (text-mode browsers and Gutenberg files wrap at a fixed column,
     a little short of it when a wide character or a word does not fit)."""
-    widths = [display_width(line) for line in lines]
-    if not widths:
+    if not lines:
         return None
-    threshold = int(max(widths) * 0.9)
-    near = [i for i, w in enumerate(widths) if w >= threshold and i + 1 < len(lines) and lines[i + 1].strip()]
-    return threshold if max(widths) >= 40 and len(near) >= 3 else None
+    # A line's width is between its length and twice it: only the lines that can be the widest,
+    # or reach the threshold, are measured (a novel's 2,900-character paragraphs are not all).
+    lengths = [len(line) for line in lines]
+    longest = max(lengths)
+    widest = max(display_width(line) for line, length in zip(lines, lengths, strict=True) if 2 * length >= longest)
+    threshold = int(widest * 0.9)
+    near = [
+        i
+        for i, length in enumerate(lengths)
+        if 2 * length >= threshold
+        and (length >= threshold or display_width(lines[i]) >= threshold)
+        and i + 1 < len(lines)
+        and lines[i + 1].strip()
+    ]
+    return threshold if widest >= 40 and len(near) >= 3 else None
 
 
 def _join_wrapped(first: str, second: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from book.model import Manuscript
@@ -111,3 +111,19 @@ def test_punctuation_fix_is_idempotent_and_keeps_han(text: str) -> None:
     fixed, _ = fix_punctuation(text)
     assert fix_punctuation(fixed)[0] == fixed
     assert han_characters(fixed) == han_characters(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(["中", "a", "，", " ", "\u0301", "ｱ"]), min_size=15, max_size=45), max_size=12))
+@example(["a" * 45, "中" * 30, "中" * 29 + "a", "中" * 28 + "aa", "中" * 29, "x"])  # the widest is not the longest
+def test_a_hard_wrap_is_found_as_if_every_line_were_measured(lines: list[str]) -> None:
+    from book.normalize import _wrap_width, display_width
+
+    # _wrap_width measures only the lines that can matter; measuring every one must agree.
+    widths = [display_width(line) for line in lines]
+    expected = None
+    if widths:
+        threshold = int(max(widths) * 0.9)
+        near = [i for i, w in enumerate(widths) if w >= threshold and i + 1 < len(lines) and lines[i + 1].strip()]
+        expected = threshold if max(widths) >= 40 and len(near) >= 3 else None
+    assert _wrap_width(lines) == expected
