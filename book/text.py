@@ -90,6 +90,8 @@ _MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]+|[,?!;:]+(?={CJK})")
 _FULL_STOP = re.compile(f"(?<={HAN})\\.(?=$|\\s|{CJK})")
 _ELLIPSIS = re.compile(f"(?<={CJK})(?:\\.{{3,}}|。{{3,}}|(?<!\u2026)\u2026(?!\u2026))|(?:\\.{{3,}}|。{{3,}})(?={CJK})")
 _DASH = re.compile(f"(?<={CJK})(?:-{{2,}}|(?<!\u2014)\u2014(?!\u2014))(?={CJK})")
+_LONE_ELLIPSIS = re.compile("(?<!\u2026)\u2026(?!\u2026)")  # what _ELLIPSIS needs besides ... and 。。。
+_LONE_DASH = re.compile("(?<!\u2014)\u2014(?!\u2014)")  # what _DASH needs besides --
 _ASCII_MARK = re.compile("[,?!;:]")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _DOUBLE_QUOTES = re.compile(r'"([^"]*)"')
@@ -132,10 +134,11 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
 
         return replace
 
-    # Each rule runs only on a text that has its marks (the scans with lookbehinds are slow).
-    if "." in text or "\u2026" in text or "。。。" in text:
+    # Each rule runs only on a text that has its marks (the scans with lookbehinds are slow): a
+    # Chinese text's own …… and —— are no business of the ellipsis and dash rules.
+    if "..." in text or "。。。" in text or _LONE_ELLIPSIS.search(text):
         text = _ELLIPSIS.sub(count(ELLIPSIS), text)
-    if "-" in text or "\u2014" in text:
+    if "--" in text or _LONE_DASH.search(text):
         text = _DASH.sub(count(DASH), text)
     if _ASCII_MARK.search(text):
         # A run of marks converts as a whole (`中,,` → `中，，`), so a second pass changes nothing.
