@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -73,6 +74,7 @@ class PieceCache:
         self.folder = Path(tempfile.mkdtemp(prefix="book-pieces-")) if folder is None else folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.used: set[str] = set()
+        self._digests: dict[str, list[object]] | None = None
 
     def layout(self, key: str) -> dict[str, object] | None:
         return self._read(f"{key}.layout.json")
@@ -113,6 +115,23 @@ class PieceCache:
         self.used.add(kept.name)
         return data
 
+    def digest(self, path: Path) -> bytes:
+        """file_digest of `path`, kept (in digests.json) with the file's size and modification time
+        in nanoseconds: the book's fonts (41 MB) are read and hashed again only when they change,
+        not on every build (0.1 s). As git does with its index, a file changed in the last two
+        seconds is not kept: a second change within the clock's tick would keep its time."""
+        if self._digests is None:
+            self._digests = (self._read("digests.json") or {}) if not self.temporary else {}
+        stat = path.stat()
+        known = self._digests.get(str(path))
+        if known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+            return bytes.fromhex(known[2])  # type: ignore[arg-type]
+        value = file_digest(path)
+        if not self.temporary and time.time_ns() - stat.st_mtime_ns > 2_000_000_000:
+            self._digests[str(path)] = [stat.st_size, stat.st_mtime_ns, value.hex()]
+            self._write("digests.json", self._digests)
+        return value
+
     def prune(self) -> None:
         """Remove what this build did not use (all of a temporary cache)."""
         if self.temporary:
@@ -137,22 +156,28 @@ class PieceCache:
         self.used.add(name)
 
 
-def fingerprint(job: PrintJob) -> str:
+def file_digest(path: Path) -> bytes:
+    """The SHA-256 of a file's content."""
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def fingerprint(job: PrintJob, digest: Callable[[Path], bytes] = file_digest) -> str:
     """Everything a piece depends on but its HTML and first folio: the CSS and the files it loads,
-    the profile, the book's identifier, our layout code, and the versions of the libraries."""
-    digest = hashlib.sha256()
+    the profile, the book's identifier, our layout code, and the versions of the libraries.
+    `digest(path)` gives a file's content digest (PieceCache.digest keeps them)."""
+    summary = hashlib.sha256()
     for package in ("weasyprint", "pydyf", "pikepdf", "uharfbuzz"):
-        digest.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+        summary.update(f"{package} {importlib.metadata.version(package)}\n".encode())
     here = Path(__file__).parent
     for name in _CODE:
-        digest.update((here / name).read_bytes())
-    digest.update(json.dumps([job.stylesheets, job.base_url, job.document_id, repr(job.profile)]).encode())
+        summary.update((here / name).read_bytes())
+    summary.update(json.dumps([job.stylesheets, job.base_url, job.document_id, repr(job.profile)]).encode())
     files = [*_loaded_files(job), *job.faces]
     if job.profile.output_profile is not None:
         files.append(job.profile.output_profile)
     for path in sorted(set(files)):
-        digest.update(str(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+        summary.update(str(path).encode() + b"\0" + digest(path))
+    return summary.hexdigest()
 
 
 def _loaded_files(job: PrintJob) -> Iterator[Path]:
@@ -182,7 +207,7 @@ def print_in_pieces(
 
     `printer`, the process forked as the command started, is one of the `jobs` workers: the only
     one when there is one chapter to lay out (a rebuild after an edit to it)."""
-    base = fingerprint(job)
+    base = fingerprint(job, cache.digest)
     keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
     try:
         schedule = _Schedule(keys, cache)

@@ -4,9 +4,12 @@ of a single-pass render; the cache reuses unchanged chapters and drops what a ch
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from book.config import load_config
 from book.errors import RenderError
 from book.fonts import DEFAULT_FACES
 from book.model import PdfProfile
-from book.pieces import PrintJob, fingerprint
+from book.pieces import PieceCache, PrintJob, file_digest, fingerprint
 
 from .conftest import tool, write_book
 from .epubcheck_runner import assert_epubcheck_clean
@@ -163,7 +166,6 @@ def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
 def test_a_rebuild_lays_out_its_chapter_in_the_process_forked_at_the_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
 
     from book import build as build_module
     from book import pieces
@@ -206,6 +208,24 @@ def test_a_font_change_changes_every_key(tmp_path: Path) -> None:
     face.write_bytes(bytes(data))
     assert fingerprint(job) != before
     assert fingerprint(dataclasses.replace(job, stylesheets=("p { color: red; }",))) != before
+
+
+def test_the_cache_keeps_a_files_digest_until_the_file_changes(tmp_path: Path) -> None:
+    face = tmp_path / "face.otf"
+    face.write_bytes(b"a" * 1000)
+    hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(face, ns=(hour_ago, hour_ago))
+    first = PieceCache(tmp_path / "cache").digest(face)
+    assert first == file_digest(face)
+    face.write_bytes(b"b" * 1000)  # the same size, the same time: the kept digest is taken
+    os.utime(face, ns=(hour_ago, hour_ago))
+    assert PieceCache(tmp_path / "cache").digest(face) == first
+    os.utime(face, ns=(hour_ago + 1, hour_ago + 1))  # a changed file has a new time
+    assert PieceCache(tmp_path / "cache").digest(face) == file_digest(face) != first
+    face.write_bytes(b"c" * 1000)  # changed just now: hashed, and not kept
+    assert PieceCache(tmp_path / "cache").digest(face) == file_digest(face)
+    kept = json.loads((tmp_path / "cache" / "digests.json").read_text(encoding="utf-8"))
+    assert kept[str(face)][2] != file_digest(face).hex()
 
 
 def test_an_error_in_a_worker_names_its_cause(tmp_path: Path) -> None:
