@@ -12,14 +12,37 @@ in every chapter).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
+import sys
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pikepdf
+from typing import TYPE_CHECKING
 
 from .errors import OutputError, writing
+
+
+def _loaded_when_used(name: str) -> types.ModuleType:
+    """Module `name`, imported at its first use (importlib.util.LazyLoader). pikepdf takes 80 ms to
+    import: a rebuild does that while the process forked at the start lays out its chapter, not
+    before it hands the chapter over."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    import pikepdf
+else:
+    pikepdf = _loaded_when_used("pikepdf")
 
 Subsetter = Callable[[Path, list[int]], bytes]
 
