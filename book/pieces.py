@@ -207,7 +207,9 @@ def print_in_pieces(
 
     `printer`, the process forked as the command started, is one of the `jobs` workers: the only
     one when there is one chapter to lay out (a rebuild after an edit to it)."""
-    base = fingerprint(job, cache.digest)
+    # A temporary cache (--no-cache) reuses nothing from another build: its keys need not say
+    # what else a piece depends on, and the fonts are not read to hash them.
+    base = "" if cache.temporary else fingerprint(job, cache.digest)
     keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
     try:
         schedule = _Schedule(keys, cache)
