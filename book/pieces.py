@@ -121,13 +121,13 @@ class PieceCache:
         not on every build (0.1 s). As git does with its index, a file changed in the last two
         seconds is not kept: a second change within the clock's tick would keep its time."""
         if self._digests is None:
-            self._digests = (self._read("digests.json") or {}) if not self.temporary else {}
+            self._digests = self._read("digests.json") or {}  # type: ignore[assignment]
         stat = path.stat()
         known = self._digests.get(str(path))
         if known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]:
             return bytes.fromhex(known[2])  # type: ignore[arg-type]
         value = file_digest(path)
-        if not self.temporary and time.time_ns() - stat.st_mtime_ns > 2_000_000_000:
+        if time.time_ns() - stat.st_mtime_ns > 2_000_000_000:
             self._digests[str(path)] = [stat.st_size, stat.st_mtime_ns, value.hex()]
             self._write("digests.json", self._digests)
         return value
