@@ -136,7 +136,7 @@ def _print(receive: Callable[[], object], tell: Callable[[object], None]) -> obj
     job = receive()
     if job is None:
         return None
-    if job[0] == "pieces":  # type: ignore[index]  # a long book's pieces, when one chapter is to lay out
+    if job[0] == "pieces":  # type: ignore[index]  # a long book's pieces: this process is a worker
         from .pieces import serve
 
         serve(receive, tell, job[1])  # type: ignore[index]

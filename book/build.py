@@ -162,8 +162,8 @@ def _build(
     printed_in_pieces = "pdf" in formats and (jobs is not None or _worth_pieces(manuscript))
     pieces_printer = None
     if printer and printed_in_pieces:
-        # A long book's pieces print in worker processes of their own, or, when there is one
-        # chapter to lay out (a rebuild), in this one, where WeasyPrint is loaded already.
+        # A long book's pieces print in worker processes: this one, where WeasyPrint is loaded
+        # already, is the first of them (the only one for a rebuild with one chapter to lay out).
         pieces_printer, printer = printer, None
     elif printer and ("pdf" not in formats or {"cover", "screen"} & set(formats)):
         printer.close()  # cover and screen print here

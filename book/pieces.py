@@ -446,7 +446,7 @@ def _serve(connection: Connection, job: PrintJob) -> None:
 
 def serve(receive: Callable[[], object], send: Callable[[object], None], job: PrintJob) -> None:
     """A worker's loop, on any channel: the spawned workers' pipes, or the process forked as the
-    command started (alongside.print_ahead), when a rebuild has one chapter to lay out."""
+    command started (alongside.print_ahead), the first of the workers."""
     try:
         writer = _writer(job)
     except BookError as exc:
