@@ -212,6 +212,9 @@ def _normalize_seed(
             block_kind, content, label = _markdown_block(line.text)
         else:
             content = _LIST_MARKER.sub("", line.text)  # "* 10月23日，…" → the item's text; "◇梨花" stays
+        if not content.strip():  # a list marker and a no-break space ("-\u00a0"): no item, no text
+            findings.append(Finding("removed", "an empty list item", source, line.number, line.text))
+            continue
         markdown = rules.markdown_heading.fullmatch(content) if not block_kind else None
         if not is_markdown and (split := _split_run_in_heading(content, rules)):
             # A heading run into its chapter's first paragraph: the heading, then the text.
