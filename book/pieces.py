@@ -489,6 +489,13 @@ class _Workers:
         self.processes: list[multiprocessing.process.BaseProcess] = []
 
     def __enter__(self) -> list[_Worker]:
+        try:
+            return self._start()
+        except BaseException:  # an interrupt while the workers start: stop those started
+            self.__exit__()
+            raise
+
+    def _start(self) -> list[_Worker]:
         pool = []
         if self.printer is not None:
             self.printer.send(("pieces", self.job))
