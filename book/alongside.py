@@ -131,8 +131,9 @@ def print_ahead(formats: tuple[str, ...], jobs: int | None) -> Alongside[object]
 def _print(receive: Callable[[], object], tell: Callable[[object], None]) -> object:
     """print_ahead's work: load WeasyPrint, then print the job it is handed (None: no job), telling
     ("progress", message) as it goes and ("laid out", page starts) before it draws the pages."""
-    from .write_pdf import write_pdf
+    from .write_pdf import settle_printing_process, write_pdf
 
+    settle_printing_process()
     job = receive()
     if job is None:
         return None

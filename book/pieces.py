@@ -441,6 +441,9 @@ def _writer(job: PrintJob) -> object:
 
 def _serve(connection: Connection, job: PrintJob) -> None:
     """A worker process: one PieceWriter for the book, messages answered in order until "stop"."""
+    from .write_pdf import settle_printing_process
+
+    settle_printing_process()
     serve(connection.recv, connection.send, job)
 
 
