@@ -1314,34 +1314,70 @@ _EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOW
 def _draw_text(
     stream: object, textbox: boxes.TextBox, offset_x: float, text_overflow: str, block_ellipsis: str
 ) -> None:
-    """draw_text, which draws a line taken from a paragraph's layout from that layout.
+    """draw_text, which draws a line from glyphs already shaped.
 
     WeasyPrint sets up a new layout for every text box it draws, sets and shapes the text again
     (with the justification's letter-spacing), and then reads the glyphs one by one through cffi.
     A line of a paragraph laid out at once has its glyphs in the paragraph's layout: they are read
-    from there in bulk, and the justification is added as Pango adds letter-spacing (below). The
-    content stream is byte for byte WeasyPrint's."""
-    layout = textbox.pango_layout
+    from there in bulk, and the justification is added as Pango adds letter-spacing (below). A
+    line WeasyPrint laid out itself is set up once for all the boxes that share its layout
+    (_standalone_line). The content stream is byte for byte WeasyPrint's."""
     style = textbox.style
     if (
-        not isinstance(layout, _LineLayout)
-        or text_overflow == "ellipsis"
+        text_overflow == "ellipsis"
         or block_ellipsis != "none"
         or style["visibility"] != "visible"
         or style["text_decoration_line"] != "none"
     ):
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
-    runs = _runs_to_draw(stream, layout)
-    if runs is None:  # colour or bitmap glyphs, or glyphs no font has: WeasyPrint's own way
+    shown = bool(textbox.text.strip()) and style["font_size"] >= 1e-6  # as draw_first_line
+    layout = textbox.pango_layout
+    if shown and not isinstance(layout, _LineLayout):
+        layout = _standalone_line(textbox)
+    runs = _runs_to_draw(stream, layout) if shown and layout is not None else []
+    if runs is None:  # colour or bitmap glyphs, glyphs no font has, right-to-left text: WeasyPrint's own way
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
     x, y = textbox.position_x, textbox.position_y + textbox.baseline
     stream.set_color(style["color"])  # type: ignore[attr-defined]
     stream.begin_text()  # type: ignore[attr-defined]
-    if textbox.text.strip() and style["font_size"] >= 1e-6:  # as draw_first_line
+    if shown:
         stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)  # type: ignore[attr-defined]
-        _show_glyphs(stream, layout, runs)
+        _show_glyphs(stream, layout, runs)  # type: ignore[arg-type]
     stream.end_text()  # type: ignore[attr-defined]
     return None
+
+
+def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
+    """The glyphs of a text box that WeasyPrint laid out itself (a heading, a contents entry), set
+    up as draw_text sets them up, once for all the boxes that share its layout; None for
+    right-to-left text.
+
+    A leader is one text box copied once per dot (layout/leader.py): a contents page had 1,444 boxes
+    to draw, each set up and shaped again. The glyphs are taken with the justification's
+    letter-spacing that Pango added, so none is added when they are shown."""
+    layout = textbox.pango_layout
+    key = (layout.text, layout.justification_spacing)
+    known = getattr(layout, "book_line", None)
+    if known is not None and known[0] is textbox.style and known[1] == key:
+        return known[2]  # type: ignore[no-any-return]
+    layout.reactivate(textbox.style)
+    try:
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _ = layout.get_first_line()
+        run, right_to_left = first_line.runs, False
+        while run != ffi.NULL:
+            right_to_left |= bool(ffi.cast("PangoGlyphItem *", run.data).item.analysis.level % 2)
+            run = run.next
+        line = None
+        if not right_to_left:
+            line = _LineLayout.__new__(_LineLayout)
+            line.shaped = _Shaped(layout.text.encode(), 0, b"", (0.0, 0.0))
+            line.runs = _glyph_runs(first_line, {})
+            line.justification_spacing = 0
+    finally:
+        layout.deactivate()
+    layout.book_line = (textbox.style, key, line)  # type: ignore[attr-defined]
+    return line
 
 
 _Run = tuple[object, object, float, int, int, list[int], list[int]]
