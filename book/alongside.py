@@ -14,6 +14,7 @@ one of them held would stay held in the child.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,8 @@ from typing import Generic, TypeVar
 from .errors import BookError
 
 T = TypeVar("T")
+# fork_twin(twin_work), given to an Alongside's work: twin_work(receive, send) runs in a copy of it
+ForkTwin = Callable[[Callable[[Callable[[], object], Callable[[object], None]], None]], None]
 
 
 def can_fork() -> bool:
@@ -33,19 +36,26 @@ def can_fork() -> bool:
 
 
 class Alongside(Generic[T]):
-    """`work(receive, tell)` running in a forked process.
+    """`work(receive, tell, fork_twin)` running in a forked process.
 
     The work waits with `receive()` for each value this process hands it with `send`, and hands
     values back with `tell(value)`: this process gets them from `receive()`, in order. `result()`
     returns what the work returned, or raises what it raised (so does `receive()`, if the work
-    ended instead of telling). `close()` stops the process if it is still running."""
+    ended instead of telling). `close()` stops the process if it is still running.
 
-    def __init__(self, work: Callable[[Callable[[], object], Callable[[object], None]], T]) -> None:
+    `fork_twin(twin_work)` forks the forked process: `twin_work(receive, send)` runs in a copy of it,
+    with all it has loaded, and talks to this process over `twin` (a Connection). A spawned
+    process would first import it all again. The twin ends when this process closes `twin`."""
+
+    def __init__(self, work: Callable[[Callable[[], object], Callable[[object], None], ForkTwin], T]) -> None:
         context = multiprocessing.get_context("fork")
         self._connection, child = context.Pipe()
-        self._process = context.Process(target=_run, args=(work, child), daemon=True)
+        self.twin, twin_end = context.Pipe()
+        ours = (self._connection, self.twin)
+        self._process = context.Process(target=_run, args=(work, child, twin_end, ours), daemon=True)
         self._process.start()
         child.close()
+        twin_end.close()
         self._ended: tuple[bool, object] | None = None
 
     def send(self, value: object) -> None:
@@ -72,6 +82,7 @@ class Alongside(Generic[T]):
         return value  # type: ignore[return-value]
 
     def close(self) -> None:
+        self.twin.close()  # the twin, if there is one, reads the end of its input and ends
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
@@ -99,24 +110,61 @@ class Alongside(Generic[T]):
         return None
 
 
-def _run(work: Callable[[Callable[[], object], Callable[[object], None]], object], connection: Connection) -> None:
+def _run(
+    work: Callable[[Callable[[], object], Callable[[object], None], ForkTwin], object],
+    connection: Connection,
+    twin_end: Connection,
+    parents: tuple[Connection, ...],
+) -> None:
     """The forked process: do the work, and send back what it told, then its result or its error."""
     # Stopped by this process (close) or by Ctrl-C on the terminal, it ends at once and quietly: the
     # build's own handlers, inherited with the fork, are for the process that reports to the user.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for end in parents:  # the parent's ends, copied by the fork: the parent's closing one must reach us
+        end.close()
+    twins: list[int] = []
     try:
         outcome: tuple[str, object] = (
             "returned",
-            work(connection.recv, lambda value: connection.send(("told", value))),
+            work(
+                connection.recv,
+                lambda value: connection.send(("told", value)),
+                lambda twin_work: twins.append(_fork_twin(twin_work, twin_end, connection)),
+            ),
         )
     except BaseException as error:  # handed to the parent, which raises it
         outcome = ("failed", error)
+    for pid in twins:  # ended by the parent's closing `twin`; waited for, so its CPU time counts as ours
+        os.waitpid(pid, 0)
     try:
         connection.send(outcome)
     except Exception:  # what it returned or raised cannot be pickled: the parent gets the traceback
         text = "".join(traceback.format_exception(outcome[1])) if outcome[0] == "failed" else repr(outcome[1])
         connection.send(("failed", BookError(f"the second process of the build failed: {text}")))
+
+
+def _fork_twin(
+    twin_work: Callable[[Callable[[], object], Callable[[object], None]], None],
+    twin_end: Connection,
+    connection: Connection,
+) -> int:
+    """Fork this (single-threaded) process: the copy runs `twin_work` on `twin_end` and ends.
+    Returns the copy's process id."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            connection.close()  # the forked process's channel: its end must close when that process ends
+            twin_work(twin_end.recv, twin_end.send)
+        except EOFError:  # the parent closed `twin`: the work is done
+            pass
+        except BaseException:  # the parent sees the end of `twin`, and reports it
+            code = 1
+        finally:
+            os._exit(code)
+    twin_end.close()
+    return pid
 
 
 def print_ahead(formats: tuple[str, ...], jobs: int | None) -> Alongside[object] | None:
@@ -128,9 +176,10 @@ def print_ahead(formats: tuple[str, ...], jobs: int | None) -> Alongside[object]
     return Alongside(_print)
 
 
-def _print(receive: Callable[[], object], tell: Callable[[object], None]) -> object:
+def _print(receive: Callable[[], object], tell: Callable[[object], None], fork_twin: ForkTwin) -> object:
     """print_ahead's work: load WeasyPrint, then print the job it is handed (None: no job), telling
-    ("progress", message) as it goes and ("laid out", page starts) before it draws the pages."""
+    ("progress", message) as it goes and ("laid out", page starts) before it draws the pages. A
+    long book's job makes this process a piece worker, and its twin another if the job asks."""
     from .write_pdf import settle_printing_process, write_pdf
 
     settle_printing_process()
@@ -140,7 +189,7 @@ def _print(receive: Callable[[], object], tell: Callable[[object], None]) -> obj
     if job[0] == "pieces":  # type: ignore[index]  # a long book's pieces: this process is a worker
         from .pieces import serve
 
-        serve(receive, tell, job[1])  # type: ignore[index]
+        serve(receive, tell, job[1], fork_twin if job[2] else None)  # type: ignore[index]
         return None
     path, rendition, allowed, identifier, faces = job  # type: ignore[misc]
     return write_pdf(

@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .alongside import Alongside
+from .alongside import Alongside, ForkTwin
 from .assemble import Assembly, Piece, subset_face
 from .errors import BookError, RenderError
 from .model import PageStart, PdfProfile
@@ -447,14 +447,27 @@ def _serve(connection: Connection, job: PrintJob) -> None:
     serve(connection.recv, connection.send, job)
 
 
-def serve(receive: Callable[[], object], send: Callable[[object], None], job: PrintJob) -> None:
+def serve(
+    receive: Callable[[], object],
+    send: Callable[[object], None],
+    job: PrintJob,
+    fork_twin: ForkTwin | None = None,
+) -> None:
     """A worker's loop, on any channel: the spawned workers' pipes, or the process forked as the
-    command started (alongside.print_ahead), the first of the workers."""
+    command started (alongside.print_ahead), the first of the workers; `fork_twin`, if given,
+    starts its twin (alongside.Alongside), the second, once the writer is made."""
     try:
         writer = _writer(job)
     except BookError as exc:
         send(("error", -1, exc))
         return
+    if fork_twin is not None:
+        fork_twin(lambda twin_receive, twin_send: _answer(writer, twin_receive, twin_send))
+    _answer(writer, receive, send)
+
+
+def _answer(writer: object, receive: Callable[[], object], send: Callable[[object], None]) -> None:
+    """Answer the messages in order, until "stop"."""
     pending: dict[int, object] = {}
     while True:
         message: tuple[object, ...] = receive()  # type: ignore[assignment]
@@ -501,8 +514,13 @@ class _Workers:
     def _start(self) -> list[_Worker]:
         pool = []
         if self.printer is not None:
-            self.printer.send(("pieces", self.job))
+            # Its twin, forked from it once WeasyPrint is loaded and the writer made, is ready at
+            # once: a spawned worker began its first chapter 0.7 s after it (a cold 红楼梦 build).
+            twin = self.count >= 2
+            self.printer.send(("pieces", self.job, twin))
             pool.append(_Worker(_Alongside(self.printer)))  # type: ignore[arg-type]
+            if twin:
+                pool.append(_Worker(self.printer.twin))
         elif self.count <= 1:
             return [_Worker(None, self.job)]
         context = multiprocessing.get_context("spawn")
@@ -517,7 +535,12 @@ class _Workers:
 
     def __exit__(self, *exc_info: object) -> None:
         if self.printer is not None:
-            self.printer.close()
+            if exc_info and exc_info[0] is None:  # done: the twin ends, then the process, when told
+                self.printer.twin.close()
+                self.printer.send(("stop",))
+                self.printer.result()
+            else:
+                self.printer.close()
         for process in self.processes:
             process.terminate()
             process.join()

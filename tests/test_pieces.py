@@ -163,7 +163,7 @@ def test_cache_reuses_unchanged_chapters(tmp_path: Path) -> None:
     assert restyled.laid_out == 12
 
 
-def test_a_rebuild_lays_out_its_chapter_in_the_process_forked_at_the_start(
+def test_the_process_forked_at_the_start_and_its_twin_lay_out_a_long_book(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
@@ -184,8 +184,24 @@ def test_a_rebuild_lays_out_its_chapter_in_the_process_forked_at_the_start(
         return writer(job)
 
     monkeypatch.setattr(pieces, "_writer", noted)
+    handle, laid_out_by = pieces._handle, tmp_path / "laid-out-by"
+
+    def handled(writer: object, pending: dict[int, object], message: tuple[object, ...]) -> object:
+        if message[0] == "layout":  # inherited by the forked process and its twin, not by spawned workers
+            with laid_out_by.open("a") as file:
+                file.write(f"{os.getpid()}\n")
+        return handle(writer, pending, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pieces, "_handle", handled)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # all cores (no --jobs): two workers
     config = load_config(write_book(tmp_path, _twelve_chapters(), BOOK))
-    assert build(config, tmp_path / "dist", ("pdf",)).laid_out == 12  # spawned workers, two cores
+    cold = build(config, tmp_path / "dist", ("pdf",), jobs=None)
+    assert cold.laid_out == 12
+    # Two workers on two cores: the process forked at the start (it made the only writer), and
+    # its twin, forked from it with the writer made. Twelve chapters and the front matter.
+    workers = laid_out_by.read_text().split()
+    assert len(workers) == 13 and len(set(workers)) == 2, workers
+    assert len(where.read_text().split()) == 1 and str(os.getpid()) not in workers
     seed = tmp_path / "07.md"
     seed.write_text(seed.read_text(encoding="utf-8").replace("第2段", "第二段"), encoding="utf-8")
     where.unlink(missing_ok=True)
@@ -195,6 +211,8 @@ def test_a_rebuild_lays_out_its_chapter_in_the_process_forked_at_the_start(
     assert len(pids) == 1 and int(pids[0]) != os.getpid()  # the forked process, WeasyPrint loaded
     fresh = build(config, tmp_path / "fresh", ("pdf",), jobs=1, cache=False)
     assert edited.outputs["pdf"].read_bytes() == fresh.outputs["pdf"].read_bytes()
+    twins = build(config, tmp_path / "twins", ("pdf",), cache=False)
+    assert twins.outputs["pdf"].read_bytes() == fresh.outputs["pdf"].read_bytes()
 
 
 def test_a_font_change_changes_every_key(tmp_path: Path) -> None:
