@@ -349,7 +349,7 @@ def write_pdf(
             finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
             _font_usage = usage, _FaceFinder(faces)
             try:
-                document.write_pdf(draft, pdf_variant=VARIANTS.get(profile.standard), finisher=finisher)
+                document.write_pdf(draft, finisher=finisher, **_piece_options(profile))
             finally:
                 _font_usage = None
             assemble(path, Piece(draft, _json_ready(usage)), [])
@@ -711,10 +711,19 @@ class PieceWriter:
         _font_usage = usage, self.face_of
         try:
             with _collected_warnings() as warnings, _refused_urls(), writing(path):
-                piece.document.write_pdf(path, pdf_variant=VARIANTS.get(self.profile.standard), finisher=finisher)
+                piece.document.write_pdf(path, finisher=finisher, **_piece_options(self.profile))
         finally:
             _font_usage = None
         return DrawnPiece(_json_ready(usage), tuple([*piece.warnings, *warnings]))
+
+
+def _piece_options(profile: PdfProfile) -> dict[str, object]:
+    """WeasyPrint's options for a PDF that assemble.py makes into the book (or its piece).
+
+    No identifier: PDF/X asks for one, and pydyf makes it by writing every object a second time
+    (every stream compressed again) to hash them; the assembler writes the book's own (QPDF's
+    deterministic /ID), and the piece's is not kept."""
+    return {"pdf_variant": VARIANTS.get(profile.standard), "pdf_identifier": False}
 
 
 @contextlib.contextmanager
