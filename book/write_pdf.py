@@ -1318,6 +1318,7 @@ def _glyph_runs(line: object, fonts: dict[int, tuple[object, object]]) -> tuple[
 
 _original_draw_text = weasyprint.draw.draw_text
 _EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
+_draw_from_glyphs = True
 
 
 def _draw_text(
@@ -1333,7 +1334,8 @@ def _draw_text(
     (_standalone_line). The content stream is byte for byte WeasyPrint's."""
     style = textbox.style
     if (
-        text_overflow == "ellipsis"
+        not _draw_from_glyphs
+        or text_overflow == "ellipsis"
         or block_ellipsis != "none"
         or style["visibility"] != "visible"
         or style["text_decoration_line"] != "none"
@@ -1343,8 +1345,8 @@ def _draw_text(
     layout = textbox.pango_layout
     if shown and not isinstance(layout, _LineLayout):
         layout = _standalone_line(textbox)
-    runs = _runs_to_draw(stream, layout) if shown and layout is not None else []
-    if runs is None:  # colour or bitmap glyphs, glyphs no font has, right-to-left text: WeasyPrint's own way
+    runs = (None if layout is None else _runs_to_draw(stream, layout)) if shown else []
+    if runs is None:  # see _runs_to_draw; or right-to-left text: WeasyPrint's own way
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
     x, y = textbox.position_x, textbox.position_y + textbox.baseline
     stream.set_color(style["color"])  # type: ignore[attr-defined]
@@ -1556,6 +1558,13 @@ def set_paragraph_layout(enabled: bool) -> None:
     """Switch the lines of a paragraph from one layout on or off (off: WeasyPrint finds each line)."""
     global _paragraph_layout
     _paragraph_layout = enabled
+
+
+def set_glyph_drawing(enabled: bool) -> None:
+    """Draw text from the glyphs already shaped (the default), or every text box as WeasyPrint
+    draws it (tests compare the two: the same bytes)."""
+    global _draw_from_glyphs
+    _draw_from_glyphs = enabled
 
 
 def set_cjk_justification(enabled: bool) -> None:

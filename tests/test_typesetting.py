@@ -188,6 +188,42 @@ def test_a_paragraph_laid_out_at_once_breaks_and_sets_as_line_by_line(
     assert pdf("uncut") != line_by_line
 
 
+def test_text_drawn_from_its_glyphs_is_weasyprints_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from book import build as build_module
+    from book import write_pdf
+
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
+    # Justified lines (letter-spaced CJK), half-width marks, Latin words with spaces, combining
+    # marks and invisible characters (empty glyphs), right-to-left letters (WeasyPrint's own way),
+    # and two chapters: the contents' leader dots are copies of one text box.
+    paragraph = "他说：“好。”她答：“是——《红楼梦》。”Café Q\u0307 甲\u2060乙\u200d丙 العربية done。" * 12
+    text = f"# 第一章 开始\n\n{paragraph}\n\n# 第二章 结束\n\n" + "甲" * 200 + "。\n"
+    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    drawn: set[int] = set()  # the glyphs drawn from their runs
+    runs_to_draw = write_pdf._runs_to_draw
+
+    def noted(stream: object, layout: object) -> object:
+        runs = runs_to_draw(stream, layout)  # type: ignore[arg-type]
+        drawn.update(glyph for run in runs or () for glyph in run[5][0::5])
+        return runs
+
+    monkeypatch.setattr(write_pdf, "_runs_to_draw", noted)
+
+    def pdf(name: str) -> bytes:
+        return build(config, tmp_path / name, ("pdf",)).outputs["pdf"].read_bytes()
+
+    from_glyphs = pdf("from-glyphs")
+    assert write_pdf._EMPTY_GLYPH in drawn and len(drawn) > 50
+    write_pdf.set_glyph_drawing(False)
+    try:
+        as_weasyprint = pdf("as-weasyprint")
+    finally:
+        write_pdf.set_glyph_drawing(True)
+    assert from_glyphs == as_weasyprint
+
+
 def test_pages_that_the_same_page_rules_match_share_their_styles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
