@@ -75,6 +75,7 @@ finally:
 import pydyf
 import weasyprint.draw
 import weasyprint.layout
+import weasyprint.layout.background
 import weasyprint.layout.page
 import weasyprint.pdf
 import weasyprint.pdf.fonts
@@ -83,7 +84,6 @@ from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import float as float_layout
 from weasyprint.layout import inline
-from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.matrix import Matrix
 from weasyprint.text import line_break
 from weasyprint.text.constants import FONTCONFIG_STRETCH, FONTCONFIG_STYLE, FONTCONFIG_WEIGHT
@@ -579,6 +579,62 @@ weasyprint.layout.page.resolve_percentages = _resolve_percentages
 
 weasyprint.pdf.build_fonts_dictionary = _build_fonts_dictionary
 
+# Backgrounds. After a page is laid out, layout_box_backgrounds walks every box of it (layout/
+# background.py): it resolves the corner radii, then reads nine style properties to find that
+# nearly all boxes, a page's lines and their text, have no background, border image, mask or
+# shadow (box.background = None). Whether a style has any is known once per style object.
+_original_layout_box_backgrounds = weasyprint.layout.background.layout_box_backgrounds
+_SQUARE_CORNER = (0, "px")
+_CORNERS = tuple(f"border_{corner}_radius" for corner in ("top_left", "top_right", "bottom_right", "bottom_left"))
+
+
+def _layout_box_backgrounds(
+    page: boxes.PageBox,
+    box: boxes.Box,
+    get_image_from_uri: object,
+    layout_children: bool = True,
+    style: object = None,
+) -> None:
+    """layout_box_backgrounds, with the same outcome for a box whose style has nothing to lay out
+    (_nothing_behind): its corners square and no background."""
+    if style is not None or box is page or not _nothing_behind(box.style):
+        _original_layout_box_backgrounds(page, box, get_image_from_uri, layout_children, style)
+        return
+    box.border_top_left_radius = box.border_top_right_radius = (0, 0)
+    box.border_bottom_right_radius = box.border_bottom_left_radius = (0, 0)
+    if layout_children:
+        for child in box.all_children():
+            _layout_box_backgrounds(page, child, get_image_from_uri)
+    box.background = None
+
+
+def _nothing_behind(style: dict[str, object]) -> bool:
+    """Whether layout_box_backgrounds finds nothing to lay out for a box of this style: square
+    corners (resolve_radii_percentages' short track), no border image or mask, and a transparent
+    background without images and shadows (or hidden)."""
+    known = getattr(style, "book_nothing_behind", None)
+    if known is None:
+        from weasyprint.draw.color import get_color
+
+        known = (
+            all(_SQUARE_CORNER in style[corner] for corner in _CORNERS)  # type: ignore[operator]
+            and style["border_image_source"][0] == "none"  # type: ignore[index]
+            and style["mask_border_source"][0] == "none"  # type: ignore[index]
+            and (
+                style["visibility"] == "hidden"
+                or (
+                    all(kind == "none" for kind, _ in style["background_image"])  # type: ignore[attr-defined]
+                    and get_color(style, "background_color").alpha == 0
+                )
+            )
+            and not style["box_shadow"]
+        )
+        style.book_nothing_behind = known  # type: ignore[attr-defined]
+    return known  # type: ignore[no-any-return]
+
+
+weasyprint.layout.background.layout_box_backgrounds = _layout_box_backgrounds
+
 # Page styles. WeasyPrint cascades the @page rules again for every page (layout/page.py,
 # set_page_type_computed_styles), then computes the page's style and those of its sixteen margin
 # boxes: a page's type holds its index, for the :nth() selectors, so no two pages share a type.
@@ -698,7 +754,7 @@ class PieceWriter:
             counters["page"] = [value + first_folio - 1 for value in counters["page"]]
             margins = list(_original_make_margin_boxes(context, page, (state[0], counters, *state[2:])))
             for box in margins:
-                layout_box_backgrounds(page, box, context.get_image_from_uri)  # type: ignore[attr-defined]
+                _layout_box_backgrounds(page, box, context.get_image_from_uri)  # type: ignore[attr-defined]
             page.children = (*page.children, *margins)
         usage: dict[str, dict[str, object]] = {}
         finisher = functools.partial(
@@ -1114,7 +1170,12 @@ def _paragraph_linebox(
     position_x, position_y, available_width = _line_bounds(context, linebox, containing_block)
     linebox.position_x = position_x
     max_x = (position_x + available_width) * (1 + 1e-9)  # as split_inline_box
-    inline.resolve_percentages(text_box, containing_block)
+    # The paragraph's text box is resolved again for each of its lines; the same containing block
+    # size gives the same values.
+    size = (containing_block.width, containing_block.height)
+    if getattr(text_box, "book_resolved_in", None) != size:
+        inline.resolve_percentages(text_box, containing_block)
+        text_box.book_resolved_in = size  # type: ignore[attr-defined]
     # The width of the paragraph's lines, and of this one (the first is shorter by the indent).
     full_width, width = max_x - position_x, max_x - (position_x + linebox.text_indent)
     line = _paragraph_line(context, text_box, full_width, skip, width)

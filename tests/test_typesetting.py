@@ -224,6 +224,36 @@ def test_text_drawn_from_its_glyphs_is_weasyprints_byte_for_byte(
     assert from_glyphs == as_weasyprint
 
 
+def test_boxes_without_backgrounds_are_laid_out_as_weasyprint_lays_them_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from book import build as build_module
+    from book import write_pdf
+
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
+    # Backgrounds, rounded and percentage corners, shadows and hidden text among plain boxes.
+    styles = tmp_path / "styles" / "print"
+    styles.mkdir(parents=True)
+    css = (Path(__file__).resolve().parent.parent / "styles" / "print" / "print.css").read_text(encoding="utf-8")
+    css += """
+    blockquote { background: #eee; border-radius: 10% 2mm; }
+    blockquote p { border: 1pt solid black; border-top-left-radius: 3pt; }
+    h1 { background-color: #ddd; }
+    h1 + p { background-color: transparent; box-shadow: 1pt 1pt 2pt gray; }
+    li { visibility: hidden; background: yellow; }
+    """
+    (styles / "print.css").write_text(css, encoding="utf-8")
+    text = "# 第一章 开始\n\n段落一。\n\n> 引文，有底色。\n\n- 隐藏的条目\n\n段落二。\n"
+    config = load_config(write_book(tmp_path, {"seed.md": text}, "styles: styles\n"))
+    plain: list[bool] = []
+    nothing_behind = write_pdf._nothing_behind
+    monkeypatch.setattr(write_pdf, "_nothing_behind", lambda style: plain.append(nothing_behind(style)) or plain[-1])
+    quick = build(config, tmp_path / "quick", ("pdf",)).outputs["pdf"].read_bytes()
+    assert True in plain and False in plain
+    monkeypatch.setattr(write_pdf, "_nothing_behind", lambda style: False)  # every box the original way
+    assert build(config, tmp_path / "original", ("pdf",)).outputs["pdf"].read_bytes() == quick
+
+
 def test_pages_that_the_same_page_rules_match_share_their_styles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
