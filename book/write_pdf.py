@@ -73,6 +73,7 @@ finally:
             del sys.modules[_name]  # whoever imports it from now on gets the real module
 
 import pydyf
+import tinyhtml5.inputstream
 import weasyprint.draw
 import weasyprint.layout
 import weasyprint.layout.background
@@ -134,6 +135,23 @@ class _Zlib:
 
 
 pydyf.zlib = _Zlib()
+
+
+class _UntilPatterns(dict):  # type: ignore[type-arg]
+    """tinyhtml5's cache of the patterns chars_until compiles (inputstream.characters_until_regex),
+    filled under the right key. tinyhtml5 2.1 stores each pattern under itself (`characters =
+    cache[(characters, opposite)] = regex` rebinds `characters` first), so every call of
+    chars_until, one for each run of text in a piece's HTML, built and looked up its pattern again.
+    This builds it as chars_until does, once."""
+
+    def __missing__(self, key: tuple[object, bool]) -> re.Pattern[str]:
+        characters, opposite = key
+        pattern = "".join([f"\\x{ord(character):02x}" for character in characters])  # type: ignore[attr-defined]
+        compiled = self[key] = re.compile(f"[{pattern if opposite else '^' + pattern}]+")
+        return compiled
+
+
+tinyhtml5.inputstream.characters_until_regex = _UntilPatterns()
 
 
 _original_get_hb_object_data = weasyprint.pdf.fonts.get_hb_object_data

@@ -238,3 +238,21 @@ def test_cover_spread_with_spine_from_the_page_count(x1a_book: BuildResult) -> N
     out = subprocess.run([tool("pdffonts"), str(x1a_book.outputs["cover"])], capture_output=True, text=True).stdout
     assert all(row.split()[-5:-2] == ["yes", "yes", "yes"] for row in out.splitlines()[2:])
     assert subprocess.run([tool("qpdf"), "--check", str(x1a_book.outputs["cover"])]).returncode == 0
+
+
+def test_the_html_parser_compiles_each_pattern_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tinyhtml5
+    import tinyhtml5.inputstream
+
+    from book import write_pdf  # noqa: F401  # fills tinyhtml5's cache under the right keys
+
+    html = "<p>甲 &amp; 乙<b>丙</b></p>" * 20
+    first = tinyhtml5.parse(html)
+    compiled: list[str] = []
+    compile_ = re.compile
+    monkeypatch.setattr(re, "compile", lambda pattern, *a: compiled.append(pattern) or compile_(pattern, *a))
+    again = tinyhtml5.parse(html)
+    assert not [p for p in compiled if isinstance(p, str) and p.startswith("[")], compiled  # none again
+    assert tinyhtml5.inputstream.characters_until_regex  # the patterns, under (characters, opposite)
+    assert all(not isinstance(key[0], re.Pattern) for key in tinyhtml5.inputstream.characters_until_regex)
+    assert [e.text for e in first.iter()] == [e.text for e in again.iter()]
