@@ -53,7 +53,7 @@ _DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF
 @dataclass(frozen=True)
 class Piece:
     """A drawn piece: its PDF, and the glyphs it used of each font left to the assembler
-    ({font name: {"face": path, "widths": {gid: width}, "to_unicode": {gid: text}}})."""
+    ({font name: {"face": path, "widths": [[gid, …], [width, …]], "to_unicode": [[gid, …], [text, …]]}})."""
 
     path: Path
     fonts: dict[str, dict[str, object]]
@@ -97,8 +97,11 @@ class Assembly:
             self._pdf = self._sources.enter_context(pikepdf.new())
         source = self._sources.enter_context(pikepdf.open(piece.path))
         at = sum(len(pdf.pages) for i, (_, pdf) in self._chapters.items() if i < index)
-        for offset, page in enumerate(source.pages):
-            self._pdf.pages.insert(at + offset, page)
+        if at == len(self._pdf.pages):  # after all those in (the chapters mostly come in order): at once
+            self._pdf.pages.extend(source.pages)
+        else:
+            for offset, page in enumerate(source.pages):
+                self._pdf.pages.insert(at + offset, page)
         self._chapters[index] = (piece, source)
 
     def finish(self, path: Path, front: Piece, subset: Subsetter | None = None) -> int:
@@ -205,8 +208,8 @@ def _embed_fonts(pdf: pikepdf.Pdf, pieces: list[Piece], subset: Subsetter) -> No
     for piece in pieces:
         for name, font in piece.fonts.items():
             merged = usage.setdefault(name, {"face": font["face"], "widths": {}, "to_unicode": {}})
-            merged["widths"].update(font["widths"])  # type: ignore[attr-defined]
-            merged["to_unicode"].update(font["to_unicode"])  # type: ignore[attr-defined]
+            merged["widths"].update(zip(*font["widths"], strict=True))  # type: ignore[attr-defined]
+            merged["to_unicode"].update(zip(*font["to_unicode"], strict=True))  # type: ignore[attr-defined]
     chosen: dict[str, pikepdf.Object] = {}
     for resources in _resources(pdf):
         fonts = resources.get("/Font")

@@ -281,9 +281,11 @@ class _Schedule:
             return None
         return 1 + sum(self.counts[:index])  # type: ignore[arg-type]
 
-    def _look_up(self) -> None:
-        """Take from the cache every piece whose first folio is now known."""
+    def _look_up(self, only: int | None = None) -> None:
+        """Take from the cache every piece whose first folio is now known (or piece `only`)."""
         for index, key in enumerate(self.keys):
+            if only is not None and index != only:
+                continue
             folio = self._folio(index)
             if self.pieces[index] is None and folio is not None and self.counts[index] is not None:
                 found = self.cache.piece(key, folio)
@@ -330,6 +332,8 @@ class _Schedule:
                 if piece is not None and index not in handed:
                     hand_over(index, piece)
                     handed.add(index)
+                    if _answered(pool):  # a worker waits for its next piece: the rest after that
+                        break
             if len(handed) == len(self.pieces):
                 return
             message = _receive(pool)
@@ -343,7 +347,6 @@ class _Schedule:
                 self.held[index] = worker  # type: ignore[assignment]
                 worker.held += 1  # type: ignore[union-attr]
                 self.laid_out += 1
-                self._look_up()
             elif kind == "drawn":
                 _, _, folio, fonts, warnings = message
                 self.drawing.discard(index)
@@ -353,6 +356,7 @@ class _Schedule:
                 folio = self._folio(held_index)
                 if folio is None:
                     continue
+                self._look_up(held_index)
                 if self.pieces[held_index] is None:
                     part = self.cache.part(self.keys[held_index], folio)
                     held_worker.send(("draw", held_index, folio, part, self.front))
@@ -361,6 +365,8 @@ class _Schedule:
                     held_worker.send(("drop", held_index))
                 del self.held[held_index]
                 held_worker.held -= 1
+            if kind == "laid":  # the folios it gives find the pieces after it, once its draw is on its way
+                self._look_up()
 
 
 class _Worker:
@@ -405,6 +411,13 @@ def _receive(pool: list[_Worker]) -> tuple[object, ...]:
             fix="try again with --jobs 1; if it stops again, report the book that makes it fail",
         ) from exc
     return _checked(message)
+
+
+def _answered(pool: list[_Worker]) -> bool:
+    """Whether a worker has answered (its message waits to be received)."""
+    connections = [w.connection for w in pool if w.connection is not None]
+    waiting = any(message[0] != "none" for w in pool for message in w.inbox)
+    return waiting or bool(connections and wait(connections, 0))
 
 
 def _checked(message: tuple[object, ...]) -> tuple[object, ...]:

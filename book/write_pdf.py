@@ -408,12 +408,13 @@ class _FaceFinder:
 
 
 def _json_ready(usage: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
-    """The recorded glyphs with string keys, as they are stored beside a cached piece."""
+    """The recorded glyphs as they are stored beside a cached piece (assemble.Piece): lists, which
+    JSON reads in half the time of objects with a key per glyph (a rebuild reads 120 pieces')."""
     return {
         name: {
             "face": font["face"],
-            "widths": {str(gid): width for gid, width in font["widths"].items()},  # type: ignore[attr-defined]
-            "to_unicode": {str(gid): text for gid, text in font["to_unicode"].items()},  # type: ignore[attr-defined]
+            "widths": [list(font["widths"]), list(font["widths"].values())],  # type: ignore[attr-defined]
+            "to_unicode": [list(font["to_unicode"]), list(font["to_unicode"].values())],  # type: ignore[attr-defined]
         }
         for name, font in usage.items()
     }
