@@ -13,6 +13,7 @@ one of them held would stay held in the child.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -94,7 +95,7 @@ class Alongside(Generic[T]):
             return None
         try:
             kind, value = self._connection.recv()
-        except EOFError:
+        except (EOFError, ConnectionResetError):  # ended, or killed with messages unread
             self._process.join()
             self._ended = (
                 True,
@@ -155,6 +156,9 @@ def _fork_twin(
     if pid == 0:
         code = 0
         try:
+            # Stopped with the forked process (a failed or interrupted build terminates it), not left
+            # to finish its chapter: prctl(PR_SET_PDEATHSIG, SIGTERM).
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)
             connection.close()  # the forked process's channel: its end must close when that process ends
             twin_work(twin_end.recv, twin_end.send)
         except EOFError:  # the parent closed `twin`: the work is done

@@ -405,7 +405,7 @@ def _receive(pool: list[_Worker]) -> tuple[object, ...]:
     ready = wait([w.connection for w in pool if w.connection is not None])
     try:
         message = ready[0].recv()  # type: ignore[union-attr]
-    except EOFError as exc:
+    except (EOFError, ConnectionResetError) as exc:  # ended, or killed with messages unread
         raise RenderError(
             "a process laying out the PDF stopped unexpectedly",
             fix="try again with --jobs 1; if it stops again, report the book that makes it fail",

@@ -255,3 +255,37 @@ def test_an_error_in_a_worker_names_its_cause(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="refused to fetch file:///etc/passwd"):
         build(load_config(config_path), tmp_path / "dist", ("pdf",), jobs=2, cache=False)
     assert not (tmp_path / "dist" / "book.pdf").exists()
+
+
+@pytest.mark.parametrize("which", ["forked process", "its twin"])
+def test_a_worker_killed_mid_book_stops_the_build_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    import signal
+
+    from book import build as build_module
+    from book import pieces
+    from book.alongside import can_fork
+    from book.errors import BookError
+
+    if not can_fork():
+        pytest.skip("no fork here: no forked workers")
+    monkeypatch.setattr(build_module, "PIECES_FROM_CHARACTERS", 1000)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    command = os.getpid()
+    handle = pieces._handle
+
+    def killed(writer: object, pending: dict[int, object], message: tuple[object, ...]) -> object:
+        # Inherited by the forked process and its twin; the twin is the forked process's child.
+        twin = os.getppid() != command
+        if os.getpid() != command and message[0] == "layout" and twin == (which == "its twin"):
+            os.kill(os.getpid(), signal.SIGKILL)  # killed with its messages unread
+        return handle(writer, pending, message)  # type: ignore[arg-type]
+
+    config = load_config(write_book(tmp_path, _twelve_chapters(), BOOK))
+    first = build(config, tmp_path / "dist", ("pdf",), jobs=1, cache=False)
+    before = first.outputs["pdf"].read_bytes()
+    monkeypatch.setattr(pieces, "_handle", killed)
+    with pytest.raises(BookError, match="stopped"):
+        build(config, tmp_path / "dist", ("pdf",), cache=False)
+    assert first.outputs["pdf"].read_bytes() == before  # the last good PDF is kept
