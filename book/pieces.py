@@ -283,9 +283,8 @@ class _Schedule:
 
     def _look_up(self, only: int | None = None) -> None:
         """Take from the cache every piece whose first folio is now known (or piece `only`)."""
-        for index, key in enumerate(self.keys):
-            if only is not None and index != only:
-                continue
+        for index in range(len(self.keys)) if only is None else (only,):
+            key = self.keys[index]
             folio = self._folio(index)
             if self.pieces[index] is None and folio is not None and self.counts[index] is not None:
                 found = self.cache.piece(key, folio)

@@ -82,6 +82,7 @@ import weasyprint.pdf
 import weasyprint.pdf.fonts
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
+from weasyprint.draw.color import get_color
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import float as float_layout
 from weasyprint.layout import inline
@@ -633,8 +634,6 @@ def _nothing_behind(style: dict[str, object]) -> bool:
     background without images and shadows (or hidden)."""
     known = getattr(style, "book_nothing_behind", None)
     if known is None:
-        from weasyprint.draw.color import get_color
-
         known = (
             all(_SQUARE_CORNER in style[corner] for corner in _CORNERS)  # type: ignore[operator]
             and style["border_image_source"][0] == "none"  # type: ignore[index]
