@@ -509,8 +509,8 @@ class _Alongside:
 
 class _Workers:
     """`count` worker processes: the process forked as the command started, if there is one (it
-    has loaded WeasyPrint while this one read the seeds, so it lays out the first chapter while the
-    others start), and spawned ones (a clean interpreter each); or this process for one."""
+    has loaded WeasyPrint while this one read the seeds), and its twin for a second; spawned ones
+    (a clean interpreter each) for the others; or this process for one."""
 
     def __init__(self, job: PrintJob, count: int, printer: Alongside[object] | None = None) -> None:
         self.job, self.count, self.printer = job, count, printer

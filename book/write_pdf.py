@@ -1456,7 +1456,7 @@ def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
         first_line, _ = layout.get_first_line()
         run, right_to_left = first_line.runs, False
         while run != ffi.NULL:
-            right_to_left |= bool(ffi.cast("PangoGlyphItem *", run.data).item.analysis.level % 2)
+            right_to_left |= bool(run.data.item.analysis.level % 2)  # as draw_first_line reads it
             run = run.next
         line = None
         if not right_to_left:
