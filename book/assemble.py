@@ -12,8 +12,11 @@ in every chapter).
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import math
+import signal
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -32,11 +35,30 @@ def _loaded_when_used(name: str) -> types.ModuleType:
         return sys.modules[name]
     spec = importlib.util.find_spec(name)
     assert spec is not None and spec.loader is not None, name
-    spec.loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = importlib.util.LazyLoader(_Uninterrupted(spec.loader))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+class _Uninterrupted(importlib.abc.Loader):
+    """A loader that holds Ctrl-C and SIGTERM back while the module runs, and lets them through
+    after. An interrupt inside pikepdf's extension came out as an ImportError (pybind11 turns what
+    its initialization raises into one): the build ended with exit 1 and a traceback, not 130."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            self.loader.exec_module(module)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 if TYPE_CHECKING:

@@ -291,3 +291,23 @@ def test_fuzzed_text_never_breaks_the_pipeline(tmp_path: Path, text: str, markdo
         return
     for document in (*rendition.documents, rendition.nav):
         ElementTree.fromstring(document.content.encode("utf-8"))  # every XHTML document parses
+
+
+def test_an_interrupt_while_a_module_loads_at_first_use_comes_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from book.assemble import _loaded_when_used
+
+    # pikepdf is loaded at its first use; an interrupt inside its extension's initialization came
+    # out as an ImportError. Here the module interrupts itself while it loads.
+    (tmp_path / "interrupted_while_loading.py").write_text(
+        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nloaded = True\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = _loaded_when_used("interrupted_while_loading")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            module.loaded  # noqa: B018  # the first use loads it
+        assert sys.modules["interrupted_while_loading"].loaded  # loaded whole, then interrupted
+    finally:
+        sys.modules.pop("interrupted_while_loading", None)
