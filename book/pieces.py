@@ -37,6 +37,9 @@ from .model import PageStart, PdfProfile
 
 # Laid-out chapters a worker may hold while it waits to learn their first folio.
 MAX_HELD = 2
+# Chapters a worker is given to lay out at a time: with the next one queued behind it, a worker
+# goes straight on when it has sent a layout, instead of waiting for this process to answer it.
+LAYOUTS_AHEAD = 2
 _CODE = ("write_pdf.py", "assemble.py", "pieces.py", "render.py")
 
 
@@ -321,10 +324,11 @@ class _Schedule:
         while True:
             for index in self.to_lay_out():
                 worker = min(pool, key=lambda w: w.load)
-                if worker.busy_laying_out or worker.held >= MAX_HELD:
+                if worker.laying_out >= LAYOUTS_AHEAD or worker.held >= MAX_HELD:
                     break
                 worker.send(("layout", index, html[index]))
-                worker.busy_laying_out, self.laying_out[index] = True, worker
+                worker.laying_out += 1
+                self.laying_out[index] = worker
                 if not self.front:
                     progress(f"laying out chapter {index + 1} of {total}")
             for index, piece in enumerate(self.pieces):
@@ -340,7 +344,7 @@ class _Schedule:
             worker = self.laying_out.pop(index, None) or self.held.pop(index, None)  # type: ignore[arg-type]
             if kind == "laid":
                 _, _, pages, starts = message
-                worker.busy_laying_out = False  # type: ignore[union-attr]
+                worker.laying_out -= 1  # type: ignore[union-attr]
                 self.counts[index], self.page_starts[index] = pages, starts
                 self.cache.store_layout(self.keys[index], pages, starts)
                 self.held[index] = worker  # type: ignore[assignment]
@@ -376,14 +380,14 @@ class _Worker:
     def __init__(self, connection: Connection | None, job: PrintJob | None = None) -> None:
         self.connection, self.job = connection, job
         self._writer: object | None = None
-        self.busy_laying_out = False
+        self.laying_out = 0  # chapters sent to lay out, not yet laid out
         self.held = 0
         self.inbox: list[tuple[object, ...]] = []
         self.pending: dict[int, object] = {}
 
     @property
     def load(self) -> int:
-        return int(self.busy_laying_out) * 10 + self.held
+        return self.laying_out * 10 + self.held
 
     def send(self, message: tuple[object, ...]) -> None:
         if self.connection is not None:
