@@ -785,19 +785,30 @@ class PieceWriter:
         _font_usage = usage, self.face_of
         try:
             with _collected_warnings() as warnings, _refused_urls(), writing(path):
-                piece.document.write_pdf(path, finisher=finisher, **_piece_options(self.profile))
+                piece.document.write_pdf(path, finisher=finisher, **_piece_options(self.profile, front))
         finally:
             _font_usage = None
         return DrawnPiece(_json_ready(usage), tuple([*piece.warnings, *warnings]))
 
 
-def _piece_options(profile: PdfProfile) -> dict[str, object]:
+def _piece_options(profile: PdfProfile, catalog: bool = True) -> dict[str, object]:
     """WeasyPrint's options for a PDF that assemble.py makes into the book (or its piece).
 
     No identifier: PDF/X asks for one, and pydyf makes it by writing every object a second time
     (every stream compressed again) to hash them; the assembler writes the book's own (QPDF's
-    deterministic /ID), and the piece's is not kept."""
-    return {"pdf_variant": VARIANTS.get(profile.standard), "pdf_identifier": False}
+    deterministic /ID), and the piece's is not kept. A chapter's piece (`catalog` false) is
+    drawn for the PDF/X variant (its colours, its PDF version) without the variant's document
+    metadata, its XMP and its information entries: the book takes those from the front matter."""
+    variant = VARIANTS.get(profile.standard)
+    if variant is not None and not catalog:
+        variant = _PAGES_ONLY + variant
+    return {"pdf_variant": variant, "pdf_identifier": False}
+
+
+# A PDF/X variant for a chapter's piece: WeasyPrint's properties, without its metadata function.
+_PAGES_ONLY = "book-pages:"
+for _name in VARIANTS.values():
+    weasyprint.pdf.VARIANTS[_PAGES_ONLY + _name] = (lambda *_: None, weasyprint.pdf.VARIANTS[_name][1])
 
 
 @contextlib.contextmanager
