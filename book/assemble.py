@@ -19,7 +19,7 @@ import math
 import signal
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,18 +94,62 @@ def assemble(path: Path, front: Piece, chapters: list[Piece], subset: Subsetter 
 _PAGE_TREE = ("/Type", "/Pages", "/Outlines", "/Names")  # catalogue entries the assembly makes itself
 
 
+@dataclass(frozen=True)
+class _Bookmark:
+    """A piece's bookmark: its title, the page it points at (counted from the piece's first) and
+    where on it, whether it is closed, and its children."""
+
+    title: str
+    page: int | None
+    place: tuple[float | None, float | None, float | None]  # left, top, zoom (XYZ)
+    closed: bool
+    children: tuple[_Bookmark, ...]
+
+    def item(self, first: int) -> pikepdf.OutlineItem:
+        """The bookmark in the book, whose pages from `first` are the piece's."""
+        if self.page is None:
+            new = pikepdf.OutlineItem(self.title)
+        else:
+            left, top, zoom = self.place
+            new = pikepdf.OutlineItem(self.title, first + self.page, "XYZ", left=left, top=top, zoom=zoom)
+        new.is_closed = self.closed
+        new.children.extend(child.item(first) for child in self.children)
+        return new
+
+
+@dataclass(frozen=True)
+class _FontData:
+    """A book face's entries in the book: for the glyphs its pages use, their widths (as a W array,
+    and the widest), their text (a ToUnicode CMap), and the subset made for them."""
+
+    glyphs: list[int]
+    widths: list[int]  # the glyphs that have a width
+    widest: float
+    width_array: pikepdf.Array
+    to_unicode: bytes
+    program: bytes
+
+
 class Assembly:
     """A book put together from its pieces as they come (pieces.py hands each over as it is drawn
     or found in the cache, while the other chapters are still being laid out): a chapter's pages
     go in its place among those already in. The front matter comes last, since its contents need
-    every folio: `finish` puts its pages first, takes its catalogue (output intent, metadata, page
-    labels, language) and document information, adds the bookmarks, the named destinations and
-    the fonts, and writes the file."""
+    every folio: `prepare` makes what the chapters give the whole book (its fonts' subsets, its
+    bookmarks and named destinations) while the front matter is drawn, and `finish` puts the front
+    matter's pages first, takes its catalogue (output intent, metadata, page labels, language) and
+    document information, adds the bookmarks, the named destinations and the fonts, and writes
+    the file."""
 
     def __init__(self) -> None:
         self._sources = contextlib.ExitStack()
         self._pdf: pikepdf.Pdf | None = None
         self._chapters: dict[int, tuple[Piece, pikepdf.Pdf]] = {}
+        # The chapters' bookmarks (each with its chapter's first page, counted from the first
+        # chapter's), named destinations, and use of each font
+        self._prepared: (
+            tuple[list[tuple[int, _Bookmark]], dict[str, pikepdf.Array], dict[str, dict[str, object]]] | None
+        ) = None
+        self._fonts: dict[str, _FontData] = {}
 
     def __enter__(self) -> Assembly:
         return self
@@ -125,10 +169,30 @@ class Assembly:
             for offset, page in enumerate(source.pages):
                 self._pdf.pages.insert(at + offset, page)
         self._chapters[index] = (piece, source)
+        self._prepared = None
+
+    def prepare(self, subset: Subsetter | None = None) -> None:
+        """Make what the chapters added so far give the book: the bookmarks, the named destinations,
+        and each face's subset for the glyphs they use. `finish` redoes a face's subset only if
+        the front matter uses a glyph of it that no chapter does."""
+        assert sorted(self._chapters) == list(range(len(self._chapters))), "a chapter is missing"
+        bookmarks: list[tuple[int, _Bookmark]] = []
+        destinations: dict[str, pikepdf.Array] = {}
+        first = 0
+        for _, chapter in (self._chapters[index] for index in sorted(self._chapters)):
+            bookmarks += [(first, bookmark) for bookmark in _bookmarks(chapter)]
+            if self._pdf is not None:
+                destinations.update(_named_destinations(chapter, self._pdf, first))
+            first += len(chapter.pages)
+        usage = _font_usage(self._chapters[index][0] for index in sorted(self._chapters))
+        self._prepared = bookmarks, destinations, usage
+        self._fonts = {name: _font_data(font, subset or subset_face) for name, font in usage.items()}
 
     def finish(self, path: Path, front: Piece, subset: Subsetter | None = None) -> int:
         """Write the book to `path`, `front`'s pages first; returns the page count."""
-        assert sorted(self._chapters) == list(range(len(self._chapters))), "a chapter is missing"
+        if self._prepared is None:
+            self.prepare(subset)
+        bookmarks, chapter_destinations, usage = self._prepared  # type: ignore[misc]
         source = self._sources.enter_context(pikepdf.open(front.path))
         if self._pdf is None:  # the front matter alone (a book printed in one piece): it is the book
             pdf = source
@@ -145,22 +209,31 @@ class Assembly:
                     pdf.trailer.Info = value
                 else:
                     pdf.Root[key] = value
-        chapters = [self._chapters[index] for index in sorted(self._chapters)]
         destinations = _named_destinations(source, pdf, 0)
-        first = len(source.pages)
+        destinations.update(chapter_destinations)
         with pdf.open_outline() as outline:
             if pdf is not source:
-                outline.root.extend(_bookmarks(source, 0))
-            for _, chapter in chapters:
-                outline.root.extend(_bookmarks(chapter, first))
-                destinations.update(_named_destinations(chapter, pdf, first))
-                first += len(chapter.pages)
+                outline.root.extend(bookmark.item(0) for bookmark in _bookmarks(source))
+            outline.root.extend(bookmark.item(len(source.pages) + first) for first, bookmark in bookmarks)
         if destinations:
             tree = pikepdf.NameTree.new(pdf)
             for name in sorted(destinations):
                 tree[name] = destinations[name]
             pdf.Root.Names = pdf.make_indirect(pikepdf.Dictionary(Dests=tree.obj))
-        _embed_fonts(pdf, [front, *(piece for piece, _ in chapters)], subset or subset_face)
+        fonts = dict(self._fonts)
+        for name, font in _font_usage([front]).items():
+            known = usage.get(name, {"widths": {}, "to_unicode": {}})
+            widths, to_unicode = font["widths"], font["to_unicode"]
+            if widths.keys() - known["widths"].keys() or to_unicode.keys() - known["to_unicode"].keys():  # type: ignore[attr-defined]
+                # Glyphs no chapter uses: the face's entries made again, with the chapters' values
+                # of a glyph before the front matter's, as if the chapters had come after it.
+                merged = {
+                    "face": font["face"],
+                    "widths": {**widths, **known["widths"]},  # type: ignore[dict-item]
+                    "to_unicode": {**to_unicode, **known["to_unicode"]},  # type: ignore[dict-item]
+                }
+                fonts[name] = _font_data(merged, subset or subset_face)
+        _embed_fonts(pdf, fonts)
         with writing(path):
             # Content streams are copied as they are (already compressed). Objects are numbered
             # as they are met from the catalogue, whatever order the pieces came in, and the ID is
@@ -175,23 +248,21 @@ class Assembly:
         return len(pdf.pages)
 
 
-def _bookmarks(source: pikepdf.Pdf, first: int) -> list[pikepdf.OutlineItem]:
-    """The piece's bookmarks, pointing at the same places on its pages in the book."""
+def _bookmarks(source: pikepdf.Pdf) -> list[_Bookmark]:
+    """The piece's bookmarks, pointing at its pages counted from its first. (The outline is read
+    without being written back: pikepdf's open_outline writes it on leaving.)"""
     pages = {page.objgen: index for index, page in enumerate(source.pages)}
 
-    def copy(item: pikepdf.OutlineItem) -> pikepdf.OutlineItem:
+    def read(item: pikepdf.OutlineItem) -> _Bookmark:
         target = item.destination
-        new = pikepdf.OutlineItem(item.title)
+        page, place = None, (None, None, None)
         if isinstance(target, pikepdf.Array) and len(target) >= 2 and target[0].objgen in pages:
             # [page /XYZ left top zoom], as WeasyPrint writes it
-            left, top, zoom = (float(v) if v is not None else None for v in list(target)[2:5])
-            new = pikepdf.OutlineItem(item.title, first + pages[target[0].objgen], "XYZ", left=left, top=top, zoom=zoom)
-        new.is_closed = item.is_closed
-        new.children.extend(copy(child) for child in item.children)
-        return new
+            page = pages[target[0].objgen]
+            place = tuple(float(v) if v is not None else None for v in list(target)[2:5])  # type: ignore[assignment]
+        return _Bookmark(item.title, page, place, item.is_closed, tuple(read(child) for child in item.children))
 
-    with source.open_outline() as outline:
-        return [copy(item) for item in outline.root]
+    return [read(item) for item in pikepdf.Outline(source).root]
 
 
 def _named_destinations(source: pikepdf.Pdf, pdf: pikepdf.Pdf, first: int) -> dict[str, pikepdf.Array]:
@@ -224,52 +295,69 @@ def _resources(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
                 stack.append(xobject.get("/Resources"))
 
 
-def _embed_fonts(pdf: pikepdf.Pdf, pieces: list[Piece], subset: Subsetter) -> None:
-    """Point every piece's dictionary of a book face at one dictionary, with one subset for all pages."""
+def _font_usage(pieces: Iterable[Piece]) -> dict[str, dict[str, object]]:
+    """The glyphs the pieces used of each font left to the assembler, merged (a later piece's
+    width or text of a glyph wins)."""
     usage: dict[str, dict[str, object]] = {}
     for piece in pieces:
         for name, font in piece.fonts.items():
             merged = usage.setdefault(name, {"face": font["face"], "widths": {}, "to_unicode": {}})
             merged["widths"].update(zip(*font["widths"], strict=True))  # type: ignore[attr-defined]
             merged["to_unicode"].update(zip(*font["to_unicode"], strict=True))  # type: ignore[attr-defined]
-    chosen: dict[str, pikepdf.Object] = {}
-    for resources in _resources(pdf):
-        fonts = resources.get("/Font")
-        if fonts is None:
-            continue
-        for key in list(fonts.keys()):
-            name = key[1:]
-            if name in usage:
-                fonts[key] = chosen.setdefault(name, fonts[key])
-    for name, font in chosen.items():
-        _rewrite_font(pdf, font, usage[name], subset)
+    return usage
 
 
-def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, usage: dict[str, object], subset: Subsetter) -> None:
-    """Fill a Type 0 font's dictionaries (WeasyPrint's layout of them) with the book's glyphs."""
+def _font_data(usage: dict[str, object], subset: Subsetter) -> _FontData:
+    """A face's entries in the book, for the glyphs in `usage` (_font_usage)."""
     widths = {int(gid): float(width) for gid, width in usage["widths"].items()}  # type: ignore[attr-defined]
     to_unicode = {int(gid): text for gid, text in usage["to_unicode"].items()}  # type: ignore[attr-defined]
     glyphs = sorted(set(widths) | set(to_unicode) | {0})
+    return _FontData(
+        glyphs,
+        list(widths),
+        max(widths.values(), default=0),
+        _width_array(widths),
+        _to_unicode_cmap(to_unicode),
+        subset(Path(str(usage["face"])), glyphs),
+    )
+
+
+def _embed_fonts(pdf: pikepdf.Pdf, fonts: dict[str, _FontData]) -> None:
+    """Point every piece's dictionary of a book face at one dictionary, with one subset for all pages."""
+    chosen: dict[str, pikepdf.Object] = {}
+    for resources in _resources(pdf):
+        page_fonts = resources.get("/Font")
+        if page_fonts is None:
+            continue
+        for key in list(page_fonts.keys()):
+            name = key[1:]
+            if name in fonts:
+                page_fonts[key] = chosen.setdefault(name, page_fonts[key])
+    for name, font in chosen.items():
+        _rewrite_font(pdf, font, fonts[name])
+
+
+def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, data: _FontData) -> None:
+    """Fill a Type 0 font's dictionaries (WeasyPrint's layout of them) with the book's glyphs."""
     cid_font = font.DescendantFonts[0]
     descriptor = cid_font.FontDescriptor
     program_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
     old = descriptor[program_key]
-    data = subset(Path(str(usage["face"])), glyphs)
-    program = pdf.make_stream(data)
+    program = pdf.make_stream(data.program)
     if "/Subtype" in old:
         program.Subtype = old.Subtype  # /OpenType
     if program_key == "/FontFile2":
-        program.Length1 = len(data)
+        program.Length1 = len(data.program)
     descriptor[program_key] = program
     bbox = [float(v) for v in descriptor.FontBBox]
-    descriptor.FontBBox = pikepdf.Array([bbox[0], bbox[1], max(widths.values(), default=0), bbox[3]])
+    descriptor.FontBBox = pikepdf.Array([bbox[0], bbox[1], data.widest, bbox[3]])
     if "/CIDSet" in descriptor:  # PDF ≤ 1.4 (PDF/X-1a): which CIDs the subset has
-        bits = bytearray(math.ceil((glyphs[-1] + 1) / 8))
-        for gid in widths:
+        bits = bytearray(math.ceil((data.glyphs[-1] + 1) / 8))
+        for gid in data.widths:
             bits[gid // 8] |= 0x80 >> (gid % 8)
         descriptor.CIDSet = pdf.make_stream(bytes(bits))
-    cid_font.W = _width_array(widths)
-    font.ToUnicode = pdf.make_stream(_to_unicode_cmap(to_unicode))
+    cid_font.W = data.width_array
+    font.ToUnicode = pdf.make_stream(data.to_unicode)
 
 
 def subset_face(face: Path, glyphs: list[int]) -> bytes:

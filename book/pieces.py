@@ -15,6 +15,7 @@ between builds). A change to the CSS, a font or the code changes every key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -215,70 +216,100 @@ def print_in_pieces(
     base = "" if cache.temporary else fingerprint(job, cache.digest)
     keys = [hashlib.sha256((base + html).encode()).hexdigest() for html in chapters]
     try:
-        schedule = _Schedule(keys, cache)
+        schedule = _Schedule(keys, chapters, cache, front, base)
         workers = min(jobs, len(schedule.to_lay_out()) or 1)
         with Assembly() as book, _Workers(job, workers, printer) as pool:
             # Each chapter's pages go into the book as soon as its piece is drawn or found in the
-            # cache, while the workers lay out the others: little is left once the last is drawn.
-            schedule.run(pool, chapters, progress, book.add)
-            folios = schedule.first_folios()
-            front_html = front(folios)
-            front_key = hashlib.sha256((base + front_html).encode()).hexdigest()
-            front_schedule = _Schedule([front_key], cache, front=True)
-            front_schedule.run(pool, (front_html,), progress)
-            front_pages = front_schedule.counts[0] or 0
+            # cache, while the workers lay out the others; what the book's fonts and bookmarks need
+            # of them is made while the front matter is drawn: little is left once it comes.
+            subset = functools.partial(cache.subset, base)
+            schedule.run(pool, progress, book.add, lambda: book.prepare(subset))
             progress("assembling the PDF")
-            pages = book.finish(
-                path,
-                front_schedule.pieces[0],  # type: ignore[arg-type]
-                lambda face, glyphs: cache.subset(base, face, glyphs),
-            )
+            pages = book.finish(path, schedule.front_piece, subset)
     except BaseException:
         if cache.temporary:  # a kept cache keeps its entries: the next build may still use them
             cache.prune()
         raise
     cache.prune()
+    folios, front_pages = schedule.first_folios(), schedule.front_pages
     starts = []
-    for folio, local_starts in zip(folios, schedule.page_starts, strict=True):
+    for folio, local_starts in zip(folios, schedule.page_starts[: schedule.chapters], strict=True):
         for start in local_starts:
             page = front_pages + folio - 1 + start.page
             starts.append(dataclasses.replace(start, page=page, label=str(folio + start.page - 1)))
-    warnings = tuple(dict.fromkeys([*front_schedule.warnings, *schedule.warnings]))
+    warnings = tuple(dict.fromkeys([*schedule.front_warnings, *schedule.warnings]))
     return PrintedBook(pages, tuple(starts), warnings, schedule.laid_out)
 
 
 class _Schedule:
-    """Which chapters to lay out and draw, in which order; pieces found in the cache are not redone.
+    """Which pieces to lay out and draw, in which order; pieces found in the cache are not redone.
 
     A chapter can be drawn once its first folio is known, which needs the page counts of all the
-    chapters before it: from the cache, or from their layout. Chapters are laid out in order."""
+    chapters before it: from the cache, or from their layout. Chapters are laid out in order.
+    The front matter (`front` makes its HTML from the chapters' first folios) comes last, as
+    soon as every chapter is laid out, while the last chapters are still being drawn."""
 
-    def __init__(self, keys: list[str], cache: PieceCache, *, front: bool = False) -> None:
-        self.keys, self.cache, self.front = keys, cache, front
+    def __init__(
+        self,
+        keys: list[str],
+        html: tuple[str, ...],
+        cache: PieceCache,
+        front: Callable[[list[int]], str],
+        base: str,
+    ) -> None:
+        self.keys, self.html, self.cache = list(keys), list(html), cache
+        self.chapters = len(keys)  # the front matter, once it is known, is the piece after them
+        self._front, self._base = front, base
         self.counts: list[int | None] = []
         self.page_starts: list[tuple[PageStart, ...]] = []
-        for key in keys:
-            layout = cache.layout(key)
-            self.counts.append(int(layout["pages"]) if layout else None)  # type: ignore[call-overload]
-            starts = layout["page_starts"] if layout else []
-            self.page_starts.append(tuple(PageStart(*s) for s in starts))  # type: ignore[attr-defined]
         self.pieces: list[Piece | None] = [None] * len(keys)
+        for key in keys:
+            self._known_layout(key)
         self.warnings: list[str] = []
+        self.front_warnings: list[str] = []
         self.held: dict[int, _Worker] = {}  # laid out, waiting for the first folio
         self.laying_out: dict[int, _Worker] = {}
-        self.drawing: set[int] = set()
-        self.laid_out = 0
+        self.drawing: dict[int, _Worker] = {}
+        self.laid_out = 0  # chapters laid out in this build
+        self._add_front()
         self._look_up()
 
+    @property
+    def front_piece(self) -> Piece:
+        assert len(self.pieces) > self.chapters and self.pieces[-1] is not None, "the front matter is not drawn"
+        return self.pieces[-1]
+
+    @property
+    def front_pages(self) -> int:
+        return self.counts[self.chapters] or 0
+
     def first_folios(self) -> list[int]:
+        """Each chapter's first folio."""
         folios, folio = [], 1
-        for count in self.counts:
+        for count in self.counts[: self.chapters]:
             folios.append(folio)
             folio += count or 0
         return folios
 
+    def _known_layout(self, key: str) -> None:
+        layout = self.cache.layout(key)
+        self.counts.append(int(layout["pages"]) if layout else None)  # type: ignore[call-overload]
+        starts = layout["page_starts"] if layout else []
+        self.page_starts.append(tuple(PageStart(*s) for s in starts))  # type: ignore[attr-defined]
+
+    def _add_front(self) -> None:
+        """The front matter, as a piece after the chapters, once every chapter's page count is known."""
+        if len(self.keys) > self.chapters or any(count is None for count in self.counts):
+            return
+        html = self._front(self.first_folios())
+        key = hashlib.sha256((self._base + html).encode()).hexdigest()
+        self.keys.append(key)
+        self.html.append(html)
+        self.pieces.append(None)
+        self._known_layout(key)
+
     def _folio(self, index: int) -> int | None:
-        if self.front:
+        if index == self.chapters:  # the front matter
             return 1
         if any(count is None for count in self.counts[:index]):
             return None
@@ -293,10 +324,16 @@ class _Schedule:
                 found = self.cache.piece(key, folio)
                 if found is not None:
                     self.pieces[index] = found[0]
-                    self.warnings += found[1]
+                    self._warn(index, found[1])
+
+    def _name(self, index: int) -> str:
+        return "the front matter" if index == self.chapters else f"chapter {index + 1}"
+
+    def _warn(self, index: int, warnings: tuple[str, ...]) -> None:
+        (self.front_warnings if index == self.chapters else self.warnings).extend(warnings)
 
     def to_lay_out(self) -> list[int]:
-        """Chapters still to lay out: page count unknown, or a piece for their first folio missing."""
+        """Pieces still to lay out: page count unknown, or a piece for their first folio missing."""
         waiting = []
         for index in range(len(self.keys)):
             if (
@@ -313,32 +350,38 @@ class _Schedule:
     def run(
         self,
         pool: list[_Worker],
-        html: tuple[str, ...],
         progress: Callable[[str], None],
         hand_over: Callable[[int, Piece], None] = lambda *_: None,
+        meanwhile: Callable[[], None] = lambda: None,
     ) -> None:
-        """Have every piece laid out and drawn, or found; each is handed over as it comes, once the
-        workers have been given what they can do meanwhile."""
-        total = len(self.keys)
+        """Have every piece laid out and drawn, or found; each chapter's is handed over as it
+        comes, once the workers have been given what they can do meanwhile. `meanwhile()` is
+        called once, when every chapter's piece is handed over, if the front matter's is not in."""
         handed: set[int] = set()
+        waited = False
         while True:
             for index in self.to_lay_out():
                 worker = min(pool, key=lambda w: w.load)
                 if worker.laying_out >= LAYOUTS_AHEAD or worker.held >= MAX_HELD:
                     break
-                worker.send(("layout", index, html[index]))
+                worker.send(("layout", index, self.html[index], self._name(index)))
                 worker.laying_out += 1
                 self.laying_out[index] = worker
-                if not self.front:
-                    progress(f"laying out chapter {index + 1} of {total}")
-            for index, piece in enumerate(self.pieces):
+                if index < self.chapters:
+                    progress(f"laying out chapter {index + 1} of {self.chapters}")
+            for index, piece in enumerate(self.pieces[: self.chapters]):
                 if piece is not None and index not in handed:
                     hand_over(index, piece)
                     handed.add(index)
                     if _answered(pool):  # a worker waits for its next piece: the rest after that
                         break
-            if len(handed) == len(self.pieces):
-                return
+            if len(handed) == self.chapters:
+                if len(self.pieces) > self.chapters and self.pieces[-1] is not None:
+                    return
+                if not waited:
+                    waited = True
+                    meanwhile()
+                    continue
             message = _receive(pool)
             kind, index = message[0], message[1]
             worker = self.laying_out.pop(index, None) or self.held.pop(index, None)  # type: ignore[arg-type]
@@ -349,12 +392,12 @@ class _Schedule:
                 self.cache.store_layout(self.keys[index], pages, starts)
                 self.held[index] = worker  # type: ignore[assignment]
                 worker.held += 1  # type: ignore[union-attr]
-                self.laid_out += 1
+                self.laid_out += index < self.chapters
             elif kind == "drawn":
                 _, _, folio, fonts, warnings = message
-                self.drawing.discard(index)
+                self.drawing.pop(index).drawing -= 1
                 self.pieces[index] = self.cache.store_piece(self.keys[index], folio, fonts, warnings)
-                self.warnings += warnings
+                self._warn(index, warnings)
             for held_index, held_worker in list(self.held.items()):
                 folio = self._folio(held_index)
                 if folio is None:
@@ -362,13 +405,16 @@ class _Schedule:
                 self._look_up(held_index)
                 if self.pieces[held_index] is None:
                     part = self.cache.part(self.keys[held_index], folio)
-                    held_worker.send(("draw", held_index, folio, part, self.front))
-                    self.drawing.add(held_index)
+                    front = held_index == self.chapters
+                    held_worker.send(("draw", held_index, folio, part, front))
+                    self.drawing[held_index] = held_worker
+                    held_worker.drawing += 1
                 else:  # the same piece was in the cache after all
                     held_worker.send(("drop", held_index))
                 del self.held[held_index]
                 held_worker.held -= 1
             if kind == "laid":  # the folios it gives find the pieces after it, once its draw is on its way
+                self._add_front()
                 self._look_up()
 
 
@@ -382,12 +428,13 @@ class _Worker:
         self._writer: object | None = None
         self.laying_out = 0  # chapters sent to lay out, not yet laid out
         self.held = 0
+        self.drawing = 0
         self.inbox: list[tuple[object, ...]] = []
         self.pending: dict[int, object] = {}
 
     @property
     def load(self) -> int:
-        return self.laying_out * 10 + self.held
+        return self.laying_out * 10 + self.held + self.drawing
 
     def send(self, message: tuple[object, ...]) -> None:
         if self.connection is not None:
@@ -445,8 +492,9 @@ def _handle(writer: object, pending: dict[int, object], message: tuple[object, .
         return None
     except BookError as exc:
         return ("error", index, exc)
-    except Exception as exc:  # WeasyPrint's own failures: reported as the build's, with the chapter
-        return ("error", index, RenderError(f"laying out chapter {index + 1} failed: {exc!r}"))
+    except Exception as exc:  # WeasyPrint's own failures: reported as the build's, with the piece's name
+        name = message[3] if kind == "layout" else "the front matter" if message[4] else f"chapter {index + 1}"
+        return ("error", index, RenderError(f"laying out {name} failed: {exc!r}"))
 
 
 def _writer(job: PrintJob) -> object:
