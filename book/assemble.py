@@ -171,10 +171,10 @@ class Assembly:
         self._chapters[index] = (piece, source)
         self._prepared = None
 
-    def prepare(self, subset: Subsetter | None = None) -> None:
+    def prepare(self, subset: Subsetter | None = None, *, fonts: bool = True) -> None:
         """Make what the chapters added so far give the book: the bookmarks, the named destinations,
-        and each face's subset for the glyphs they use. `finish` redoes a face's subset only if
-        the front matter uses a glyph of it that no chapter does."""
+        and (`fonts`) each face's entries for the glyphs they use, its subset among them. `finish`
+        makes a face's again only if the front matter uses a glyph of it that no chapter does."""
         assert sorted(self._chapters) == list(range(len(self._chapters))), "a chapter is missing"
         bookmarks: list[tuple[int, _Bookmark]] = []
         destinations: dict[str, pikepdf.Array] = {}
@@ -186,12 +186,12 @@ class Assembly:
             first += len(chapter.pages)
         usage = _font_usage(self._chapters[index][0] for index in sorted(self._chapters))
         self._prepared = bookmarks, destinations, usage
-        self._fonts = {name: _font_data(font, subset or subset_face) for name, font in usage.items()}
+        self._fonts = {name: _font_data(font, subset or subset_face) for name, font in usage.items()} if fonts else {}
 
     def finish(self, path: Path, front: Piece, subset: Subsetter | None = None) -> int:
         """Write the book to `path`, `front`'s pages first; returns the page count."""
-        if self._prepared is None:
-            self.prepare(subset)
+        if self._prepared is None:  # the front matter came from the cache: no time to make the fonts' twice
+            self.prepare(fonts=False)
         bookmarks, chapter_destinations, usage = self._prepared  # type: ignore[misc]
         source = self._sources.enter_context(pikepdf.open(front.path))
         if self._pdf is None:  # the front matter alone (a book printed in one piece): it is the book
@@ -220,19 +220,22 @@ class Assembly:
             for name in sorted(destinations):
                 tree[name] = destinations[name]
             pdf.Root.Names = pdf.make_indirect(pikepdf.Dictionary(Dests=tree.obj))
-        fonts = dict(self._fonts)
-        for name, font in _font_usage([front]).items():
-            known = usage.get(name, {"widths": {}, "to_unicode": {}})
+        fonts = {}
+        front_usage = _font_usage([front])
+        for name in dict.fromkeys([*usage, *front_usage]):
+            font, known = front_usage.get(name, _NO_GLYPHS), usage.get(name, _NO_GLYPHS)
             widths, to_unicode = font["widths"], font["to_unicode"]
-            if widths.keys() - known["widths"].keys() or to_unicode.keys() - known["to_unicode"].keys():  # type: ignore[attr-defined]
-                # Glyphs no chapter uses: the face's entries made again, with the chapters' values
-                # of a glyph before the front matter's, as if the chapters had come after it.
-                merged = {
-                    "face": font["face"],
-                    "widths": {**widths, **known["widths"]},  # type: ignore[dict-item]
-                    "to_unicode": {**to_unicode, **known["to_unicode"]},  # type: ignore[dict-item]
-                }
-                fonts[name] = _font_data(merged, subset or subset_face)
+            adds = widths.keys() - known["widths"].keys() or to_unicode.keys() - known["to_unicode"].keys()  # type: ignore[attr-defined]
+            if name in self._fonts and not adds:
+                fonts[name] = self._fonts[name]
+                continue
+            # The chapters' value of a glyph before the front matter's, as if they came after it.
+            merged = {
+                "face": (front_usage.get(name) or usage[name])["face"],
+                "widths": {**widths, **known["widths"]},  # type: ignore[dict-item]
+                "to_unicode": {**to_unicode, **known["to_unicode"]},  # type: ignore[dict-item]
+            }
+            fonts[name] = _font_data(merged, subset or subset_face)
         _embed_fonts(pdf, fonts)
         with writing(path):
             # Content streams are copied as they are (already compressed). Objects are numbered
@@ -293,6 +296,9 @@ def _resources(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
         for xobject in resources.get("/XObject", {}).values():
             if xobject.get("/Subtype") == "/Form":
                 stack.append(xobject.get("/Resources"))
+
+
+_NO_GLYPHS: dict[str, object] = {"widths": {}, "to_unicode": {}}
 
 
 def _font_usage(pieces: Iterable[Piece]) -> dict[str, dict[str, object]]:
