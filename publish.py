@@ -6,9 +6,11 @@ import multiprocessing
 import os
 import sys
 
+from book.assemble import leave_to_exit
 from book.cli import main
 
 if __name__ == "__main__":
+    leave_to_exit()  # the process ends with os._exit, below
     code = main()
     # Every output is written and closed, and the worker processes stopped, by the time main
     # returns (any left by an interrupt are stopped here, as Python's exit would). The process then
