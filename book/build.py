@@ -148,8 +148,17 @@ def _build(
     fonts = check_fonts(book_faces(config.fallback_font, config.body_font, config.heading_font))
     stamp = build_timestamp(config)
     progress("reading and normalizing the seeds")
-    manuscript = timed("normalize", lambda: check_glyphs(read_manuscript(config, stamp), fonts))
+    manuscript = timed("normalize", lambda: read_manuscript(config, stamp))
     result.manuscript = manuscript
+
+    checked: list[Manuscript] = []
+
+    def check() -> None:
+        """The glyph check (check_glyphs): nothing the build writes depends on its findings, so a
+        book printed in pieces has it made while the workers lay out the first chapters."""
+        if not checked:
+            checked.append(timed("glyph check", lambda: check_glyphs(manuscript, fonts)))
+
     if not manuscript.chapters:
         raise SourceError(
             "no text left after normalization (every line was removed as cruft)",
@@ -189,7 +198,7 @@ def _build(
                 pdf = timed(
                     "write pdf",
                     lambda: _print_in_pieces(
-                        path, pieces, identifier, fonts, allowed, jobs, folder, progress, pieces_printer
+                        path, pieces, identifier, fonts, allowed, jobs, folder, progress, pieces_printer, check
                     ),
                 )
             else:
@@ -243,6 +252,8 @@ def _build(
                 laid_out()  # shows the layout's progress
             record(printer.result())  # type: ignore[arg-type]
             result.seconds["write pdf (alongside)"] = time.perf_counter() - sent
+    check()
+    result.manuscript = checked[0]
     return result
 
 
@@ -318,8 +329,10 @@ def _print_in_pieces(
     cache: Path | None,
     progress: Callable[[str], None],
     printer: Alongside[object] | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> PdfResult:
-    """The print PDF laid out chapter by chapter in `jobs` processes and assembled (pieces.py)."""
+    """The print PDF laid out chapter by chapter in `jobs` processes and assembled (pieces.py);
+    `meanwhile()` is done while the workers lay out the first chapters."""
     from .pieces import PieceCache, PrintJob, print_in_pieces
 
     job = PrintJob(
@@ -334,6 +347,7 @@ def _print_in_pieces(
         cache=PieceCache(cache),
         progress=progress,
         printer=printer,
+        meanwhile=meanwhile,
     )
     return PdfResult(path.stat().st_size, printed.pages, printed.page_starts, printed.warnings, printed.laid_out)
 

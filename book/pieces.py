@@ -243,12 +243,14 @@ def print_in_pieces(
     cache: PieceCache,
     progress: Callable[[str], None] = lambda _: None,
     printer: Alongside[object] | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> PrintedBook:
     """Lay out and draw every chapter's piece (`chapters`, HTML), then the front matter's (`front`
     makes its HTML from the chapters' first folios), and assemble them into `path`.
 
     `printer`, the process forked as the command started, is one of the `jobs` workers: the only
-    one when there is one chapter to lay out (a rebuild after an edit to it)."""
+    one when there is one chapter to lay out (a rebuild after an edit to it). `meanwhile()` is
+    work of the caller's, done here the first time this process waits for a worker."""
     # A temporary cache (--no-cache) reuses nothing from another build: its keys need not say
     # what else a piece depends on, and the fonts are not read to hash them.
     base = "" if cache.temporary else fingerprint(job, cache.digest)
@@ -261,7 +263,7 @@ def print_in_pieces(
             # cache, while the workers lay out the others; what the book's fonts and bookmarks need
             # of them is made while the front matter is drawn: little is left once it comes.
             subset = functools.partial(cache.subset, base)
-            schedule.run(pool, progress, book.add, lambda: book.prepare(subset))
+            schedule.run(pool, progress, book.add, meanwhile, lambda: book.prepare(subset))
             progress("assembling the PDF")
             pages = book.finish(path, schedule.front_piece, subset)
     except BaseException:
@@ -390,11 +392,13 @@ class _Schedule:
         pool: list[_Worker],
         progress: Callable[[str], None],
         hand_over: Callable[[int, Piece], None] = lambda *_: None,
-        meanwhile: Callable[[], None] = lambda: None,
+        first_wait: Callable[[], None] = lambda: None,
+        last_wait: Callable[[], None] = lambda: None,
     ) -> None:
         """Have every piece laid out and drawn, or found; each chapter's is handed over as it
-        comes, once the workers have been given what they can do meanwhile. `meanwhile()` is
-        called once, when every chapter's piece is handed over, if the front matter's is not in."""
+        comes, once the workers have been given what they can do meanwhile. `first_wait()` is
+        called the first time this process would wait for a worker; `last_wait()` once every
+        chapter's piece is handed over, if the front matter's is not in."""
         handed: set[int] = set()
         waited = False
         while True:
@@ -418,8 +422,12 @@ class _Schedule:
                     return
                 if not waited:
                     waited = True
-                    meanwhile()
+                    last_wait()
                     continue
+            if first_wait is not None and not _answered(pool):
+                first_wait()
+                first_wait = None  # type: ignore[assignment]
+                continue
             message = _receive(pool)
             kind, index = message[0], message[1]
             worker = self.laying_out.pop(index, None) or self.held.pop(index, None)  # type: ignore[arg-type]
