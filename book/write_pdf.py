@@ -434,6 +434,8 @@ def _finish(
 
     A piece of a book printed in pieces gets the page-level ones only (`catalog` false)."""
     bleed = profile.bleed_mm * MM
+    # The streams around each page's content: one of each for all the pages of a trim size.
+    wrappers: dict[tuple[float, float, float, float], tuple[pydyf.Stream, pydyf.Stream]] = {}
     for page in (o for o in pdf.objects if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/Page"):
         x0, y0, x1, y1 = (float(v) for v in page["TrimBox"])
         if profile.slug_mm:
@@ -442,9 +444,12 @@ def _finish(
         if profile.crop_marks:
             # Drawn last, over any background that runs into the slug; the page's own content
             # (which changes the CTM) is wrapped in q … Q so the marks use default user space.
-            save, marks = pydyf.Stream([b"q"]), pydyf.Stream([_crop_marks(x0, y0, x1, y1, bleed, profile.slug_mm * MM)])
-            pdf.add_object(save)
-            pdf.add_object(marks)
+            if (x0, y0, x1, y1) not in wrappers:
+                drawn = _crop_marks(x0, y0, x1, y1, bleed, profile.slug_mm * MM)
+                wrappers[x0, y0, x1, y1] = pydyf.Stream([b"q"]), pydyf.Stream([drawn])
+                for stream in wrappers[x0, y0, x1, y1]:
+                    pdf.add_object(stream)
+            save, marks = wrappers[x0, y0, x1, y1]
             page["Contents"] = pydyf.Array([save.reference, page["Contents"], marks.reference])
         if profile.standard:
             page.pop("Annots", None)  # PDF/X: no link annotations on the printed page
