@@ -1439,9 +1439,14 @@ def _draw_text(
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
     shown = bool(textbox.text.strip()) and style["font_size"] >= 1e-6  # as draw_first_line
     layout = textbox.pango_layout
-    if shown and not isinstance(layout, _LineLayout):
+    standalone = shown and not isinstance(layout, _LineLayout)
+    if standalone:
         layout = _standalone_line(textbox)
-    runs = (None if layout is None else _runs_to_draw(stream, layout)) if shown else []
+    # A standalone line's glyphs shown on this page before (a leader's dots are copies of one box):
+    # the same operators again.
+    shown_before = getattr(layout, "book_shown", (None, None)) if standalone else (None, None)
+    replay = shown_before[1] if shown_before[0] is stream else None
+    runs = (None if layout is None else [] if replay else _runs_to_draw(stream, layout)) if shown else []
     if runs is None:  # see _runs_to_draw; or right-to-left text: WeasyPrint's own way
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
     x, y = textbox.position_x, textbox.position_y + textbox.baseline
@@ -1449,7 +1454,13 @@ def _draw_text(
     stream.begin_text()  # type: ignore[attr-defined]
     if shown:
         stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)  # type: ignore[attr-defined]
-        _show_glyphs(stream, layout, runs)  # type: ignore[arg-type]
+        if replay:
+            stream.stream.extend(replay)  # type: ignore[attr-defined]
+        else:
+            start = len(stream.stream)  # type: ignore[attr-defined]
+            _show_glyphs(stream, layout, runs)  # type: ignore[arg-type]
+            if standalone:
+                layout.book_shown = (stream, stream.stream[start:])  # type: ignore[attr-defined,union-attr]
     stream.end_text()  # type: ignore[attr-defined]
     return None
 
