@@ -135,7 +135,7 @@ class _FontData:
     and the widest), their text (a ToUnicode CMap), and the subset made for them."""
 
     glyphs: list[int]
-    widths: list[int]  # the glyphs that have a width
+    measured: list[int]  # the glyphs that have a width
     widest: float
     width_array: pikepdf.Array
     to_unicode: bytes
@@ -195,11 +195,12 @@ class Assembly:
         bookmarks: list[tuple[int, _Bookmark]] = []
         destinations: dict[str, pikepdf.Array] = {}
         first = 0
-        for _, chapter in (self._chapters[index] for index in sorted(self._chapters)):
+        for index in sorted(self._chapters):
+            chapter = self._chapters[index][1]
             bookmarks += [(first, bookmark) for bookmark in _bookmarks(chapter)]
             if self._pdf is not None:
                 destinations.update(_named_destinations(chapter, self._pdf, first))
-            first += len(chapter.pages)
+            first += self._pages[index]
         usage = _font_usage(self._chapters[index][0] for index in sorted(self._chapters))
         self._prepared = bookmarks, destinations, usage
         self._fonts = {name: _font_data(font, subset or subset_face) for name, font in usage.items()} if fonts else {}
@@ -375,7 +376,7 @@ def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, data: _FontData) -
     descriptor.FontBBox = pikepdf.Array([bbox[0], bbox[1], data.widest, bbox[3]])
     if "/CIDSet" in descriptor:  # PDF ≤ 1.4 (PDF/X-1a): which CIDs the subset has
         bits = bytearray(math.ceil((data.glyphs[-1] + 1) / 8))
-        for gid in data.widths:
+        for gid in data.measured:
             bits[gid // 8] |= 0x80 >> (gid % 8)
         descriptor.CIDSet = pdf.make_stream(bytes(bits))
     cid_font.W = data.width_array

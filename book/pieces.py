@@ -400,7 +400,7 @@ class _Schedule:
         called the first time this process would wait for a worker; `last_wait()` once every
         chapter's piece is handed over, if the front matter's is not in."""
         handed: set[int] = set()
-        waited = False
+        waited_first = waited_last = False
         while True:
             for index in self.to_lay_out():
                 worker = min(pool, key=lambda w: w.load)
@@ -420,13 +420,13 @@ class _Schedule:
             if len(handed) == self.chapters:
                 if len(self.pieces) > self.chapters and self.pieces[-1] is not None:
                     return
-                if not waited:
-                    waited = True
+                if not waited_last:
+                    waited_last = True
                     last_wait()
                     continue
-            if first_wait is not None and not _answered(pool):
+            if not waited_first and not _answered(pool):
+                waited_first = True
                 first_wait()
-                first_wait = None  # type: ignore[assignment]
                 continue
             message = _receive(pool)
             kind, index = message[0], message[1]
