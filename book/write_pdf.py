@@ -1500,13 +1500,13 @@ def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
     return line
 
 
-_Run = tuple[object, object, float, int, int, list[int], list[int]]
+_Run = tuple[object, object, float, dict[int, int], int, int, bytes, bytes]
 
 
 def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
-    """The line's runs: (font, Pango font, font size, item offset and length, glyph infos as
-    ints, clusters), or None if WeasyPrint must draw the line (colour or bitmap fonts, glyphs
-    that no font has)."""
+    """The line's runs: (font, Pango font, font size, the widths measured in the face at that
+    size, item offset and length, PangoGlyphInfos and clusters as Pango stores them), or None if
+    WeasyPrint must draw the line (colour or bitmap fonts, glyphs that no font has)."""
     runs = []
     fonts = stream.__dict__.setdefault("book_fonts", {})
     for run in layout.runs:
@@ -1514,15 +1514,17 @@ def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
         # known by their address (the runs hold a reference to each, so no other font takes it).
         address = int(ffi.cast("uintptr_t", run.font))
         if (known := fonts.get(address)) is None:
-            known = fonts[address] = (*stream.add_font(run.font), run.held)  # type: ignore[attr-defined]
-        font, font_size, _ = known
+            font, font_size = stream.add_font(run.font)  # type: ignore[attr-defined]
+            measured = _MEASURED.setdefault((font.hash, font_size), {})
+            known = fonts[address] = (font, font_size, measured, run.held)
+        font, font_size, measured, _ = known
         if font.svg or font.png or font.colr or font.bitmap:
             return None
-        infos = memoryview(run.glyphs).cast("i").tolist()
-        if any(glyph & _UNKNOWN_GLYPH for glyph in infos[::5]):
+        # A glyph no font has is PANGO_GLYPH_UNKNOWN_FLAG with the character (pango-glyph.h): the
+        # only glyph values from the flag up.
+        if run.glyphs and max(memoryview(run.glyphs).cast("I")[::5]) >= _UNKNOWN_GLYPH:
             return None
-        clusters = memoryview(run.clusters).cast("i").tolist()
-        runs.append((font, run.font, font_size, run.offset, run.length, infos, clusters))
+        runs.append((font, run.font, font_size, measured, run.offset, run.length, run.glyphs, run.clusters))
     return runs
 
 
@@ -1554,22 +1556,38 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
     tc = float(character_spacing or 0) * TO_UNITS  # as written: the positions follow it exactly
     encoded, spaced = layout.shaped.encoded, layout.shaped.spaced
     previous_font = None
-    parts = ["<"]  # the text operand being built: [<glyphs>adjustment<glyphs>…]
+    # The text operand being built, [<glyphs>adjustment<glyphs>…] without its closing ">"; empty
+    # while it shows no glyph.
+    parts: list[str] = []
     # In Pango units from the line's start: Pango's pen, and where the PDF shows the next glyph.
     pen = at = 0.0
     last_run = len(runs) - 1
-    for number, (font, pango_font, font_size, item_offset, item_length, infos, clusters) in enumerate(runs):
+    for number, run in enumerate(runs):
+        font, pango_font, font_size, measured, item_offset, item_length, glyph_infos, glyph_clusters = run
         if pango_font != previous_font:
             previous_font = pango_font
-            if parts != _NOTHING_SHOWN:
+            if parts:
                 stream.show_text("".join(parts) + ">")  # type: ignore[attr-defined]
-            parts = ["<"]
+            parts = []
             stream.set_font_size(font.hash, font_size)  # type: ignore[attr-defined]
         to_em = 1000 * FROM_UNITS / font_size  # Pango units to thousandths of an em
         to_units = font_size * TO_UNITS / 1000
-        count = len(clusters)
         widths, to_unicode = font.widths, font.to_unicode  # type: ignore[attr-defined]
-        last = count - 1 if number == last_run else -1  # the line's last glyph
+        last = len(glyph_clusters) // 4 - 1 if number == last_run else -1  # the line's last glyph
+        measure = functools.partial(_measure_glyph, stream, pango_font, font_size, measured, widths)
+        if _show_run is not None:
+            shown = _show_run(
+                glyph_infos, glyph_clusters, spaced, encoded, item_offset, item_length, units, left, right,
+                not number, last, to_em, to_units, tc, widths, measure, to_unicode, pen, at, bool(parts),
+            )  # fmt: skip
+            if shown is not None:
+                text, pen, at = shown
+                if text:  # not a run of empty glyphs only
+                    parts.append(text)
+                continue
+        infos = memoryview(glyph_infos).cast("i").tolist()
+        clusters = memoryview(glyph_clusters).cast("i").tolist()
+        count = len(clusters)
         advances: dict[int, float] = {}  # each glyph's advance in the PDF, in Pango units
         glyphs = zip(
             range(count),
@@ -1597,33 +1615,54 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
             if (adjustment := round((at - pen - x_offset) * to_em)) != 0:
                 at -= adjustment * to_units
             if y_offset:  # raised or lowered: shown on its own
-                if parts != _NOTHING_SHOWN:
+                if parts:
                     stream.show_text("".join(parts) + ">")  # type: ignore[attr-defined]
                 stream.set_text_rise(-y_offset * FROM_UNITS)  # type: ignore[attr-defined]
                 stream.show_text(f"{adjustment}<{glyph_id:04x}>" if adjustment else f"<{glyph_id:04x}>")  # type: ignore[attr-defined]
                 stream.set_text_rise(0)  # type: ignore[attr-defined]
-                parts = ["<"]
+                parts = []
             elif not adjustment:
-                parts.append(f"{glyph_id:04x}")
-            elif parts == _NOTHING_SHOWN:  # the array begins with the adjustment
-                parts = [f"{adjustment}<{glyph_id:04x}"]
+                parts.append(f"{glyph_id:04x}" if parts else f"<{glyph_id:04x}")
             else:
-                parts.append(f">{adjustment}<{glyph_id:04x}")
+                parts.append(f">{adjustment}<{glyph_id:04x}" if parts else f"{adjustment}<{glyph_id:04x}")
             if (advance := advances.get(glyph_id)) is None:
                 logical_width = widths.get(glyph_id)
                 if logical_width is None:
-                    pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect, stream.logical_rect)  # type: ignore[attr-defined]
-                    logical_width = widths[glyph_id] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)  # type: ignore[attr-defined]
+                    logical_width = measure(glyph_id)
                 advance = advances[glyph_id] = logical_width * to_units + tc
             at += advance
             pen += width
-    if parts != _NOTHING_SHOWN:
+    if parts:
         stream.show_text("".join(parts) + ">")  # type: ignore[attr-defined]
     if character_spacing:
         stream.stream.append(b"0 Tc")  # type: ignore[attr-defined]  # the text state outlives the text object
 
 
-_NOTHING_SHOWN = ["<"]  # a text operand begun, no glyph in it yet (it is closed with ">")
+def _measure_glyph(
+    stream: object, pango_font: object, font_size: float, measured: dict[int, int], widths: dict[int, int], glyph: int
+) -> int:
+    """A glyph's width in thousandths of an em, as WeasyPrint measures it for the W array, noted in
+    the font's widths (those of the glyphs this piece uses)."""
+    if (width := measured.get(glyph)) is None:
+        pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)  # type: ignore[attr-defined]
+        width = measured[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)  # type: ignore[attr-defined]
+    widths[glyph] = width
+    return width
+
+
+# The widths measured in this process, by face (WeasyPrint's font hash, from its description) and
+# size: each piece is a document of its own, with fonts of its own, and a chapter measured again
+# the 1,500 glyphs or so that the chapters before it had measured.
+_MEASURED: dict[tuple[str, float], dict[int, int]] = {}
+
+
+# The loop over a run's glyphs compiled (book/_glyphs.c, built by `pip install`): the same
+# arithmetic and text as the loop above, which shows the runs it hands back, and every run where
+# it was not built.
+try:
+    from ._glyphs import show_run as _show_run
+except ImportError:
+    _show_run = None
 
 
 # A byte of UTF-8 begins a character unless it is a continuation byte (0x80–0xBF).

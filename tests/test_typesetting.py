@@ -4,9 +4,13 @@ chapters of the corpus novels; the WeasyPrint extension it relies on; the text l
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from book.build import BuildResult, build
 from book.check import check_epub, check_pdf
@@ -196,6 +200,18 @@ def _characters(path: Path) -> list[tuple[int, str, float, float, float]]:
         return [(n, c["text"], c["x0"], c["top"], c["x1"]) for n, page in enumerate(pdf.pages) for c in page.chars]
 
 
+# Justified lines (letter-spaced CJK), half-width marks, Latin words with spaces, combining marks
+# (raised: a y offset) and invisible characters (empty glyphs), right-to-left letters (WeasyPrint's
+# own way), and two chapters: the contents' leader dots are copies of one text box.
+_GLYPH_KINDS = (
+    "# 第一章 开始\n\n"
+    + "他说：“好。”她答：“是——《红楼梦》。”Café Q\u0307 甲\u2060乙\u200d丙 العربية done。" * 12
+    + "\n\n# 第二章 结束\n\n"
+    + "甲" * 200
+    + "。\n"
+)
+
+
 def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_lines_end_flush(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,18 +219,13 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
     from book import write_pdf
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
-    # Justified lines (letter-spaced CJK), half-width marks, Latin words with spaces, combining
-    # marks and invisible characters (empty glyphs), right-to-left letters (WeasyPrint's own way),
-    # and two chapters: the contents' leader dots are copies of one text box.
-    paragraph = "他说：“好。”她答：“是——《红楼梦》。”Café Q\u0307 甲\u2060乙\u200d丙 العربية done。" * 12
-    text = f"# 第一章 开始\n\n{paragraph}\n\n# 第二章 结束\n\n" + "甲" * 200 + "。\n"
-    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     drawn: set[int] = set()  # the glyphs drawn from their runs
     runs_to_draw = write_pdf._runs_to_draw
 
     def noted(stream: object, layout: object) -> object:
         runs = runs_to_draw(stream, layout)  # type: ignore[arg-type]
-        drawn.update(glyph for run in runs or () for glyph in run[5][0::5])
+        drawn.update(glyph for run in runs or () for glyph in memoryview(run[6]).cast("i")[0::5])
         return runs
 
     monkeypatch.setattr(write_pdf, "_runs_to_draw", noted)
@@ -238,6 +249,107 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
         lines.setdefault((c[0], round(c[3], 1)), []).append(c)
     ends = [max(c[4] for c in line) for line in lines.values() if "".join(c[1] for c in line) == "甲" * len(line)]
     assert len(ends) >= 6 and max(ends) - min(ends) < 0.01, ends
+
+
+def test_the_compiled_glyph_loop_writes_what_the_python_loop_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from book import build as build_module
+    from book import write_pdf
+
+    assert write_pdf._show_run is not None, "book/_glyphs.c is not compiled: pip install -e . needs gcc"
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
+    config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
+    compiled, shown = write_pdf._show_run, []
+    monkeypatch.setattr(write_pdf, "_show_run", lambda *args: shown.append(compiled(*args)) or shown[-1])
+    in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
+    assert len(shown) > 20 and None not in shown  # every run shown in C (no glyph of these fonts is raised)
+    monkeypatch.setattr(write_pdf, "_show_run", None)
+    in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
+    assert in_c == in_python
+
+
+class _Operators:
+    """The operators _show_glyphs writes, as a list: a stand-in for WeasyPrint's stream."""
+
+    def __init__(self) -> None:
+        self.stream: list[object] = []
+
+    def show_text(self, text: str) -> None:
+        self.stream.append(("TJ", text))
+
+    def set_font_size(self, font: str, size: float) -> None:
+        self.stream.append(("Tf", font, size))
+
+    def set_text_rise(self, rise: float) -> None:
+        self.stream.append(("Ts", rise))
+
+
+# A glyph: the character, its glyph (or PANGO_GLYPH_EMPTY), its width in the face (thousandths of
+# an em), Pango's width, x offset and y offset (Pango units), and whether justification spaces it.
+# Widths and offsets in steps of 512 Pango units at 8 pt make adjustments that end in exactly .5,
+# where Python's round() goes to the even number.
+_GLYPH = st.tuples(
+    st.sampled_from("甲乙“”。ab"),
+    st.sampled_from([3, 4, 7, 0x0FFFFFFF]),
+    st.sampled_from([1000, 500, 625, 280]),
+    st.integers(0, 24).map(lambda n: n * 512),
+    st.integers(-2, 2).map(lambda n: n * 512),
+    st.sampled_from([0] * 9 + [512]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    glyphs=st.lists(_GLYPH, min_size=1, max_size=12),
+    split=st.integers(0, 12),
+    font_sizes=st.sampled_from([(8.0, 8.0), (8.0, 10.5), (10.5, 12.0)]),
+    spacing=st.sampled_from([0, 0.5, 1.0, 1.37]),
+)
+def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
+    glyphs: list[tuple[str, int, int, int, int, int, bool]],
+    split: int,
+    font_sizes: tuple[float, float],
+    spacing: float,
+) -> None:
+    from book import write_pdf
+
+    assert write_pdf._show_run is not None, "book/_glyphs.c is not compiled: pip install -e . needs gcc"
+    encoded = "".join(g[0] for g in glyphs).encode()
+    spaced = bytearray(len(encoded))
+    starts = [len("".join(g[0] for g in glyphs[:i]).encode()) for i in range(len(glyphs))]
+    for start, glyph in zip(starts, glyphs, strict=True):
+        spaced[start] = glyph[6]
+    split = min(split, len(glyphs))
+    items = [(0, split), (split, len(glyphs))] if 0 < split < len(glyphs) else [(0, len(glyphs))]
+
+    def show(compiled: bool) -> tuple[list[object], list[dict[int, object]]]:
+        faces = [SimpleNamespace(hash=f"F{n}", widths={}, to_unicode={}) for n in range(2)]
+        runs = []
+        for n, (first, end) in enumerate(items):
+            offset = starts[first]
+            length = (starts[end] if end < len(glyphs) else len(encoded)) - offset
+            run_glyphs = glyphs[first:end]
+            infos = b"".join(struct.pack("=IiiiI", g[1], g[3], g[4], g[5], 0) for g in run_glyphs)
+            clusters = struct.pack(f"={len(run_glyphs)}i", *(starts[i] - offset for i in range(first, end)))
+            measured = {g[1]: g[2] for g in run_glyphs}
+            runs.append((faces[n], f"pango{n}", font_sizes[n], measured, offset, length, infos, clusters))
+        layout = SimpleNamespace(
+            justification_spacing=spacing, spaced_by=0, shaped=SimpleNamespace(encoded=encoded, spaced=bytes(spaced))
+        )
+        operators = _Operators()
+        show_run = write_pdf._show_run
+        write_pdf._show_run = show_run if compiled else None
+        try:
+            write_pdf._show_glyphs(operators, layout, runs)  # type: ignore[arg-type]
+        finally:
+            write_pdf._show_run = show_run
+        return operators.stream, [d for face in faces for d in (face.widths, face.to_unicode)]
+
+    in_c, in_python = show(True), show(False)
+    assert in_c == in_python
+    assert [list(d.items()) for d in in_c[1]] == [list(d.items()) for d in in_python[1]]  # in the same order
 
 
 def test_boxes_without_backgrounds_are_laid_out_as_weasyprint_lays_them_out(
