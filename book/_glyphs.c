@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define EMPTY_GLYPH 0x0FFFFFFF /* PANGO_GLYPH_EMPTY */
 
@@ -20,9 +21,29 @@ typedef struct {
     int32_t glyph, width, x_offset, y_offset, attr;
 } GlyphInfo;
 
-static char *write_hex(char *out, long glyph) {
-    /* f"{glyph:04x}": four digits at least */
-    return out + sprintf(out, "%04lx", glyph);
+static char *write_hex(char *out, unsigned long glyph) {
+    /* f"{glyph:04x}": four digits at least (eight at most: the glyph is 32 bits) */
+    static const char digits[] = "0123456789abcdef";
+    if (glyph > 0xFFFF)
+        return out + sprintf(out, "%04lx", glyph);
+    out[0] = digits[glyph >> 12];
+    out[1] = digits[(glyph >> 8) & 15];
+    out[2] = digits[(glyph >> 4) & 15];
+    out[3] = digits[glyph & 15];
+    return out + 4;
+}
+
+static char *write_int(char *out, long long value) {
+    /* f"{value}" */
+    char digits[24], *d = digits + sizeof digits;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do
+        *--d = (char)('0' + magnitude % 10);
+    while (magnitude /= 10);
+    if (value < 0)
+        *out++ = '-';
+    memcpy(out, d, (size_t)(digits + sizeof digits - d));
+    return out + (digits + sizeof digits - d);
 }
 
 PyDoc_STRVAR(show_run_doc,
@@ -31,8 +52,9 @@ PyDoc_STRVAR(show_run_doc,
     "-> (text, pen, at) or None\n\n"
     "The text that shows one run's glyphs, to be added to the TJ operand being built (opened:\n"
     "whether it has a glyph already), and Pango's pen and the PDF's position after them.\n"
-    "measure(glyph) gives the width of a glyph that widths lacks. None, with no text, where the\n"
-    "run has a raised or lowered glyph: write_pdf's own loop shows that run.");
+    "measure(glyph) gives the width of a glyph that widths lacks. None where the run has a raised\n"
+    "or lowered glyph, or an adjustment of 10^15 thousandths of an em: write_pdf's own loop shows\n"
+    "that run (the widths and texts noted by then are those it would note).");
 
 static PyObject *show_run(PyObject *self, PyObject *args) {
     Py_buffer infos_view, clusters_view, spaced_view, encoded_view;
@@ -60,19 +82,22 @@ static PyObject *show_run(PyObject *self, PyObject *args) {
     }
     keys = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
     advances = PyMem_Malloc((count ? count : 1) * sizeof(double));
-    /* a glyph: 4 hex digits or more (8 at most), an adjustment ">-2147483648<" at most */
-    text = PyMem_Malloc(count * 24 + 1);
+    /* a glyph: ">" and an adjustment of 16 digits and a sign at most, "<", 8 hex digits at most */
+    text = PyMem_Malloc(count * 27 + 1);
     if (!keys || !advances || !text) {
         PyErr_NoMemory();
         goto done;
     }
-    /* First the glyphs' widths (measured in the order write_pdf's loop measures them), so that a
-     * run handed back has no text in the operand. */
+    /* First the glyphs' widths, measured in the order write_pdf's loop measures them; a run that
+     * this loop does not show is handed back before any glyph is shown. */
     for (i = 0; i < count; i++) {
         const GlyphInfo *info = &infos[i];
+        Py_ssize_t character = item_offset + clusters[i];
+        if (units && (character < 0 || character >= spaced_view.len))
+            goto hand_back; /* the Python loop raises its IndexError */
         if (info->glyph == EMPTY_GLYPH)
             continue;
-        if (info->y_offset || (units && (item_offset + clusters[i] < 0 || item_offset + clusters[i] >= spaced_view.len)))
+        if (info->y_offset || info->glyph < 0)
             goto hand_back;
         if (!(keys[i] = PyLong_FromLong(info->glyph)))
             goto done;
@@ -128,14 +153,19 @@ static PyObject *show_run(PyObject *self, PyObject *args) {
         }
         /* Python's round(): half to even, as nearbyint in the default rounding mode */
         double adjustment = nearbyint((at - pen - (double)x_offset) * to_em);
+        if (fabs(adjustment) > 1e15) /* not a long long: the Python loop writes it */
+            goto hand_back;
         if (adjustment != 0) {
             at -= adjustment * to_units;
-            out += sprintf(out, opened ? ">%.0f<" : "%.0f<", adjustment);
+            if (opened)
+                *out++ = '>';
+            out = write_int(out, (long long)adjustment);
+            *out++ = '<';
         } else if (!opened) {
             *out++ = '<';
         }
         opened = 1;
-        out = write_hex(out, info->glyph);
+        out = write_hex(out, (uint32_t)info->glyph);
         at += advances[i];
         pen += (double)width;
     }
