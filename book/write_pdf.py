@@ -1082,6 +1082,7 @@ class _GlyphRun:
 
     font: object  # the PangoFont *, held by `held`
     held: object  # a reference to the font, released with the run
+    address: int  # the font's address, which no other font takes while `held` holds it
     offset: int  # the item's start in _Shaped.encoded, in bytes
     length: int  # the item's length, in bytes
     glyphs: bytes  # PangoGlyphInfo × n: glyph, width, x offset, y offset, attributes (32-bit each)
@@ -1094,6 +1095,7 @@ class _LineLayout(Layout):
 
     shaped: _Shaped
     runs: tuple[_GlyphRun, ...]
+    span: tuple[int, int]  # the line's text in shaped.encoded, in bytes
     spaced_by = 0  # the CJK letter-spacing already in the glyphs' widths, in Pango units (_standalone_line)
 
 
@@ -1126,7 +1128,7 @@ def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> b
     end = line.end - line.shaped.start
     text = encoded[start:end].decode()
     layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
-    layout.shaped, layout.runs = line.shaped, line.runs
+    layout.shaped, layout.runs, layout.span = line.shaped, line.runs, (start, end)
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
     layout.first_line_direction = line.direction
     layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
@@ -1262,13 +1264,27 @@ def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, availa
         align = style["text_align_last"]
     if line.width >= available_width or align != "justify" or not _justify_cjk:
         return inline.text_align(context, line, available_width, last)
-    count = _count_expansion_opportunities(text_box)
+    count = _line_opportunities(text_box)
     if count:
         spacing = (available_width - line.width) / count
         text_box.justification_spacing = text_box.pango_layout.justification_spacing = spacing
         text_box.width += spacing * count
         line.width += spacing * count
     return 0
+
+
+def _line_opportunities(box: boxes.TextBox) -> float:
+    """_count_expansion_opportunities for a line taken from a paragraph's layout: its CJK
+    characters counted by the layout's flags, without matching the text again."""
+    text, layout = box.text, box.pango_layout
+    if not text or "\u2014" in text or "\u2026" in text:  # ligatures: see _count_expansion_opportunities
+        return _count_expansion_opportunities(box)
+    start, end = layout.span  # type: ignore[union-attr]
+    spaced = layout.shaped.spaced  # type: ignore[union-attr]
+    count: float = spaced.count(1, start, end)
+    if count:  # the first and the last character get half their share
+        count -= spaced[start] / 2 + (CJK_JUSTIFIABLE.match(text[-1]) is not None) / 2
+    return text.count(" ") + text.count("\u00a0") + count
 
 
 def _paragraph_line(
@@ -1408,12 +1424,13 @@ def _glyph_runs(line: object, fonts: dict[int, tuple[object, object]]) -> tuple[
         count = glyph_string.num_glyphs
         glyphs = ffi.buffer(glyph_string.glyphs, 20 * count)[:]
         clusters = ffi.buffer(glyph_string.log_clusters, 4 * count)[:]
-        runs.append(_GlyphRun(font, held, item.offset, item.length, glyphs, clusters))
+        runs.append(_GlyphRun(font, held, address, item.offset, item.length, glyphs, clusters))
     return tuple(runs)
 
 
 _original_draw_text = weasyprint.draw.draw_text
 _EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
+_GLYPH_HIGH_BYTE = 3 if sys.byteorder == "little" else 0
 _draw_from_glyphs = True
 
 
@@ -1511,18 +1528,18 @@ def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
     fonts = stream.__dict__.setdefault("book_fonts", {})
     for run in layout.runs:
         # stream.add_font describes and hashes the Pango font on every call; a page's fonts are
-        # known by their address (the runs hold a reference to each, so no other font takes it).
-        address = int(ffi.cast("uintptr_t", run.font))
-        if (known := fonts.get(address)) is None:
+        # known by their address.
+        if (known := fonts.get(run.address)) is None:
             font, font_size = stream.add_font(run.font)  # type: ignore[attr-defined]
             measured = _MEASURED.setdefault((font.hash, font_size), {})
-            known = fonts[address] = (font, font_size, measured, run.held)
+            known = fonts[run.address] = (font, font_size, measured, run.held)
         font, font_size, measured, _ = known
         if font.svg or font.png or font.colr or font.bitmap:
             return None
-        # A glyph no font has is PANGO_GLYPH_UNKNOWN_FLAG with the character (pango-glyph.h): the
-        # only glyph values from the flag up.
-        if run.glyphs and max(memoryview(run.glyphs).cast("I")[::5]) >= _UNKNOWN_GLYPH:
+        # A glyph no font has is PANGO_GLYPH_UNKNOWN_FLAG (0x10000000) with the character
+        # (pango-glyph.h): the only glyph values from the flag up, the only ones whose high byte is
+        # 0x10 or more. The glyph is the first 32 bits of each 20-byte PangoGlyphInfo.
+        if run.glyphs and max(run.glyphs[_GLYPH_HIGH_BYTE::20]) >= _UNKNOWN_GLYPH >> 24:
             return None
         runs.append((font, run.font, font_size, measured, run.offset, run.length, run.glyphs, run.clusters))
     return runs
