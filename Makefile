@@ -6,8 +6,8 @@
 # A stamp file in build/ remembers each install.
 
 PYTHON ?= python3
-STAMP := build/.installed-$(shell cat pyproject.toml book/_glyphs.c .ci/system-packages | sha1sum | cut -c1-12)
-TEST_STAMP := build/.test-installed-$(shell cat pyproject.toml book/_glyphs.c .ci/system-packages .ci/test-packages | sha1sum | cut -c1-12)
+STAMP := build/.installed-$(shell cat pyproject.toml book/_speedups.c .ci/system-packages | sha1sum | cut -c1-12)
+TEST_STAMP := build/.test-installed-$(shell cat pyproject.toml book/_speedups.c .ci/system-packages .ci/test-packages | sha1sum | cut -c1-12)
 
 ACE := build/node/node_modules/.bin/ace-puppeteer
 
@@ -24,12 +24,12 @@ test: $(TEST_STAMP) $(ACE)
 	$(PYTHON) -m ruff check book tests publish.py
 	$(PYTHON) -m pytest
 
-$(STAMP): pyproject.toml book/_glyphs.c .ci/system-packages
+$(STAMP): pyproject.toml book/_speedups.c .ci/system-packages
 	sh .ci/install-system-packages system-packages
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e .
 	mkdir -p build && rm -f build/.installed-* && touch $@
 
-$(TEST_STAMP): pyproject.toml book/_glyphs.c .ci/system-packages .ci/test-packages
+$(TEST_STAMP): pyproject.toml book/_speedups.c .ci/system-packages .ci/test-packages
 	sh .ci/install-system-packages system-packages test-packages
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	mkdir -p build && rm -f build/.test-installed-* && touch $@

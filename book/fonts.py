@@ -83,17 +83,28 @@ def _font(path: Path) -> object:
     return hb.Font(face)
 
 
+def _distinct_characters(text: str) -> str:
+    """Each character of `text` once, in code point order."""
+    return "".join(sorted(set(text)))
+
+
+try:  # the same, compiled (book/_speedups.c): set() makes a string of each of the text's characters
+    from ._speedups import distinct_characters
+except ImportError:
+    distinct_characters = _distinct_characters
+
+
 def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -> list[str]:
     """The characters of `text` that no face has a glyph for (white space excepted).
 
     Each distinct character is looked up in the faces' character maps: a book has a few thousand,
     a CJK face maps some 45,000."""
     fonts = [_font(face.path) for face in faces]
-    return sorted(
+    return [
         ch
-        for ch in set(text)
+        for ch in distinct_characters(text)
         if not ch.isspace() and all(font.get_nominal_glyph(ord(ch)) is None for font in fonts)  # type: ignore[attr-defined]
-    )
+    ]
 
 
 def subset_font(face: FontFace, text: str) -> bytes:
@@ -102,7 +113,7 @@ def subset_font(face: FontFace, text: str) -> bytes:
 
     source = hb.Face(hb.Blob.from_file_path(face.path))
     request = hb.SubsetInput()
-    request.unicode_set.update(ord(ch) for ch in set(text))
+    request.unicode_set.update(map(ord, distinct_characters(text)))
     # Keep every OpenType feature: readers apply halt/chws (punctuation width) and vert.
     features = request.sets(hb.SubsetInputSets.LAYOUT_FEATURE_TAG)
     features.clear()

@@ -1673,11 +1673,11 @@ def _measure_glyph(
 _MEASURED: dict[tuple[str, float], dict[int, int]] = {}
 
 
-# The loop over a run's glyphs compiled (book/_glyphs.c, built by `pip install`): the same
+# The loop over a run's glyphs compiled (book/_speedups.c, built by `pip install`): the same
 # arithmetic and text as the loop above, which shows the runs it hands back, and every run where
 # it was not built.
 try:
-    from ._glyphs import show_run as _show_run
+    from ._speedups import show_run as _show_run
 except ImportError:
     _show_run = None
 

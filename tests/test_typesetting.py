@@ -257,7 +257,7 @@ def test_the_compiled_glyph_loop_writes_what_the_python_loop_writes(
     from book import build as build_module
     from book import write_pdf
 
-    assert write_pdf._show_run is not None, "book/_glyphs.c is not compiled: pip install -e . needs gcc"
+    assert write_pdf._show_run is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     compiled, shown = write_pdf._show_run, []
@@ -315,7 +315,7 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
 ) -> None:
     from book import write_pdf
 
-    assert write_pdf._show_run is not None, "book/_glyphs.c is not compiled: pip install -e . needs gcc"
+    assert write_pdf._show_run is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
     encoded = "".join(g[0] for g in glyphs).encode()
     spaced = bytearray(len(encoded))
     starts = [len("".join(g[0] for g in glyphs[:i]).encode()) for i in range(len(glyphs))]
@@ -350,6 +350,15 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
     in_c, in_python = show(True), show(False)
     assert in_c == in_python
     assert [list(d.items()) for d in in_c[1]] == [list(d.items()) for d in in_python[1]]  # in the same order
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.characters(exclude_categories=[]), max_size=200) | st.sampled_from(["甲乙甲", "\U0010ffff\x00"]))
+def test_the_compiled_distinct_characters_are_those_of_the_python_twin(text: str) -> None:
+    from book import fonts
+
+    assert fonts.distinct_characters is not fonts._distinct_characters, "book/_speedups.c is not compiled"
+    assert fonts.distinct_characters(text) == fonts._distinct_characters(text)
 
 
 def test_boxes_without_backgrounds_are_laid_out_as_weasyprint_lays_them_out(
