@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlparse
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -1051,9 +1051,10 @@ _HALTS_PER_LAYOUT = 24
 _paragraph_layout = True
 
 
-@dataclass(frozen=True)
-class _Line:
-    """A line of a paragraph laid out at once: where it ends and its metrics, in points."""
+class _Line(NamedTuple):
+    """A line of a paragraph laid out at once: where it ends and its metrics, in points. (A named
+    tuple, as _GlyphRun: one is made for each line of a book, and a frozen dataclass sets each
+    field through object.__setattr__.)"""
 
     end: int  # in UTF-8 bytes from the start of the text box
     resume_at: int | None
@@ -1075,8 +1076,7 @@ class _Shaped:
     strut: tuple[float, float]  # the line-height and baseline of the text's style
 
 
-@dataclass(frozen=True)
-class _GlyphRun:
+class _GlyphRun(NamedTuple):
     """A run of a line's glyphs in one font, copied out of the layout (which is then freed: a
     PangoLayout kept per paragraph until the pages are drawn took 170 bytes a character)."""
 
