@@ -43,7 +43,7 @@ MAX_HELD = 2
 # Chapters a worker is given to lay out at a time: with the next one queued behind it, a worker
 # goes straight on when it has sent a layout, instead of waiting for this process to answer it.
 LAYOUTS_AHEAD = 2
-_CODE = ("write_pdf.py", "assemble.py", "pieces.py", "render.py")
+_CODE = ("write_pdf.py", "_speedups.c", "assemble.py", "pieces.py", "render.py")
 
 
 @dataclass(frozen=True)
