@@ -136,9 +136,9 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
 
     # Each rule runs only on a text that has its marks (the scans with lookbehinds are slow): a
     # Chinese text's own …… and —— are no business of the ellipsis and dash rules.
-    if "..." in text or "。。。" in text or ("\u2026" in text and _LONE_ELLIPSIS.search(text)):
+    if "..." in text or "。。。" in text or (ELLIPSIS[0] in text and _LONE_ELLIPSIS.search(text)):
         text = _ELLIPSIS.sub(count(ELLIPSIS), text)
-    if "--" in text or ("\u2014" in text and _LONE_DASH.search(text)):
+    if "--" in text or (DASH[0] in text and _LONE_DASH.search(text)):
         text = _DASH.sub(count(DASH), text)
     if _ASCII_MARK.search(text):
         # A run of marks converts as a whole (`中,,` → `中，，`), so a second pass changes nothing.
@@ -154,9 +154,9 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
             text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)
         if "'" in text:
             text = _SINGLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *single, changes), text)
-        if traditional and "\u201c" in text:
+        if traditional and LEFT_DOUBLE in text:
             text = _CURLY_DOUBLE.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)
-        if traditional and "\u2018" in text:
+        if traditional and LEFT_SINGLE in text:
             text = _CURLY_SINGLE.sub(lambda m: _wrap_if_chinese(m, *single, changes), text)
     return text
 

@@ -97,7 +97,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .assemble import Piece, assemble
 from .errors import RenderError, writing
 from .model import PageStart, PdfProfile, PdfResult, parse_block_id
-from .text import HAN, halt_positions
+from .text import DASH, ELLIPSIS, HAN, halt_positions
 
 ffi.cdef(_DECLARATIONS)  # none to add where WeasyPrint's FFI came from the tables
 ffi_tables.save(ffi)
@@ -859,7 +859,16 @@ _spaces_only_count = inline.count_expandable_spaces
 _original_set_text = Layout.set_text
 
 
-_LIGATED_RUN = re.compile("\u2014+|\u2026+")
+# `——` and `……` are one glyph in Noto CJK (a ligature): a run of either mark counts once.
+_LIGATED_MARKS = (DASH[0], ELLIPSIS[0])
+_LIGATED_RUN = re.compile("|".join(f"{mark}+" for mark in _LIGATED_MARKS))
+NO_BREAK_SPACE = "\u00a0"
+
+
+def _spaces_and_ligatures(text: str) -> tuple[int, bool]:
+    """The spaces of `text` (WeasyPrint's expansion opportunities), and whether it has a mark that
+    ligates."""
+    return text.count(" ") + text.count(NO_BREAK_SPACE), any(mark in text for mark in _LIGATED_MARKS)
 
 
 def _count_expansion_opportunities(box: boxes.Box) -> float:
@@ -869,10 +878,10 @@ def _count_expansion_opportunities(box: boxes.Box) -> float:
     each such run counts as one character."""
     if isinstance(box, boxes.TextBox):
         text = box.text
-        spaces = text.count(" ") + text.count("\u00a0")
+        spaces, ligatures = _spaces_and_ligatures(text)
         if not _justify_cjk or not text:
             return spaces
-        folded = _LIGATED_RUN.sub("\u2014", text) if "\u2014" in text or "\u2026" in text else text
+        folded = _LIGATED_RUN.sub(DASH[0], text) if ligatures else text
         count = len(folded) - len(_NOT_CJK_JUSTIFIABLE.findall(folded))  # the others are fewer: faster
         if count:  # the first and the last character get half their share (no spacing outside the box)
             count -= (CJK_JUSTIFIABLE.match(folded[0]) is not None) / 2 + (
@@ -1277,14 +1286,15 @@ def _line_opportunities(box: boxes.TextBox) -> float:
     """_count_expansion_opportunities for a line taken from a paragraph's layout: its CJK
     characters counted by the layout's flags, without matching the text again."""
     text, layout = box.text, box.pango_layout
-    if not text or "\u2014" in text or "\u2026" in text:  # ligatures: see _count_expansion_opportunities
+    spaces, ligatures = _spaces_and_ligatures(text)
+    if not text or ligatures:  # see _count_expansion_opportunities
         return _count_expansion_opportunities(box)
     start, end = layout.span  # type: ignore[union-attr]
     spaced = layout.shaped.spaced  # type: ignore[union-attr]
     count: float = spaced.count(1, start, end)
     if count:  # the first and the last character get half their share
         count -= spaced[start] / 2 + (CJK_JUSTIFIABLE.match(text[-1]) is not None) / 2
-    return text.count(" ") + text.count("\u00a0") + count
+    return spaces + count
 
 
 def _paragraph_line(
