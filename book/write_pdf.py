@@ -22,7 +22,7 @@ import types
 import uuid
 import weakref
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -1083,19 +1083,17 @@ class _Shaped:
     start: int  # where its text begins in the text box's, in UTF-8 bytes
     spaced: bytes  # 1 at the first byte of each CJK character, which justification spaces
     strut: tuple[float, float]  # the line-height and baseline of the text's style
+    # The fonts of its lines' runs by address: the PangoFont * and a reference that holds it (no
+    # other font takes its address while a line is kept)
+    fonts: dict[int, tuple[object, object]]
 
 
-class _GlyphRun(NamedTuple):
-    """A run of a line's glyphs in one font, copied out of the layout (which is then freed: a
-    PangoLayout kept per paragraph until the pages are drawn took 170 bytes a character)."""
-
-    font: object  # the PangoFont *, held by `held`
-    held: object  # a reference to the font, released with the run
-    address: int  # the font's address, which no other font takes while `held` holds it
-    offset: int  # the item's start in _Shaped.encoded, in bytes
-    length: int  # the item's length, in bytes
-    glyphs: bytes  # PangoGlyphInfo × n: glyph, width, x offset, y offset, attributes (32-bit each)
-    clusters: bytes  # the glyphs' log clusters (32-bit each)
+# A run of a line's glyphs in one font, copied out of the layout (which is then freed: a
+# PangoLayout kept per paragraph until the pages are drawn took 170 bytes a character): its font's
+# address (_Shaped.fonts), the item's offset and length in _Shaped.encoded (bytes), its
+# PangoGlyphInfos (glyph, width, x offset, y offset, attributes: 32 bits each) and its log
+# clusters (32 bits each), as Pango stores them.
+_GlyphRun = tuple[int, int, int, bytes, bytes]
 
 
 class _LineLayout(Layout):
@@ -1385,57 +1383,112 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
         # Pango sets the first line in the layout's width less the indent: in Pango units, that is
         # the width WeasyPrint would give it, to the unit.
         pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
-    shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style))
-    fonts: dict[int, tuple[object, object]] = {}  # by address: the font and a reference held to it
-    logical = ffi.new("PangoRectangle *")
+    shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style), {})
     lines: dict[int, _Line | None] = {}
-    item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
+    # The lines that end by the cut (a break after it may depend on the text past the cut)
+    layout_lines = pango.pango_layout_get_lines_readonly(layout.layout)
+    fonts = _paragraph_lines(layout_lines, keep_to - skip, skip, len(encoded), first_width, width, shaped, lines)
+    _hold_fonts(shaped.fonts, fonts)
+    lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
+    return _Paragraph(box.text, width, skip, first_width, lines)
+
+
+def _python_paragraph_lines(
+    lines: object,
+    limit: int,
+    skip: int,
+    text_length: int,
+    first_width: float,
+    width: float,
+    shaped: _Shaped,
+    out: dict[int, _Line | None],
+) -> set[int]:
+    """The lines of a PangoLayout of `shaped` (`lines`, its list of PangoLayoutLine) up to the first
+    that ends past byte `limit` of its text, not included, into `out` by their start in the text
+    box's text (the layout's starts `skip` bytes into it, and it is `text_length` bytes long). A
+    line is None where it overflows its measure (`first_width` for the layout's first, `width`
+    after it), or where it ends before the text's end on a character that is not CJK: a break
+    WeasyPrint may move. The addresses of the lines' fonts are returned. (Compiled:
+    _speedups.paragraph_lines.)"""
+    fonts: set[int] = set()
+    logical = ffi.new("PangoRectangle *")
+    item = ffi.cast("GSList *", lines)
     while item != ffi.NULL:
         line = ffi.cast("PangoLayoutLine *", item.data)
         item = item.next
-        start, end = skip + line.start_index, skip + line.start_index + line.length
-        if end > keep_to:
-            break  # its break may depend on the text after the cut
+        start, end = line.start_index, line.start_index + line.length
+        if end > limit:
+            break
         pango.pango_layout_line_get_extents(line, ffi.NULL, logical)
-        line_width = first_width if start == skip else width
-        last = encoded[max(skip, end - 4) : end].decode(errors="ignore")[-1:]  # a character is 4 bytes at most
-        if logical.width * FROM_UNITS > line_width or (end < len(encoded) and not CJK_JUSTIFIABLE.match(last)):
-            lines[start] = None  # an overflowing line, or a break WeasyPrint may move
+        line_width = first_width if start == 0 else width
+        last = shaped.encoded[max(0, end - 4) : end].decode(errors="ignore")[-1:]  # a character is 4 bytes at most
+        if logical.width * FROM_UNITS > line_width or (skip + end < text_length and not CJK_JUSTIFIABLE.match(last)):
+            out[skip + start] = None
             continue
-        lines[start] = _Line(
+        runs = _python_runs(line)
+        fonts.update(run[0] for run in runs)
+        end += skip
+        out[skip + start] = _Line(
             end,
-            end if end < len(encoded) else None,
+            end if end < text_length else None,
             logical.width * FROM_UNITS,
             logical.height * FROM_UNITS,
             -logical.y * FROM_UNITS,
             line.resolved_dir,
             shaped,
-            _glyph_runs(line, fonts),
+            runs,
         )
-    lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
-    return _Paragraph(box.text, width, skip, first_width, lines)
+    return fonts
 
 
-def _glyph_runs(line: object, fonts: dict[int, tuple[object, object]]) -> tuple[_GlyphRun, ...]:
-    """The glyphs of a PangoLayoutLine, run by run."""
+def _python_runs(line: object) -> tuple[_GlyphRun, ...]:
+    """The runs of a PangoLayoutLine, copied out of it."""
     runs = []
     run = line.runs  # type: ignore[attr-defined]
     while run != ffi.NULL:
-        glyph_item = run.data
+        glyph_string, item = run.data.glyphs, run.data.item
         run = run.next
-        glyph_string, item = glyph_item.glyphs, glyph_item.item
-        address = int(ffi.cast("uintptr_t", item.analysis.font))
-        if address not in fonts:
-            fonts[address] = (
-                item.analysis.font,
-                ffi.gc(gobject.g_object_ref(item.analysis.font), gobject.g_object_unref),
-            )
-        font, held = fonts[address]
         count = glyph_string.num_glyphs
         glyphs = ffi.buffer(glyph_string.glyphs, 20 * count)[:]
         clusters = ffi.buffer(glyph_string.log_clusters, 4 * count)[:]
-        runs.append(_GlyphRun(font, held, address, item.offset, item.length, glyphs, clusters))
+        runs.append((int(ffi.cast("uintptr_t", item.analysis.font)), item.offset, item.length, glyphs, clusters))
     return tuple(runs)
+
+
+def _hold_fonts(held: dict[int, tuple[object, object]], addresses: Iterable[int]) -> None:
+    """Hold the fonts at `addresses` (_Shaped.fonts)."""
+    for address in addresses:
+        if address not in held:
+            font = ffi.cast("PangoFont *", address)
+            held[address] = (font, ffi.gc(gobject.g_object_ref(font), gobject.g_object_unref))
+
+
+# The lines taken in C (book/_speedups.c, built by `pip install`) where it was built: the same
+# lines, in 4–5 µs a line where Python took 17–22 (红楼梦's 1–9 回, 3,186 lines).
+try:
+    from ._speedups import paragraph_lines as _compiled_paragraph_lines
+
+    _LINE_EXTENTS = int(ffi.cast("uintptr_t", pango.pango_layout_line_get_extents))
+except ImportError:
+    _compiled_paragraph_lines = None
+
+
+def _paragraph_lines(
+    lines: object,
+    limit: int,
+    skip: int,
+    text_length: int,
+    first_width: float,
+    width: float,
+    shaped: _Shaped,
+    out: dict[int, _Line | None],
+) -> set[int]:
+    """_python_paragraph_lines, compiled where it was built."""
+    if _compiled_paragraph_lines is None:
+        return _python_paragraph_lines(lines, limit, skip, text_length, first_width, width, shaped, out)
+    address = int(ffi.cast("uintptr_t", lines))
+    arguments = (limit, skip, text_length, first_width, width, shaped.encoded, shaped.spaced, _Line, shaped, out)
+    return _compiled_paragraph_lines(address, _LINE_EXTENTS, *arguments)  # type: ignore[no-any-return]
 
 
 _original_draw_text = weasyprint.draw.draw_text
@@ -1516,8 +1569,9 @@ def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
         line = None
         if not right_to_left:
             line = _LineLayout.__new__(_LineLayout)
-            line.shaped = _Shaped(layout.text.encode(), 0, b"", (0.0, 0.0))
-            line.runs = _glyph_runs(first_line, {})
+            line.shaped = _Shaped(layout.text.encode(), 0, b"", (0.0, 0.0), {})
+            line.runs = _python_runs(first_line)
+            _hold_fonts(line.shaped.fonts, (run[0] for run in line.runs))
             line.justification_spacing = 0
             if _justify_cjk and layout.justification_spacing:
                 line.spaced_by = int(layout.justification_spacing * TO_UNITS)
@@ -1536,22 +1590,23 @@ def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
     WeasyPrint must draw the line (colour or bitmap fonts, glyphs that no font has)."""
     runs = []
     fonts = stream.__dict__.setdefault("book_fonts", {})
-    for run in layout.runs:
+    for address, offset, length, glyphs, clusters in layout.runs:
         # stream.add_font describes and hashes the Pango font on every call; a page's fonts are
-        # known by their address.
-        if (known := fonts.get(run.address)) is None:
-            font, font_size = stream.add_font(run.font)  # type: ignore[attr-defined]
+        # known by their address (the page holds them: no other font takes it).
+        if (known := fonts.get(address)) is None:
+            pango_font, held = layout.shaped.fonts[address]
+            font, font_size = stream.add_font(pango_font)  # type: ignore[attr-defined]
             measured = _MEASURED.setdefault((font.hash, font_size), {})
-            known = fonts[run.address] = (font, font_size, measured, run.held)
-        font, font_size, measured, _ = known
+            known = fonts[address] = (font, pango_font, font_size, measured, held)
+        font, pango_font, font_size, measured, _ = known
         if font.svg or font.png or font.colr or font.bitmap:
             return None
         # A glyph no font has is PANGO_GLYPH_UNKNOWN_FLAG (0x10000000) with the character
         # (pango-glyph.h): the only glyph values from the flag up, the only ones whose high byte is
         # 0x10 or more. The glyph is the first 32 bits of each 20-byte PangoGlyphInfo.
-        if run.glyphs and max(run.glyphs[_GLYPH_HIGH_BYTE::20]) >= _UNKNOWN_GLYPH >> 24:
+        if glyphs and max(glyphs[_GLYPH_HIGH_BYTE::20]) >= _UNKNOWN_GLYPH >> 24:
             return None
-        runs.append((font, run.font, font_size, measured, run.offset, run.length, run.glyphs, run.clusters))
+        runs.append((font, pango_font, font_size, measured, offset, length, glyphs, clusters))
     return runs
 
 

@@ -269,6 +269,51 @@ def test_the_compiled_glyph_loop_writes_what_the_python_loop_writes(
     assert in_c == in_python
 
 
+def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every paragraph's layout of a book taken by both: the same lines (their ends, extents, runs
+    and glyphs), the same left to WeasyPrint, the same fonts; and the same PDF."""
+    import random
+
+    from book import build as build_module
+    from book import write_pdf
+
+    compiled = write_pdf._compiled_paragraph_lines
+    assert compiled is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
+    # Lines that end on a letter that is not CJK (left to WeasyPrint: Greek, which has no ¼-em gap
+    # of its own), on 4-byte characters (CJK Extension B), a word wider than the measure
+    # (overflowing), paragraphs long enough to be laid out in windows.
+    pieces = ["甲", "乙丙", "的了", "。", "，", "“", "”", "——", "……", "αβγ", "-", "𠀋𠀡", "《红楼梦》"]
+    rng = random.Random(7)
+    paragraphs = ["".join(rng.choice(pieces) for _ in range(rng.randrange(20, 600))) for _ in range(24)]
+    wide = "甲" * 30 + "α" * 80 + "乙" * 30
+    text = _GLYPH_KINDS + "\n\n".join([*paragraphs, wide]) + "\n"
+    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    taken: list[write_pdf._Line | None] = []
+
+    def both(address: int, extents: int, limit: int, skip: int, length: int, *rest: object) -> set[int]:
+        first_width, width, _, _, _, shaped, out = rest
+        in_python: dict[int, object] = {}
+        lines = write_pdf.ffi.cast("GSList *", address)
+        fonts = write_pdf._python_paragraph_lines(lines, limit, skip, length, first_width, width, shaped, in_python)
+        assert compiled(address, extents, limit, skip, length, *rest) == fonts
+        assert list(out.items()) == list(in_python.items())  # type: ignore[attr-defined]
+        taken.extend(out.values())  # type: ignore[attr-defined]
+        return fonts
+
+    monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", both)
+    in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
+    kept = [line for line in taken if line is not None]
+    assert len(kept) > 100 and len(taken) - len(kept) >= 5  # lines kept, and lines left to WeasyPrint
+    assert any(line.resume_at is None for line in kept)  # a paragraph's last line
+    assert any(len(run[3]) > 20 for line in kept for run in line.runs)  # runs with many glyphs
+    monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", None)
+    in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
+    assert in_c == in_python
+
+
 class _Operators:
     """The operators _show_glyphs writes, as a list: a stand-in for WeasyPrint's stream."""
 
