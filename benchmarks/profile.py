@@ -16,7 +16,8 @@ from our code into Pango through cffi is then ours, except the call that lays a 
 set theirs, sampled with native frames (py-spy cannot follow native frames into worker
 processes). A sample is then given to its innermost frame that is not the interpreter's: a
 library's own time is the library's (Pango, HarfBuzz, GLib, FreeType, Fontconfig: Pango's part;
-any other: WeasyPrint's and the libraries'), and cffi's calling overhead the caller's.
+any other: WeasyPrint's and the libraries'), and cffi's calling overhead the caller's. A garbage
+collection, which runs in whichever frame allocates when one is due, is a part of its own.
 
 Needs py-spy (`pip install py-spy`) and ../shared/corpus. No timing lives in the tests.
 """
@@ -39,9 +40,10 @@ PARTS = (
     "typesetting extension (write_pdf.py, its C)",
     "assembly, pieces, workers",
     "Pango and HarfBuzz: breaking and shaping",
+    "Python's garbage collector (--native only)",
     "WeasyPrint, libraries, start-up",
 )
-NORMALIZER, EXTENSION, ASSEMBLY, PANGO, OTHERS = PARTS
+NORMALIZER, EXTENSION, ASSEMBLY, PANGO, COLLECTOR, OTHERS = PARTS
 OURS = (NORMALIZER, EXTENSION, ASSEMBLY)
 _ASSEMBLY_MODULES = {"assemble.py", "pieces.py", "alongside.py", "ffi_tables.py"}
 _PANGO_LIBRARIES = ("libpango", "libharfbuzz", "libglib", "libgobject", "libfreetype", "libfontconfig", "libfribidi")
@@ -112,6 +114,9 @@ def classify(stack: list[str], native: bool, lines: dict[str, list[str]]) -> tup
     if not frames:
         return OTHERS, "(no frame)"
     if native:
+        # A collection runs in whichever frame happens to allocate when it is due: it is no one's.
+        if any(frame.startswith("gc_collect") for frame in frames):
+            return COLLECTOR, next(frame for frame in frames if frame.startswith("gc_collect"))
         for frame in reversed(frames):
             where = _where(frame)
             if _is_python(frame):

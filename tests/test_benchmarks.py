@@ -60,6 +60,8 @@ def test_native_frames_give_a_library_s_time_to_it_and_the_interpreter_s_to_the_
     assert part([python, "g_slice_alloc (libglib-2.0.so.0.7400.6)"], native=True) == profile.PANGO
     assert part([python, "inflate (libz.so.1.2.13)"], native=True) == profile.OTHERS
     assert part([python, "<lambda> (<string>:1)", interpreter], native=True) == profile.EXTENSION
+    collection = [python, interpreter, "gc_collect_main (libpython3.11.so.1.0)", "0x7f00deadbeef (libpython3.11.so)"]
+    assert part(collection, native=True) == profile.COLLECTOR
 
 
 def test_the_report_gives_the_shares_of_the_parts_and_our_own_code(tmp_path: Path, capsys: object) -> None:
