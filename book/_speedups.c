@@ -101,11 +101,13 @@ static char *write_int(char *out, long long value) {
 
 PyDoc_STRVAR(show_run_doc,
     "show_run(infos, clusters, spaced, encoded, item_offset, item_length, units, left, right,\n"
-    "         first, last, to_em, to_units, tc, widths, measure, to_unicode, pen, at, opened)\n"
+    "         first, last, to_em, to_units, tc, widths, measured, measure, to_unicode, pen, at,\n"
+    "         opened)\n"
     "-> (text, pen, at) or None\n\n"
     "The text that shows one run's glyphs, to be added to the TJ operand being built (opened:\n"
     "whether it has a glyph already), and Pango's pen and the PDF's position after them.\n"
-    "measure(glyph) gives the width of a glyph that widths lacks. None where the run has a raised\n"
+    "A glyph that widths lacks is noted in it with its width in measured (the widths this process\n"
+    "measured before), else measure(glyph) measures and notes it. None where the run has a raised\n"
     "or lowered glyph, or an adjustment of 10^15 thousandths of an em: write_pdf's own loop shows\n"
     "that run (the widths and texts noted by then are those it would note).");
 
@@ -115,11 +117,11 @@ static PyObject *show_run(PyObject *self, PyObject *args) {
     long units, left, right;
     int first, opened;
     double to_em, to_units, tc, pen, at;
-    PyObject *widths, *measure, *to_unicode;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*nnlllpndddO!OO!ddp", &infos_view, &clusters_view, &spaced_view,
+    PyObject *widths, *measured, *measure, *to_unicode;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnlllpndddO!O!OO!ddp", &infos_view, &clusters_view, &spaced_view,
                           &encoded_view, &item_offset, &item_length, &units, &left, &right, &first, &last,
-                          &to_em, &to_units, &tc, &PyDict_Type, &widths, &measure, &PyDict_Type, &to_unicode,
-                          &pen, &at, &opened))
+                          &to_em, &to_units, &tc, &PyDict_Type, &widths, &PyDict_Type, &measured, &measure,
+                          &PyDict_Type, &to_unicode, &pen, &at, &opened))
         return NULL;
     PyObject *result = NULL;
     PyObject **keys = NULL;
@@ -156,6 +158,10 @@ static PyObject *show_run(PyObject *self, PyObject *args) {
             goto done;
         PyObject *width = PyDict_GetItemWithError(widths, keys[i]); /* borrowed */
         double logical_width; /* an int, in thousandths of an em */
+        if (!width && !PyErr_Occurred() && (width = PyDict_GetItemWithError(measured, keys[i]))) {
+            if (PyDict_SetItem(widths, keys[i], width) < 0) /* as write_pdf._measure_glyph notes it */
+                goto done;
+        }
         if (width) {
             logical_width = PyFloat_AsDouble(width);
         } else {

@@ -1660,7 +1660,7 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
         if _show_run is not None:
             shown = _show_run(
                 glyph_infos, glyph_clusters, spaced, encoded, item_offset, item_length, units, left, right,
-                not number, last, to_em, to_units, tc, widths, measure, to_unicode, pen, at, bool(parts),
+                not number, last, to_em, to_units, tc, widths, measured, measure, to_unicode, pen, at, bool(parts),
             )  # fmt: skip
             if shown is not None:
                 text, pen, at = shown

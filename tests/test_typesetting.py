@@ -262,7 +262,11 @@ def test_the_compiled_glyph_loop_writes_what_the_python_loop_writes(
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     compiled, shown = write_pdf._show_run, []
     monkeypatch.setattr(write_pdf, "_show_run", lambda *args: shown.append(compiled(*args)) or shown[-1])
+    # No width measured yet in this process: the C measures each glyph through its callback the
+    # first time, and takes it from those measured after that (the Python loop, from those only).
+    monkeypatch.setattr(write_pdf, "_MEASURED", {})
     in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
+    assert write_pdf._MEASURED
     assert len(shown) > 20 and None not in shown  # every run shown in C (no glyph of these fonts is raised)
     monkeypatch.setattr(write_pdf, "_show_run", None)
     in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
