@@ -321,12 +321,14 @@ static PyObject *paragraph_lines(PyObject *self, PyObject *args) {
             const GlyphString *glyphs = glyph_item->glyphs;
             const Item *pango_item = glyph_item->item;
             unsigned long long font = (unsigned long long)(uintptr_t)pango_item->analysis.font;
+            Py_ssize_t glyph_count = glyphs->num_glyphs > 0 ? glyphs->num_glyphs : 0;
+            /* a string of no glyph may have no array: b"", where y# would make None of NULL */
+            const char *infos = glyph_count ? (const char *)glyphs->glyphs : "";
+            const char *clusters = glyph_count ? (const char *)glyphs->log_clusters : "";
             PyObject *address = PyLong_FromUnsignedLongLong(font);
-            PyObject *read = address ? Py_BuildValue("(Oiiy#y#)", address, pango_item->offset, pango_item->length,
-                                                     (const char *)glyphs->glyphs,
-                                                     (Py_ssize_t)glyphs->num_glyphs * (Py_ssize_t)sizeof(GlyphInfo),
-                                                     (const char *)glyphs->log_clusters,
-                                                     (Py_ssize_t)glyphs->num_glyphs * (Py_ssize_t)sizeof(int))
+            PyObject *read = address ? Py_BuildValue("(Oiiy#y#)", address, pango_item->offset, pango_item->length, infos,
+                                                     glyph_count * (Py_ssize_t)sizeof(GlyphInfo), clusters,
+                                                     glyph_count * (Py_ssize_t)sizeof(int))
                                      : NULL;
             int failed = !read || PySet_Add(fonts, address) < 0;
             Py_XDECREF(address);
@@ -340,7 +342,7 @@ static PyObject *paragraph_lines(PyObject *self, PyObject *args) {
         Py_ssize_t line_end = skip + end;
         PyObject *resume_at = line_end < text_length ? PyLong_FromSsize_t(line_end) : Py_NewRef(Py_None);
         fields = Py_BuildValue("(nNdddiON)", line_end, resume_at, line_width, (double)logical.height * FROM_UNITS,
-                               (double)(-logical.y) * FROM_UNITS, (int)line->resolved_dir, shaped, runs);
+                               -(double)logical.y * FROM_UNITS, (int)line->resolved_dir, shaped, runs);
         if (!fields)
             goto failed;
         PyObject *arguments = PyTuple_Pack(1, fields);
