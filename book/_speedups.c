@@ -9,9 +9,9 @@
  * runs this one hands back.
  *
  * paragraph_lines: write_pdf._lay_out_paragraph takes the lines of a paragraph's PangoLayout
- * (about 45,000 for a 1,500-page novel): each line's extents, whether it is kept, and its runs'
- * glyphs. Through cffi and Python that took 17-22 µs a line, this takes 4-5 (红楼梦's 1-9 回,
- * Pango's measure of the line included). It reads the same fields of the same structs, declared
+ * (about 45,000 for a 1,500-page novel): each line's extents, whether it is kept, its runs'
+ * glyphs, and its expansion opportunities for justification. Through cffi and Python that took
+ * 17-22 µs a line, this takes 4-5 (红楼梦's 1-9 回, Pango's measure of the line included). It reads the same fields of the same structs, declared
  * here as pango-layout.h, pango-item.h and pango-glyph.h declare them (as WeasyPrint's cffi
  * declarations do), and makes the same lines.
  *
@@ -255,11 +255,35 @@ PyDoc_STRVAR(paragraph_lines_doc,
     "pango_layout_line_get_extents. The layout's text starts `skip` bytes into the text box's,\n"
     "which is text_length bytes long. A line, by its start in the box's text, is a line_type (a\n"
     "tuple) of its end and where the next line begins (None at the text's end), its width,\n"
-    "height and baseline (points), its direction, shaped and its runs; or None where it is wider\n"
+    "height and baseline (points), its direction, shaped, its runs and its expansion opportunities\n"
+    "(write_pdf._opportunities); or None where it is wider\n"
     "than its measure (first_width for the layout's first line, width for the others) or ends\n"
     "before the text's end on a character that is not CJK (`spaced` is 1 at the first byte of\n"
     "each CJK character of `text`). A run: its font's address, the item's offset and length, its\n"
     "PangoGlyphInfos and its log clusters as Pango stores them. Returns the fonts' addresses.");
+
+/* write_pdf._opportunities: a line's expansion opportunities, its spaces (U+0020, U+00A0) and its
+ * CJK characters, those at its ends counting half; None where a mark ligates (U+2014, U+2026). */
+static PyObject *opportunities(const unsigned char *bytes, const unsigned char *flags, Py_ssize_t start,
+                               Py_ssize_t end) {
+    Py_ssize_t spaces = 0, characters = 0, last = end - 1;
+    if (end <= start)
+        Py_RETURN_NONE;
+    for (Py_ssize_t at = start; at < end; at++) {
+        if (bytes[at] == 0x20 || (bytes[at] == 0xC2 && at + 1 < end && bytes[at + 1] == 0xA0))
+            spaces++;
+        else if (bytes[at] == 0xE2 && at + 2 < end && bytes[at + 1] == 0x80 &&
+                 (bytes[at + 2] == 0x94 || bytes[at + 2] == 0xA6))
+            Py_RETURN_NONE; /* — or …, which ligate in pairs */
+        characters += flags[at];
+    }
+    while (last > start && (bytes[last] & 0xC0) == 0x80) /* the last character's first byte */
+        last--;
+    double count = (double)characters;
+    if (characters) /* the first and the last get half their share (no spacing outside the line) */
+        count -= flags[start] / 2.0 + flags[last] / 2.0;
+    return PyFloat_FromDouble((double)spaces + count);
+}
 
 static PyObject *paragraph_lines(PyObject *self, PyObject *args) {
     unsigned long long lines_address, extents_address;
@@ -326,9 +350,10 @@ static PyObject *paragraph_lines(PyObject *self, PyObject *args) {
             const char *infos = glyph_count ? (const char *)glyphs->glyphs : "";
             const char *clusters = glyph_count ? (const char *)glyphs->log_clusters : "";
             PyObject *address = PyLong_FromUnsignedLongLong(font);
-            PyObject *read = address ? Py_BuildValue("(Oiiy#y#)", address, pango_item->offset, pango_item->length, infos,
-                                                     glyph_count * (Py_ssize_t)sizeof(GlyphInfo), clusters,
-                                                     glyph_count * (Py_ssize_t)sizeof(int))
+            Py_ssize_t infos_size = glyph_count * (Py_ssize_t)sizeof(GlyphInfo);
+            Py_ssize_t clusters_size = glyph_count * (Py_ssize_t)sizeof(int);
+            PyObject *read = address ? Py_BuildValue("(Oiiy#y#)", address, pango_item->offset, pango_item->length,
+                                                     infos, infos_size, clusters, clusters_size)
                                      : NULL;
             int failed = !read || PySet_Add(fonts, address) < 0;
             Py_XDECREF(address);
@@ -341,8 +366,9 @@ static PyObject *paragraph_lines(PyObject *self, PyObject *args) {
         }
         Py_ssize_t line_end = skip + end;
         PyObject *resume_at = line_end < text_length ? PyLong_FromSsize_t(line_end) : Py_NewRef(Py_None);
-        fields = Py_BuildValue("(nNdddiON)", line_end, resume_at, line_width, (double)logical.height * FROM_UNITS,
-                               -(double)logical.y * FROM_UNITS, (int)line->resolved_dir, shaped, runs);
+        fields = Py_BuildValue("(nNdddiONN)", line_end, resume_at, line_width, (double)logical.height * FROM_UNITS,
+                               -(double)logical.y * FROM_UNITS, (int)line->resolved_dir, shaped, runs,
+                               opportunities(bytes, flags, start, end));
         if (!fields)
             goto failed;
         PyObject *arguments = PyTuple_Pack(1, fields);

@@ -1062,8 +1062,8 @@ _paragraph_layout = True
 
 class _Line(NamedTuple):
     """A line of a paragraph laid out at once: where it ends and its metrics, in points. (A named
-    tuple, as _GlyphRun: one is made for each line of a book, and a frozen dataclass sets each
-    field through object.__setattr__.)"""
+    tuple: one is made for each line of a book, and a frozen dataclass sets each field through
+    object.__setattr__.)"""
 
     end: int  # in UTF-8 bytes from the start of the text box
     resume_at: int | None
@@ -1073,6 +1073,7 @@ class _Line(NamedTuple):
     direction: int
     shaped: _Shaped
     runs: tuple[_GlyphRun, ...]  # its glyphs, as Pango shaped them in the paragraph's layout
+    opportunities: float | None  # for justification (_opportunities); None: counted from its text
 
 
 @dataclass(frozen=True)
@@ -1103,6 +1104,7 @@ class _LineLayout(Layout):
     shaped: _Shaped
     runs: tuple[_GlyphRun, ...]
     span: tuple[int, int]  # the line's text in shaped.encoded, in bytes
+    opportunities: float | None  # _Line.opportunities
     spaced_by = 0  # the CJK letter-spacing already in the glyphs' widths, in Pango units (_standalone_line)
 
 
@@ -1137,7 +1139,7 @@ def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> b
     layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
     layout.shaped, layout.runs, layout.span = line.shaped, line.runs, (start, end)
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
-    layout.first_line_direction = line.direction
+    layout.first_line_direction, layout.opportunities = line.direction, line.opportunities
     layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
     layout.text, layout.following = text, encoded[end : end + 4].decode(errors="ignore")[:1]  # type: ignore[attr-defined]
     new_box = box.copy_with_text(text)
@@ -1281,17 +1283,23 @@ def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, availa
 
 
 def _line_opportunities(box: boxes.TextBox) -> float:
-    """_count_expansion_opportunities for a line taken from a paragraph's layout: its CJK
-    characters counted by the layout's flags, without matching the text again."""
-    text, layout = box.text, box.pango_layout
+    """_count_expansion_opportunities for a line taken from a paragraph's layout, as counted when
+    it was taken (_opportunities)."""
+    opportunities = box.pango_layout.opportunities  # type: ignore[union-attr]
+    return _count_expansion_opportunities(box) if opportunities is None else opportunities  # type: ignore[no-any-return]
+
+
+def _opportunities(shaped: _Shaped, start: int, end: int) -> float | None:
+    """_count_expansion_opportunities for the text box of a line of `shaped` (bytes `start` to
+    `end` of its text), its CJK characters counted by the layout's flags, without matching the
+    text; None where a mark ligates (see _count_expansion_opportunities)."""
+    text = shaped.encoded[start:end].decode()
     spaces, ligatures = _spaces_and_ligatures(text)
-    if not text or ligatures:  # see _count_expansion_opportunities
-        return _count_expansion_opportunities(box)
-    start, end = layout.span  # type: ignore[union-attr]
-    spaced = layout.shaped.spaced  # type: ignore[union-attr]
-    count: float = spaced.count(1, start, end)
+    if not text or ligatures:
+        return None
+    count: float = shaped.spaced.count(1, start, end)
     if count:  # the first and the last character get half their share
-        count -= spaced[start] / 2 + (CJK_JUSTIFIABLE.match(text[-1]) is not None) / 2
+        count -= shaped.spaced[start] / 2 + (CJK_JUSTIFIABLE.match(text[-1]) is not None) / 2
     return spaces + count
 
 
@@ -1427,16 +1435,16 @@ def _python_paragraph_lines(
             continue
         runs = _python_runs(line)
         fonts.update(run[0] for run in runs)
-        end += skip
         out[skip + start] = _Line(
-            end,
-            end if end < text_length else None,
+            skip + end,
+            skip + end if skip + end < text_length else None,
             logical.width * FROM_UNITS,
             logical.height * FROM_UNITS,
             -logical.y * FROM_UNITS,
             line.resolved_dir,
             shaped,
             runs,
+            _opportunities(shaped, start, end),
         )
     return fonts
 
