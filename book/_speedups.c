@@ -11,9 +11,9 @@
  * paragraph_lines: write_pdf._lay_out_paragraph takes the lines of a paragraph's PangoLayout
  * (about 45,000 for a 1,500-page novel): each line's extents, whether it is kept, its runs'
  * glyphs, and its expansion opportunities for justification. Through cffi and Python that took
- * 17-22 µs a line, this takes 4-5 (红楼梦's 1-9 回, Pango's measure of the line included). It reads the same fields of the same structs, declared
- * here as pango-layout.h, pango-item.h and pango-glyph.h declare them (as WeasyPrint's cffi
- * declarations do), and makes the same lines.
+ * 17-22 µs a line, this takes 4-5 (红楼梦's 1-9 回, Pango's measure of the line included). It
+ * reads the same fields of the same structs, declared here as pango-layout.h, pango-item.h and
+ * pango-glyph.h declare them (as WeasyPrint's cffi declarations do), and makes the same lines.
  *
  * distinct_characters: the characters of a book, each once, for the glyph check and the EPUB's
  * font subsets (fonts.py). */
