@@ -1393,9 +1393,17 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
         pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
     shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style), {})
     lines: dict[int, _Line | None] = {}
-    # The lines that end by the cut (a break after it may depend on the text past the cut)
+    # The lines that end by the cut (a break after it may depend on the text past the cut), in C
+    # where it was compiled
     layout_lines = pango.pango_layout_get_lines_readonly(layout.layout)
-    fonts = _paragraph_lines(layout_lines, keep_to - skip, skip, len(encoded), first_width, width, shaped, lines)
+    arguments = (keep_to - skip, skip, len(encoded), first_width, width)
+    if _compiled_paragraph_lines is None:
+        fonts = _python_paragraph_lines(layout_lines, *arguments, shaped, lines)
+    else:
+        address = int(ffi.cast("uintptr_t", layout_lines))
+        fonts = _compiled_paragraph_lines(
+            address, _LINE_EXTENTS, *arguments, shaped.encoded, shaped.spaced, _Line, shaped, lines
+        )
     _hold_fonts(shaped.fonts, fonts)
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
     return _Paragraph(box.text, width, skip, first_width, lines)
@@ -1472,31 +1480,14 @@ def _hold_fonts(held: dict[int, tuple[object, object]], addresses: Iterable[int]
 
 
 # The lines taken in C (book/_speedups.c, built by `pip install`) where it was built: the same
-# lines, in 4–5 µs a line where Python took 17–22 (红楼梦's 1–9 回, 3,186 lines).
+# lines as _python_paragraph_lines, in 4–5 µs a line where it took 17–22 (红楼梦's 1–9 回, 3,186
+# lines).
 try:
     from ._speedups import paragraph_lines as _compiled_paragraph_lines
 
     _LINE_EXTENTS = int(ffi.cast("uintptr_t", pango.pango_layout_line_get_extents))
 except ImportError:
     _compiled_paragraph_lines = None
-
-
-def _paragraph_lines(
-    lines: object,
-    limit: int,
-    skip: int,
-    text_length: int,
-    first_width: float,
-    width: float,
-    shaped: _Shaped,
-    out: dict[int, _Line | None],
-) -> set[int]:
-    """_python_paragraph_lines, compiled where it was built."""
-    if _compiled_paragraph_lines is None:
-        return _python_paragraph_lines(lines, limit, skip, text_length, first_width, width, shaped, out)
-    address = int(ffi.cast("uintptr_t", lines))
-    arguments = (limit, skip, text_length, first_width, width, shaped.encoded, shaped.spaced, _Line, shaped, out)
-    return _compiled_paragraph_lines(address, _LINE_EXTENTS, *arguments)  # type: ignore[no-any-return]
 
 
 _original_draw_text = weasyprint.draw.draw_text
