@@ -10,7 +10,8 @@ and Pango and HarfBuzz breaking and shaping the paragraphs. Its rule: our own co
 Default: the build as it runs (`publish.py <book> --no-cache -f pdf`, its worker processes
 included), sampled 100 times a second, each sample given to its innermost Python frame. A call
 from our code into Pango through cffi is then ours, except the call that lays a paragraph out
-(_lay_out_paragraph's pango_layout_get_lines_readonly), which is Pango's.
+(_lay_out_paragraph's pango_layout_get_lines_readonly), which is Pango's: it is found by its line
+in the source, so samples reported on with --raw must come from the same code.
 
 --native: the same build in one process (`--jobs 1`), its garbage collector set as the workers
 set theirs, sampled with native frames (py-spy cannot follow native frames into worker
@@ -81,12 +82,19 @@ def _where(frame: str) -> str:
 
 def _is_python(frame: str) -> bool:
     where = _where(frame)
-    return ".py:" in where or where.startswith("<") or "book/_speedups.c" in where
+    return ".py:" in where or where.startswith("<") or "book/_speedups.c" in where or _is_template(where)
+
+
+def _is_template(where: str) -> bool:
+    """A Jinja2 template's code (it is compiled to Python, named by the template's file)."""
+    return where.rpartition(":")[0].endswith((".html", ".xhtml", ".xml", ".opf", ".ncx"))
 
 
 def _ours(frame: str, lines: dict[str, list[str]]) -> str | None:
     """The part of our code a Python frame is in, or None if it is not ours."""
     where = _where(frame)
+    if _is_template(where):
+        return NORMALIZER
     if "/book/" not in where and not where.startswith("book/"):
         return None
     path, _, number = where.rpartition(":")
@@ -123,7 +131,8 @@ def classify(stack: list[str], native: bool, lines: dict[str, list[str]]) -> tup
                 if where.startswith("<string>"):
                     continue
                 return _ours(frame, lines) or OTHERS, frame
-            if frame.startswith("0x") or any(name in where for name in _INTERPRETER):
+            # A header's inline function (object.h's reference counting) is the interpreter's too.
+            if frame.startswith("0x") or any(name in where for name in _INTERPRETER) or ".h:" in where:
                 continue
             library = where.rsplit("/", 1)[-1].split(".so")[0]
             return (PANGO if library.startswith(_PANGO_LIBRARIES) else OTHERS), frame
@@ -160,7 +169,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--native", action="store_true", help="one process, native frames (see above)")
-    parser.add_argument("--raw", type=Path, help="report on samples recorded before (py-spy's raw format)")
+    parser.add_argument(
+        "--raw", type=Path, help="report on samples recorded before (py-spy's raw format), on the same code"
+    )
     parser.add_argument("--save", type=Path, help="keep the samples in this file")
     args = parser.parse_args()
     if args.raw:

@@ -255,12 +255,12 @@ PyDoc_STRVAR(paragraph_lines_doc,
     "pango_layout_line_get_extents. The layout's text starts `skip` bytes into the text box's,\n"
     "which is text_length bytes long. A line, by its start in the box's text, is a line_type (a\n"
     "tuple) of its end and where the next line begins (None at the text's end), its width,\n"
-    "height and baseline (points), its direction, shaped, its runs and its expansion opportunities\n"
-    "(write_pdf._opportunities); or None where it is wider\n"
-    "than its measure (first_width for the layout's first line, width for the others) or ends\n"
-    "before the text's end on a character that is not CJK (`spaced` is 1 at the first byte of\n"
-    "each CJK character of `text`). A run: its font's address, the item's offset and length, its\n"
-    "PangoGlyphInfos and its log clusters as Pango stores them. Returns the fonts' addresses.");
+    "height and baseline (points), its direction, shaped, its runs and its expansion\n"
+    "opportunities (write_pdf._opportunities); or None where it is wider than its measure\n"
+    "(first_width for the layout's first line, width for the others) or ends before the text's\n"
+    "end on a character that is not CJK (`spaced` is 1 at the first byte of each CJK character\n"
+    "of `text`). A run: its font's address, the item's offset and length, its PangoGlyphInfos\n"
+    "and its log clusters as Pango stores them. Returns the fonts' addresses.");
 
 /* write_pdf._opportunities: a line's expansion opportunities, its spaces (U+0020, U+00A0) and its
  * CJK characters, those at its ends counting half; None where a mark ligates (U+2014, U+2026). */

@@ -35,6 +35,8 @@ def test_each_module_of_ours_is_its_part_and_the_rest_is_weasyprint_s() -> None:
     assert part(["_handle (book/pieces.py:535)"]) == profile.ASSEMBLY
     assert part([f"block_container_layout ({SITE}/weasyprint/layout/block.py:700)"]) == profile.OTHERS
     assert part(["_find_and_load (<frozen importlib._bootstrap>:1176)"]) == profile.OTHERS
+    assert part(["root (styles/print/book.html:238)"]) == profile.NORMALIZER  # a template's code
+    assert part(["root (book.html:238)"]) == profile.NORMALIZER
 
 
 def test_the_paragraph_layout_call_is_pango_s_and_the_rest_of_its_function_ours() -> None:
@@ -59,6 +61,9 @@ def test_native_frames_give_a_library_s_time_to_it_and_the_interpreter_s_to_the_
     assert part([python, interpreter, *shaping], native=True) == profile.PANGO
     assert part([python, "g_slice_alloc (libglib-2.0.so.0.7400.6)"], native=True) == profile.PANGO
     assert part([python, "inflate (libz.so.1.2.13)"], native=True) == profile.OTHERS
+    assert part([python, "Py_DECREF (object.h:537)"], native=True) == profile.EXTENSION
+    assert part([python, "encoder_listencode_obj (_json.c:1400)"], native=True) == profile.OTHERS
+    assert part(["root (book.html:238)", interpreter], native=True) == profile.NORMALIZER
     assert part([python, "<lambda> (<string>:1)", interpreter], native=True) == profile.EXTENSION
     collection = [python, interpreter, "gc_collect_main (libpython3.11.so.1.0)", "0x7f00deadbeef (libpython3.11.so)"]
     assert part(collection, native=True) == profile.COLLECTOR
