@@ -1103,7 +1103,6 @@ class _LineLayout(Layout):
 
     shaped: _Shaped
     runs: tuple[_GlyphRun, ...]
-    span: tuple[int, int]  # the line's text in shaped.encoded, in bytes
     opportunities: float | None  # _Line.opportunities
     spaced_by = 0  # the CJK letter-spacing already in the glyphs' widths, in Pango units (_standalone_line)
 
@@ -1137,7 +1136,7 @@ def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> b
     end = line.end - line.shaped.start
     text = encoded[start:end].decode()
     layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
-    layout.shaped, layout.runs, layout.span = line.shaped, line.runs, (start, end)
+    layout.shaped, layout.runs = line.shaped, line.runs
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
     layout.first_line_direction, layout.opportunities = line.direction, line.opportunities
     layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
