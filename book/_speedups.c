@@ -15,6 +15,12 @@
  * reads the same fields of the same structs, declared here as pango-layout.h, pango-item.h and
  * pango-glyph.h declare them (as WeasyPrint's cffi declarations do), and makes the same lines.
  *
+ * draw_line: write_pdf._draw_text draws each line of a paragraph (about 45,000 in a 1,500-page
+ * novel) as a text object: its colour, its position, its character spacing, its fonts and the
+ * glyphs of its runs (show_run's loop). As Python, with show_run for each run, that took 58-64 µs a
+ * line; this takes 21-23 (红楼梦's 1-9 回, the garbage collector off, Pango's measure of new glyphs
+ * included). It writes the same bytes as its twin, write_pdf._python_draw_line.
+ *
  * distinct_characters: the characters of a book, each once, for the glyph check and the EPUB's
  * font subsets (fonts.py). */
 
@@ -73,6 +79,10 @@ typedef struct {
 typedef void (*LineExtents)(LayoutLine *line, Rectangle *ink, Rectangle *logical);
 
 #define FROM_UNITS (1.0 / 1024) /* PANGO_SCALE */
+
+/* The names of the attributes and methods draw_line uses, interned once (PyObject_GetAttrString
+ * makes and interns a string on every call) */
+static PyObject *name_runs, *name_shaped, *name_encoded, *name_spaced, *name_spaced_by, *name_stream, *name_old_font, *name_current_font, *name_book_color, *name_current_color, *name_current_alpha, *name_set_color;
 
 static char *write_hex(char *out, unsigned long glyph) {
     /* f"{glyph:04x}": four digits at least (eight at most: the glyph is 32 bits) */
@@ -243,6 +253,441 @@ done:
     PyBuffer_Release(&clusters_view);
     PyBuffer_Release(&spaced_view);
     PyBuffer_Release(&encoded_view);
+    return result;
+}
+
+/* A growing buffer of text. */
+typedef struct {
+    char *data;
+    Py_ssize_t length, size;
+} Buffer;
+
+static int reserve(Buffer *buffer, Py_ssize_t more) {
+    if (buffer->length + more <= buffer->size)
+        return 0;
+    Py_ssize_t size = buffer->size * 2 > buffer->length + more ? buffer->size * 2 : buffer->length + more + 256;
+    char *data = PyMem_Realloc(buffer->data, (size_t)size);
+    if (!data) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffer->data = data;
+    buffer->size = size;
+    return 0;
+}
+
+/* pydyf._to_bytes of a float: an integral value as an int, any other with six decimals, its
+ * trailing zeros stripped (f"{value:f}".rstrip("0")). The value is finite. */
+static Py_ssize_t write_number(char *out, double value) {
+    if (value == floor(value)) {
+        if (value == 0) /* -0.0 too: str(int(-0.0)) */
+            return sprintf(out, "0");
+        return sprintf(out, "%.0f", value); /* every digit of the integer (glibc prints it exactly) */
+    }
+    Py_ssize_t length = sprintf(out, "%f", value);
+    while (length && out[length - 1] == '0')
+        length--;
+    out[length] = '\0';
+    return length;
+}
+
+/* The longest number write_number writes: a sign, 309 digits, a point and 6 decimals. */
+#define NUMBER_SIZE 330
+
+/* f"{adjustment}" of round()'s int (its double is integral). */
+static char *write_adjustment(char *out, double adjustment) {
+    if (fabs(adjustment) <= 1e15)
+        return write_int(out, (long long)adjustment);
+    return out + sprintf(out, "%.0f", adjustment);
+}
+
+static int append_bytes(PyObject *list, const char *data, Py_ssize_t length) {
+    PyObject *bytes = PyBytes_FromStringAndSize(data, length);
+    int failed = !bytes || PyList_Append(list, bytes) < 0;
+    Py_XDECREF(bytes);
+    return failed ? -1 : 0;
+}
+
+/* The stream's TJ operator for the operand built so far, if it shows a glyph: "[<…>…>] TJ". */
+static int show_text(PyObject *operators, Buffer *text, int *opened) {
+    if (!*opened)
+        return 0;
+    if (reserve(text, 5) < 0)
+        return -1;
+    memcpy(text->data + text->length, ">] TJ", 5);
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, text->length + 6);
+    if (!bytes)
+        return -1;
+    char *out = PyBytes_AS_STRING(bytes);
+    out[0] = '[';
+    memcpy(out + 1, text->data, (size_t)text->length + 5);
+    int failed = PyList_Append(operators, bytes) < 0;
+    Py_DECREF(bytes);
+    text->length = 0;
+    *opened = 0;
+    return failed ? -1 : 0;
+}
+
+/* stream.set_color(color), unless the last line's colour is still the stream's: WeasyPrint's
+ * set_color then writes and changes nothing (its colour and alpha are those it set), and takes a
+ * tenth of a line's time. stream.book_color is (the colour, the stream's colour and alpha after
+ * it was set); any change of the stream's state replaces or clears those. */
+static int set_color(PyObject *stream, PyObject *color) {
+    PyObject *memo = PyObject_GetAttr(stream, name_book_color), *current_color = NULL, *current_alpha = NULL;
+    int result = -1;
+    if (!memo) { /* the page's first line */
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        memo = Py_NewRef(Py_None);
+    }
+    if (!(current_color = PyObject_GetAttr(stream, name_current_color)) ||
+        !(current_alpha = PyObject_GetAttr(stream, name_current_alpha)))
+        goto done;
+    if (PyTuple_Check(memo) && PyTuple_GET_SIZE(memo) == 3 && PyTuple_GET_ITEM(memo, 0) == color &&
+        PyTuple_GET_ITEM(memo, 1) == current_color && PyTuple_GET_ITEM(memo, 2) == current_alpha) {
+        result = 0;
+        goto done;
+    }
+    PyObject *called = PyObject_CallMethodOneArg(stream, name_set_color, color);
+    if (!called)
+        goto done;
+    Py_DECREF(called);
+    Py_CLEAR(current_color);
+    Py_CLEAR(current_alpha);
+    if (!(current_color = PyObject_GetAttr(stream, name_current_color)) ||
+        !(current_alpha = PyObject_GetAttr(stream, name_current_alpha)))
+        goto done;
+    PyObject *noted = PyTuple_Pack(3, color, current_color, current_alpha);
+    if (!noted)
+        goto done;
+    result = PyObject_SetAttr(stream, name_book_color, noted);
+    Py_DECREF(noted);
+done:
+    Py_XDECREF(current_alpha);
+    Py_XDECREF(current_color);
+    Py_DECREF(memo);
+    return result;
+}
+
+PyDoc_STRVAR(draw_line_doc,
+    "draw_line(stream, layout, color, spacing, x, y, fonts, measure) -> None, an int or a bool\n\n"
+    "write_pdf._python_draw_line, compiled: a line taken from a paragraph's layout (a _LineLayout),\n"
+    "its glyphs shown where Pango placed them, justified by `spacing` (points, 0 for none), from\n"
+    "(x, y): the operators that set_color, begin_text, set_text_matrix, _show_glyphs and end_text\n"
+    "write, the same bytes, into WeasyPrint's stream (stream.stream), its fonts kept as\n"
+    "WeasyPrint's Stream keeps them (pdf/stream.py). fonts: the page's fonts (write_pdf._PageFont) by their Pango font's\n"
+    "address; measure: write_pdf._measure_glyph, for a glyph whose width neither its font nor the\n"
+    "widths measured before have. None once drawn; the address of a run's font that fonts lacks\n"
+    "(nothing written: draw it again once it is added); False where WeasyPrint must draw the line\n"
+    "(a colour or bitmap font, a glyph that no font has), True where the Python twin must (a\n"
+    "position that is not finite, a spacing of 2^21 points, a cluster outside the line's text):\n"
+    "nothing written.");
+
+/* write_pdf._PageFont's fields, as the named tuple orders them */
+enum { PAGE_FONT_PANGO_FONT = 1, PAGE_FONT_SIZE, PAGE_FONT_MEASURED, PAGE_FONT_DRAWABLE = 5, PAGE_FONT_WIDTHS,
+       PAGE_FONT_TO_UNICODE, PAGE_FONT_KEY, PAGE_FONT_SET_FONT, PAGE_FONT_TO_EM, PAGE_FONT_TO_UNITS, PAGE_FONT_FIELDS };
+
+static PyObject *draw_line(PyObject *self, PyObject *args) {
+    PyObject *stream, *layout, *color, *fonts, *measure;
+    double spacing, x, y;
+    if (!PyArg_ParseTuple(args, "OOOdddO!O:draw_line", &stream, &layout, &color, &spacing, &x, &y, &PyDict_Type,
+                          &fonts, &measure))
+        return NULL;
+    PyObject *result = NULL, *runs = NULL, *shaped = NULL, *encoded = NULL, *spaced = NULL, *operators = NULL;
+    PyObject *current = NULL, **keys = NULL, **faces = NULL;
+    double *advances = NULL;
+    Buffer text = {0};
+    Py_ssize_t run_count = 0, glyph_total = 0, i, r;
+    long spaced_by;
+    if (!isfinite(x) || !isfinite(y) || !(fabs(spacing) * 1024 < 2147483648.0))
+        return Py_NewRef(Py_True);
+    if (!(runs = PyObject_GetAttr(layout, name_runs)) || !(shaped = PyObject_GetAttr(layout, name_shaped)) ||
+        !(encoded = PyObject_GetAttr(shaped, name_encoded)) || !(spaced = PyObject_GetAttr(shaped, name_spaced)))
+        goto done;
+    PyObject *spaced_by_object = PyObject_GetAttr(layout, name_spaced_by);
+    if (!spaced_by_object)
+        goto done;
+    spaced_by = PyLong_AsLong(spaced_by_object);
+    Py_DECREF(spaced_by_object);
+    if (spaced_by == -1 && PyErr_Occurred())
+        goto done;
+    if (!PyTuple_Check(runs) || !PyBytes_Check(encoded) || !PyBytes_Check(spaced)) {
+        PyErr_SetString(PyExc_TypeError, "draw_line: a layout's runs are a tuple, its text and flags bytes");
+        goto done;
+    }
+    const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(encoded);
+    const unsigned char *flags = (const unsigned char *)PyBytes_AS_STRING(spaced);
+    Py_ssize_t flags_length = PyBytes_GET_SIZE(spaced), text_length = PyBytes_GET_SIZE(encoded);
+    run_count = PyTuple_GET_SIZE(runs);
+    if (!(faces = PyMem_Calloc(run_count ? run_count : 1, sizeof(PyObject *))))
+        goto no_memory;
+    /* Each run's font, known and drawable, and its glyphs, each of a font: else nothing is written
+     * (write_pdf._runs_to_draw). */
+    for (r = 0; r < run_count; r++) {
+        PyObject *run = PyTuple_GET_ITEM(runs, r);
+        if (!PyTuple_Check(run) || PyTuple_GET_SIZE(run) != 5 || !PyBytes_Check(PyTuple_GET_ITEM(run, 3)) ||
+            !PyBytes_Check(PyTuple_GET_ITEM(run, 4))) {
+            PyErr_SetString(PyExc_TypeError, "draw_line: a run is (font, offset, length, glyphs, clusters)");
+            goto done;
+        }
+        PyObject *face = PyDict_GetItemWithError(fonts, PyTuple_GET_ITEM(run, 0)); /* borrowed */
+        if (!face) {
+            if (!PyErr_Occurred())
+                result = Py_NewRef(PyTuple_GET_ITEM(run, 0));
+            goto done;
+        }
+        if (!PyTuple_Check(face) || PyTuple_GET_SIZE(face) != PAGE_FONT_FIELDS ||
+            !PyDict_Check(PyTuple_GET_ITEM(face, PAGE_FONT_MEASURED)) ||
+            !PyDict_Check(PyTuple_GET_ITEM(face, PAGE_FONT_WIDTHS)) ||
+            !PyDict_Check(PyTuple_GET_ITEM(face, PAGE_FONT_TO_UNICODE)) ||
+            !PyBytes_Check(PyTuple_GET_ITEM(face, PAGE_FONT_SET_FONT))) {
+            PyErr_SetString(PyExc_TypeError, "draw_line: a font is a write_pdf._PageFont");
+            goto done;
+        }
+        int drawable = PyObject_IsTrue(PyTuple_GET_ITEM(face, PAGE_FONT_DRAWABLE));
+        if (drawable < 0)
+            goto done;
+        if (!drawable) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+        faces[r] = face;
+        Py_ssize_t count = PyBytes_GET_SIZE(PyTuple_GET_ITEM(run, 4)) / (Py_ssize_t)sizeof(int32_t);
+        if (PyBytes_GET_SIZE(PyTuple_GET_ITEM(run, 3)) != count * (Py_ssize_t)sizeof(GlyphInfo)) {
+            PyErr_SetString(PyExc_ValueError, "draw_line: a glyph info for each cluster");
+            goto done;
+        }
+        const GlyphInfo *infos = (const GlyphInfo *)PyBytes_AS_STRING(PyTuple_GET_ITEM(run, 3));
+        for (i = 0; i < count; i++)
+            if ((uint32_t)infos[i].glyph >= 0x10000000u) { /* PANGO_GLYPH_UNKNOWN_FLAG, or no glyph at all */
+                result = Py_NewRef(Py_False);
+                goto done;
+            }
+        glyph_total += count;
+    }
+    /* The justification as Pango letter-spaces a run (see write_pdf._show_glyphs) */
+    long units = spacing ? (long)(spacing * 1024) : 0, left, right;
+    left = units >= 0 ? units / 2 : -((-units + 1) / 2); /* units // 2 */
+    if (units && (units & 1023) == 0)
+        left = (left + 512) & ~1023L; /* PANGO_UNITS_ROUND */
+    right = units - left;
+    if (!(keys = PyMem_Calloc(glyph_total ? glyph_total : 1, sizeof(PyObject *))) ||
+        !(advances = PyMem_Malloc((glyph_total ? glyph_total : 1) * sizeof(double))))
+        goto no_memory;
+    /* Each glyph's width in thousandths of an em, from its font's widths, else from those measured
+     * before (noted in the font's), else measured, in the order _show_glyphs measures them. */
+    Py_ssize_t g = 0;
+    for (r = 0; r < run_count; r++) {
+        PyObject *run = PyTuple_GET_ITEM(runs, r), *face = faces[r];
+        PyObject *widths = PyTuple_GET_ITEM(face, PAGE_FONT_WIDTHS);
+        PyObject *measured = PyTuple_GET_ITEM(face, PAGE_FONT_MEASURED);
+        const GlyphInfo *infos = (const GlyphInfo *)PyBytes_AS_STRING(PyTuple_GET_ITEM(run, 3));
+        const int32_t *clusters = (const int32_t *)PyBytes_AS_STRING(PyTuple_GET_ITEM(run, 4));
+        Py_ssize_t count = PyBytes_GET_SIZE(PyTuple_GET_ITEM(run, 4)) / (Py_ssize_t)sizeof(int32_t);
+        Py_ssize_t item_offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(run, 1));
+        if (item_offset == -1 && PyErr_Occurred())
+            goto done;
+        for (i = 0; i < count; i++, g++) {
+            Py_ssize_t character = item_offset + clusters[i];
+            if (units && (character < 0 || character >= flags_length)) {
+                result = Py_NewRef(Py_True); /* as the Python loop indexes it */
+                goto done;
+            }
+            if (infos[i].glyph == EMPTY_GLYPH)
+                continue;
+            if (!(keys[g] = PyLong_FromLong(infos[i].glyph)))
+                goto done;
+            PyObject *width = PyDict_GetItemWithError(widths, keys[g]); /* borrowed */
+            if (!width && !PyErr_Occurred() && (width = PyDict_GetItemWithError(measured, keys[g]))) {
+                if (PyDict_SetItem(widths, keys[g], width) < 0) /* as _measure_glyph notes it */
+                    goto done;
+            }
+            double logical_width;
+            if (width) {
+                logical_width = PyFloat_AsDouble(width);
+            } else {
+                if (PyErr_Occurred() ||
+                    !(width = PyObject_CallFunctionObjArgs(measure, stream, PyTuple_GET_ITEM(face, PAGE_FONT_PANGO_FONT),
+                                                           PyTuple_GET_ITEM(face, PAGE_FONT_SIZE), measured, widths,
+                                                           keys[g], NULL)))
+                    goto done;
+                logical_width = PyFloat_AsDouble(width);
+                Py_DECREF(width);
+            }
+            if (logical_width == -1.0 && PyErr_Occurred())
+                goto done;
+            advances[g] = logical_width; /* in thousandths of an em, the font's size and Tc added below */
+        }
+    }
+    /* The text object, at the line's start */
+    if (set_color(stream, color) < 0)
+        goto done;
+    /* Stream.begin_text: a text object just ended is taken up again, with its font */
+    if (!(operators = PyObject_GetAttr(stream, name_stream)))
+        goto done;
+    if (!PyList_Check(operators)) {
+        PyErr_SetString(PyExc_TypeError, "draw_line: a stream's operators are a list");
+        goto done;
+    }
+    Py_ssize_t operator_count = PyList_GET_SIZE(operators);
+    PyObject *last_operator = operator_count ? PyList_GET_ITEM(operators, operator_count - 1) : NULL;
+    if (last_operator && PyBytes_Check(last_operator) && PyBytes_GET_SIZE(last_operator) == 2 &&
+        memcmp(PyBytes_AS_STRING(last_operator), "ET", 2) == 0) {
+        if (!(current = PyObject_GetAttr(stream, name_old_font)) ||
+            PyList_SetSlice(operators, operator_count - 1, operator_count, NULL) < 0)
+            goto done;
+    } else if (!(current = PyObject_GetAttr(stream, name_current_font)) || append_bytes(operators, "BT", 2) < 0) {
+        goto done;
+    }
+    char number[2 * NUMBER_SIZE + 32], *out = number;
+    out = memcpy(out, "1 0 0 -1 ", 9) + 9; /* set_text_matrix(*Matrix(d=-1, e=x, f=y).values) */
+    out += write_number(out, x);
+    *out++ = ' ';
+    out += write_number(out, y);
+    if (append_bytes(operators, number, out - number + sprintf(out, " Tm")) < 0)
+        goto done;
+    double tc = 0; /* the character spacing as written, in Pango units */
+    if (units || spaced_by) {
+        Py_ssize_t length = write_number(number, (double)(units ? units : spaced_by) * FROM_UNITS);
+        tc = strtod(number, NULL) * 1024;
+        if (append_bytes(operators, number, length + sprintf(number + length, " Tc")) < 0)
+            goto done;
+    }
+    /* The glyphs, as _show_glyphs' loop shows them */
+    double pen = 0, at = 0;
+    int opened = 0;
+    void *previous_font = NULL;
+    g = 0;
+    for (r = 0; r < run_count; r++) {
+        PyObject *run = PyTuple_GET_ITEM(runs, r), *face = faces[r];
+        void *font = PyLong_AsVoidPtr(PyTuple_GET_ITEM(run, 0));
+        if (!font && PyErr_Occurred())
+            goto done;
+        if (r == 0 || font != previous_font) {
+            previous_font = font;
+            if (show_text(operators, &text, &opened) < 0)
+                goto done;
+            PyObject *key = PyTuple_GET_ITEM(face, PAGE_FONT_KEY); /* set_font_size: only if not set */
+            int same = PyObject_RichCompareBool(key, current, Py_EQ);
+            if (same < 0)
+                goto done;
+            if (!same) {
+                if (PyList_Append(operators, PyTuple_GET_ITEM(face, PAGE_FONT_SET_FONT)) < 0)
+                    goto done;
+                Py_SETREF(current, Py_NewRef(key));
+            }
+        }
+        double to_em = PyFloat_AsDouble(PyTuple_GET_ITEM(face, PAGE_FONT_TO_EM));
+        double to_units = PyFloat_AsDouble(PyTuple_GET_ITEM(face, PAGE_FONT_TO_UNITS));
+        if ((to_em == -1.0 || to_units == -1.0) && PyErr_Occurred())
+            goto done;
+        PyObject *to_unicode = PyTuple_GET_ITEM(face, PAGE_FONT_TO_UNICODE);
+        const GlyphInfo *infos = (const GlyphInfo *)PyBytes_AS_STRING(PyTuple_GET_ITEM(run, 3));
+        const int32_t *clusters = (const int32_t *)PyBytes_AS_STRING(PyTuple_GET_ITEM(run, 4));
+        Py_ssize_t count = PyBytes_GET_SIZE(PyTuple_GET_ITEM(run, 4)) / (Py_ssize_t)sizeof(int32_t);
+        Py_ssize_t item_offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(run, 1));
+        Py_ssize_t item_length = PyLong_AsSsize_t(PyTuple_GET_ITEM(run, 2));
+        if ((item_offset == -1 || item_length == -1) && PyErr_Occurred())
+            goto done;
+        Py_ssize_t last = r == run_count - 1 ? count - 1 : -1; /* the line's last glyph */
+        for (i = 0; i < count; i++, g++) {
+            const GlyphInfo *info = &infos[i];
+            long width = info->width, x_offset = info->x_offset;
+            int32_t cluster = clusters[i];
+            int32_t cluster_before = i ? clusters[i - 1] : -1;
+            Py_ssize_t cluster_end = i + 1 < count ? clusters[i + 1] : item_length;
+            if (units && flags[item_offset + cluster]) {
+                if (cluster_before != cluster && (r || i)) /* the line's first: no left */
+                    width += left, x_offset += left;
+                if (cluster_end != cluster && i != last) /* the line's last: no right */
+                    width += right;
+            }
+            if (info->glyph == EMPTY_GLYPH) {
+                pen += (double)width;
+                continue;
+            }
+            int known = PyDict_Contains(to_unicode, keys[g]);
+            if (known < 0)
+                goto done;
+            if (!known) { /* as WeasyPrint: a cluster's text goes to its last glyph */
+                Py_ssize_t start = item_offset + cluster, end = item_offset + cluster_end;
+                if (start < 0 || end > text_length || end < start) {
+                    PyErr_SetString(PyExc_ValueError, "draw_line: a cluster outside the text");
+                    goto done;
+                }
+                PyObject *character = PyUnicode_DecodeUTF8((const char *)bytes + start, end - start, NULL);
+                if (!character)
+                    goto done;
+                int failed = PyDict_SetItem(to_unicode, keys[g], character);
+                Py_DECREF(character);
+                if (failed)
+                    goto done;
+            }
+            double adjustment = nearbyint((at - pen - (double)x_offset) * to_em); /* round(): half to even */
+            if (adjustment != 0)
+                at -= adjustment * to_units;
+            if (reserve(&text, NUMBER_SIZE + 16) < 0)
+                goto done;
+            if (info->y_offset) { /* raised or lowered: shown on its own */
+                if (show_text(operators, &text, &opened) < 0)
+                    goto done;
+                Py_ssize_t length = write_number(number, -(double)info->y_offset * FROM_UNITS);
+                if (append_bytes(operators, number, length + sprintf(number + length, " Ts")) < 0)
+                    goto done;
+                out = number;
+                *out++ = '[';
+                if (adjustment != 0)
+                    out = write_adjustment(out, adjustment);
+                *out++ = '<';
+                out = write_hex(out, (uint32_t)info->glyph);
+                if (append_bytes(operators, number, out - number + sprintf(out, ">] TJ")) < 0 ||
+                    append_bytes(operators, "0 Ts", 4) < 0)
+                    goto done;
+            } else {
+                out = text.data + text.length;
+                if (adjustment != 0) {
+                    if (opened)
+                        *out++ = '>';
+                    out = write_adjustment(out, adjustment);
+                    *out++ = '<';
+                } else if (!opened) {
+                    *out++ = '<';
+                }
+                opened = 1;
+                out = write_hex(out, (uint32_t)info->glyph);
+                text.length = out - text.data;
+            }
+            at += advances[g] * to_units + tc;
+            pen += (double)width;
+        }
+    }
+    if (show_text(operators, &text, &opened) < 0)
+        goto done;
+    if ((units || spaced_by) && append_bytes(operators, "0 Tc", 4) < 0) /* the text state outlives the text object */
+        goto done;
+    /* Stream.end_text: the font is kept for a text object that begins next */
+    if (append_bytes(operators, "ET", 2) < 0 || PyObject_SetAttr(stream, name_old_font, current) < 0 ||
+        PyObject_SetAttr(stream, name_current_font, Py_None) < 0)
+        goto done;
+    result = Py_NewRef(Py_None);
+    goto done;
+no_memory:
+    PyErr_NoMemory();
+done:
+    if (keys)
+        for (i = 0; i < glyph_total; i++)
+            Py_XDECREF(keys[i]);
+    PyMem_Free(keys);
+    PyMem_Free(faces);
+    PyMem_Free(advances);
+    PyMem_Free(text.data);
+    Py_XDECREF(current);
+    Py_XDECREF(operators);
+    Py_XDECREF(spaced);
+    Py_XDECREF(encoded);
+    Py_XDECREF(shaped);
+    Py_XDECREF(runs);
     return result;
 }
 
@@ -438,6 +883,7 @@ static PyObject *distinct_characters(PyObject *self, PyObject *text) {
 static PyMethodDef methods[] = {
     {"show_run", show_run, METH_VARARGS, show_run_doc},
     {"paragraph_lines", paragraph_lines, METH_VARARGS, paragraph_lines_doc},
+    {"draw_line", draw_line, METH_VARARGS, draw_line_doc},
     {"distinct_characters", distinct_characters, METH_O, distinct_characters_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -446,4 +892,13 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_speedups", "Loops over a book's lines, glyphs and characters, in C.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__speedups(void) {
+    struct {
+        PyObject **name;
+        const char *text;
+    } names[] = {{&name_runs, "runs"}, {&name_shaped, "shaped"}, {&name_encoded, "encoded"}, {&name_spaced, "spaced"}, {&name_spaced_by, "spaced_by"}, {&name_stream, "stream"}, {&name_old_font, "_old_font"}, {&name_current_font, "_current_font"}, {&name_book_color, "book_color"}, {&name_current_color, "_current_color"}, {&name_current_alpha, "_current_alpha"}, {&name_set_color, "set_color"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!(*names[i].name = PyUnicode_InternFromString(names[i].text)))
+            return NULL;
+    return PyModule_Create(&module);
+}

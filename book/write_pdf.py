@@ -1517,17 +1517,32 @@ def _draw_text(
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
     shown = bool(textbox.text.strip()) and style["font_size"] >= 1e-6  # as draw_first_line
     layout = textbox.pango_layout
-    standalone = shown and not isinstance(layout, _LineLayout)
-    if standalone:
+    x, y = textbox.position_x, textbox.position_y + textbox.baseline
+    if shown and isinstance(layout, _LineLayout):  # a line of a paragraph laid out at once
+        fonts = _page_fonts(stream)
+        spacing = layout.justification_spacing if _justify_cjk else 0
+        arguments = (stream, layout, style["color"], spacing, x, y, fonts, _measure_glyph)
+        draw = _compiled_draw_line or _python_draw_line
+        drawn = draw(*arguments)
+        while drawn is not None and drawn is not False:
+            if drawn is True:  # see _speedups.draw_line
+                drawn = _python_draw_line(*arguments)
+            else:  # the font at this address: added to the page's
+                _page_font(stream, layout, fonts, drawn)
+                drawn = draw(*arguments)
+        if drawn is False:  # see _runs_to_draw
+            return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        return None
+    if shown:
         layout = _standalone_line(textbox)
     # A standalone line's glyphs shown on this page before (a leader's dots are copies of one box):
     # the same operators again.
-    shown_before = getattr(layout, "book_shown", (None, None)) if standalone else (None, None)
+    shown_before = getattr(layout, "book_shown", (None, None))
     replay = shown_before[1] if shown_before[0] is stream else None
-    runs = (None if layout is None else [] if replay else _runs_to_draw(stream, layout)) if shown else []
+    fonts = _page_fonts(stream)
+    runs = (None if layout is None else [] if replay else _runs_to_draw(stream, layout, fonts)) if shown else []
     if runs is None:  # see _runs_to_draw; or right-to-left text: WeasyPrint's own way
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
-    x, y = textbox.position_x, textbox.position_y + textbox.baseline
     stream.set_color(style["color"])  # type: ignore[attr-defined]
     stream.begin_text()  # type: ignore[attr-defined]
     if shown:
@@ -1536,9 +1551,34 @@ def _draw_text(
             stream.stream.extend(replay)  # type: ignore[attr-defined]
         else:
             start = len(stream.stream)  # type: ignore[attr-defined]
-            _show_glyphs(stream, layout, runs)  # type: ignore[arg-type]
-            if standalone:
-                layout.book_shown = (stream, stream.stream[start:])  # type: ignore[attr-defined,union-attr]
+            _show_glyphs(stream, layout, runs, layout.justification_spacing if _justify_cjk else 0)  # type: ignore[arg-type,union-attr]
+            layout.book_shown = (stream, stream.stream[start:])  # type: ignore[attr-defined,union-attr]
+    stream.end_text()  # type: ignore[attr-defined]
+    return None
+
+
+def _python_draw_line(
+    stream: object,
+    layout: _LineLayout,
+    color: object,
+    spacing: float,
+    x: float,
+    y: float,
+    fonts: dict[int, _PageFont],
+    measure: Callable[..., int],
+) -> bool | None:
+    """Draw a line taken from a paragraph's layout, a text object of its glyphs from (x, y),
+    justified by `spacing` (points); False, with nothing written, where WeasyPrint must draw it
+    (see _runs_to_draw).
+    (Compiled: _speedups.draw_line, which returns what this does, or the address of a font for
+    _page_font to add. `measure`: _measure_glyph, or a stand-in.)"""
+    runs = _runs_to_draw(stream, layout, fonts)
+    if runs is None:
+        return False
+    stream.set_color(color)  # type: ignore[attr-defined]
+    stream.begin_text()  # type: ignore[attr-defined]
+    stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)  # type: ignore[attr-defined]
+    _show_glyphs(stream, layout, runs, spacing, measure)
     stream.end_text()  # type: ignore[attr-defined]
     return None
 
@@ -1582,33 +1622,86 @@ def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
 _Run = tuple[object, object, float, dict[int, int], int, int, bytes, bytes]
 
 
-def _runs_to_draw(stream: object, layout: _LineLayout) -> list[_Run] | None:
+class _PageFont(NamedTuple):
+    """A font of a page's lines (stream.book_fonts, by the address of its Pango font). The page
+    holds it: no other font takes its address. _speedups.draw_line reads its fields in this order."""
+
+    font: weasyprint.pdf.fonts.Font
+    pango_font: object
+    font_size: float
+    measured: dict[int, int]  # the widths measured in this process (_MEASURED), of its face at its size
+    held: object  # the reference that holds the Pango font (_Shaped.fonts)
+    drawable: bool  # not a colour or bitmap font: its glyphs are drawn here
+    widths: dict[int, int]  # the font's widths and texts, noted as the page uses its glyphs
+    to_unicode: dict[int, str]
+    key: tuple[str, float]  # as stream.set_font_size notes the font set
+    set_font: bytes  # the Tf operator that sets it
+    to_em: float  # Pango units to thousandths of an em
+    to_units: float  # and back
+
+    @classmethod
+    def of(
+        cls, font: weasyprint.pdf.fonts.Font, pango_font: object, size: float, held: object, drawable: bool
+    ) -> _PageFont:
+        """The page's font `font` (its Pango font held by `held`) at `size`."""
+        return cls(
+            font,
+            pango_font,
+            size,
+            _MEASURED.setdefault((font.hash, size), {}),
+            held,
+            drawable,
+            font.widths,
+            font.to_unicode,
+            (font.hash, size),
+            b"/" + pydyf._to_bytes(font.hash) + b" " + pydyf._to_bytes(size) + b" Tf",  # pydyf's set_font_size
+            1000 * FROM_UNITS / size,  # as _show_glyphs
+            size * TO_UNITS / 1000,
+        )
+
+
+def _page_fonts(stream: object) -> dict[int, _PageFont]:
+    """The fonts of the page that `stream` draws, by their Pango font's address (stream.book_fonts)."""
+    if (fonts := stream.__dict__.get("book_fonts")) is None:
+        fonts = stream.book_fonts = {}  # type: ignore[attr-defined]
+    return fonts  # type: ignore[no-any-return]
+
+
+def _page_font(stream: object, layout: _LineLayout, fonts: dict[int, _PageFont], address: int) -> _PageFont:
+    """The font at `address`, of a run of `layout`, added to the page's `fonts`.
+
+    stream.add_font describes and hashes the Pango font on every call: a page's fonts are known
+    by their address."""
+    pango_font, held = layout.shaped.fonts[address]
+    font, font_size = stream.add_font(pango_font)  # type: ignore[attr-defined]
+    drawable = not (font.svg or font.png or font.colr or font.bitmap)
+    fonts[address] = known = _PageFont.of(font, pango_font, font_size, held, drawable)
+    return known
+
+
+def _runs_to_draw(stream: object, layout: _LineLayout, fonts: dict[int, _PageFont]) -> list[_Run] | None:
     """The line's runs: (font, Pango font, font size, the widths measured in the face at that
     size, item offset and length, PangoGlyphInfos and clusters as Pango stores them), or None if
-    WeasyPrint must draw the line (colour or bitmap fonts, glyphs that no font has)."""
+    WeasyPrint must draw the line (colour or bitmap fonts, glyphs that no font has). `fonts`: the
+    page's."""
     runs = []
-    fonts = stream.__dict__.setdefault("book_fonts", {})
     for address, offset, length, glyphs, clusters in layout.runs:
-        # stream.add_font describes and hashes the Pango font on every call; a page's fonts are
-        # known by their address (the page holds them: no other font takes it).
         if (known := fonts.get(address)) is None:
-            pango_font, held = layout.shaped.fonts[address]
-            font, font_size = stream.add_font(pango_font)  # type: ignore[attr-defined]
-            measured = _MEASURED.setdefault((font.hash, font_size), {})
-            known = fonts[address] = (font, pango_font, font_size, measured, held)
-        font, pango_font, font_size, measured, _ = known
-        if font.svg or font.png or font.colr or font.bitmap:
+            known = _page_font(stream, layout, fonts, address)
+        if not known.drawable:
             return None
         # A glyph no font has is PANGO_GLYPH_UNKNOWN_FLAG (0x10000000) with the character
         # (pango-glyph.h): the only glyph values from the flag up, the only ones whose high byte is
         # 0x10 or more. The glyph is the first 32 bits of each 20-byte PangoGlyphInfo.
         if glyphs and max(glyphs[_GLYPH_HIGH_BYTE::20]) >= _UNKNOWN_GLYPH >> 24:
             return None
-        runs.append((font, pango_font, font_size, measured, offset, length, glyphs, clusters))
+        runs.append((known.font, known.pango_font, known.font_size, known.measured, offset, length, glyphs, clusters))
     return runs
 
 
-def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
+def _show_glyphs(
+    stream: object, layout: _LineLayout, runs: list[_Run], spacing: float, measure: Callable[..., int] | None = None
+) -> None:
     """Show the glyphs of a line where Pango placed them, the justification as character spacing.
 
     Pango letter-spacing (pango-layout.c, shape_run and adjust_line_letter_spacing; glyphitem.c,
@@ -1623,7 +1716,6 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
     (WeasyPrint's draw_first_line writes two adjustments a glyph, the second cut to a whole
     thousandth: in 红楼梦's first ten chapters its characters stood up to 0.26 pt left of these,
     and its justified lines ended short of the measure by amounts that varied from line to line.)"""
-    spacing = layout.justification_spacing if _justify_cjk else 0
     units = int(spacing * TO_UNITS) if spacing else 0
     left = units // 2
     if units and units & (TO_UNITS - 1) == 0:
@@ -1654,11 +1746,11 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
         to_units = font_size * TO_UNITS / 1000
         widths, to_unicode = font.widths, font.to_unicode  # type: ignore[attr-defined]
         last = len(glyph_clusters) // 4 - 1 if number == last_run else -1  # the line's last glyph
-        measure = functools.partial(_measure_glyph, stream, pango_font, font_size, measured, widths)
+        measure_run = functools.partial(measure or _measure_glyph, stream, pango_font, font_size, measured, widths)
         if _show_run is not None:
             shown = _show_run(
                 glyph_infos, glyph_clusters, spaced, encoded, item_offset, item_length, units, left, right,
-                not number, last, to_em, to_units, tc, widths, measured, measure, to_unicode, pen, at, bool(parts),
+                not number, last, to_em, to_units, tc, widths, measured, measure_run, to_unicode, pen, at, bool(parts),
             )  # fmt: skip
             if shown is not None:
                 text, pen, at = shown
@@ -1708,7 +1800,7 @@ def _show_glyphs(stream: object, layout: _LineLayout, runs: list[_Run]) -> None:
             if (advance := advances.get(glyph_id)) is None:
                 logical_width = widths.get(glyph_id)
                 if logical_width is None:
-                    logical_width = measure(glyph_id)
+                    logical_width = measure_run(glyph_id)
                 advance = advances[glyph_id] = logical_width * to_units + tc
             at += advance
             pen += width
@@ -1743,6 +1835,13 @@ try:
     from ._speedups import show_run as _show_run
 except ImportError:
     _show_run = None
+
+# A line of a paragraph drawn in C where it was compiled: set_color to its TJ operators in one
+# call, the same bytes as _python_draw_line.
+try:
+    from ._speedups import draw_line as _compiled_draw_line
+except ImportError:
+    _compiled_draw_line = None
 
 
 # A byte of UTF-8 begins a character unless it is a continuation byte (0x80–0xBF).

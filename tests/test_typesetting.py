@@ -134,6 +134,19 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
         "stream.set_font_size(font.hash, 1 if font.bitmap else font_size)",
     ):
         assert line in source, line
+    # _speedups.draw_line begins and ends a line's text object as WeasyPrint's Stream does, and
+    # skips set_color where it would change nothing (the colour and alpha it set are the stream's).
+    from weasyprint.pdf.stream import Stream
+
+    for method, line in (
+        (Stream.begin_text, "if self.stream and self.stream[-1] == b'ET':"),
+        (Stream.begin_text, "self._current_font = self._old_font"),
+        (Stream.end_text, "self._old_font, self._current_font = self._current_font, None"),
+        (Stream.set_color, "if (color.space, *channels) == self._current_color:"),
+        (Stream.set_alpha, "if key != self._current_alpha:"),
+        (Stream.set_font_size, "if (font, size) == self._current_font:"),
+    ):
+        assert line in inspect.getsource(method), line
     # A justified line's layout was a new one of the box's text (now a copy of the box's own).
     assert "create_layout" in write_pdf._original_add_word_spacing.__code__.co_names
     # A plain line's bounds are avoid_collisions' without floats (_line_bounds), in its order.
@@ -221,14 +234,22 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     drawn: set[int] = set()  # the glyphs drawn from their runs
-    runs_to_draw = write_pdf._runs_to_draw
+    runs_to_draw, draw_line = write_pdf._runs_to_draw, write_pdf._compiled_draw_line
 
-    def noted(stream: object, layout: object) -> object:
-        runs = runs_to_draw(stream, layout)  # type: ignore[arg-type]
+    def noted(stream: object, layout: object, fonts: object) -> object:  # a standalone line (or any, without C)
+        runs = runs_to_draw(stream, layout, fonts)  # type: ignore[arg-type]
         drawn.update(glyph for run in runs or () for glyph in memoryview(run[6]).cast("i")[0::5])
         return runs
 
+    def noted_line(stream: object, layout: object, *rest: object) -> object:  # a paragraph's, in C
+        done = draw_line(stream, layout, *rest)  # type: ignore[misc]
+        if done is None:
+            drawn.update(glyph for run in layout.runs for glyph in memoryview(run[3]).cast("i")[0::5])  # type: ignore[attr-defined]
+        return done
+
     monkeypatch.setattr(write_pdf, "_runs_to_draw", noted)
+    if draw_line is not None:
+        monkeypatch.setattr(write_pdf, "_compiled_draw_line", noted_line)
     from_glyphs = build(config, tmp_path / "from-glyphs", ("pdf",)).outputs["pdf"]
     assert write_pdf._EMPTY_GLYPH in drawn and len(drawn) > 50
     write_pdf.set_glyph_drawing(False)
@@ -251,24 +272,31 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
     assert len(ends) >= 6 and max(ends) - min(ends) < 0.01, ends
 
 
-def test_the_compiled_glyph_loop_writes_what_the_python_loop_writes(
+def test_the_compiled_glyph_loops_write_what_the_python_loops_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from book import build as build_module
     from book import write_pdf
 
     assert write_pdf._show_run is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    assert write_pdf._compiled_draw_line is not None
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     compiled, shown = write_pdf._show_run, []
     monkeypatch.setattr(write_pdf, "_show_run", lambda *args: shown.append(compiled(*args)) or shown[-1])
+    compiled_line, drawn = write_pdf._compiled_draw_line, []
+    monkeypatch.setattr(write_pdf, "_compiled_draw_line", lambda *args: drawn.append(compiled_line(*args)) or drawn[-1])
     # No width measured yet in this process: the C measures each glyph through its callback the
     # first time, and takes it from those measured after that (the Python loop, from those only).
     monkeypatch.setattr(write_pdf, "_MEASURED", {})
     in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
     assert write_pdf._MEASURED
-    assert len(shown) > 20 and None not in shown  # every run shown in C (no glyph of these fonts is raised)
+    # The standalone lines' runs (headings, the contents, running heads) shown in C: no glyph of
+    # these fonts is raised. The paragraphs' lines drawn in C, each page's fonts added on the way.
+    assert len(shown) > 20 and None not in shown
+    assert drawn.count(None) >= 10 and any(type(done) is int for done in drawn) and True not in drawn
     monkeypatch.setattr(write_pdf, "_show_run", None)
+    monkeypatch.setattr(write_pdf, "_compiled_draw_line", None)
     in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
     assert in_c == in_python
 
@@ -391,7 +419,7 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
         show_run = write_pdf._show_run
         write_pdf._show_run = show_run if compiled else None
         try:
-            write_pdf._show_glyphs(operators, layout, runs)  # type: ignore[arg-type]
+            write_pdf._show_glyphs(operators, layout, runs, spacing)  # type: ignore[arg-type]
         finally:
             write_pdf._show_run = show_run
         return operators.stream, [d for face in faces for d in (face.widths, face.to_unicode)]
@@ -399,6 +427,123 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
     in_c, in_python = show(True), show(False)
     assert in_c == in_python
     assert [list(d.items()) for d in in_c[1]] == [list(d.items()) for d in in_python[1]]  # in the same order
+
+
+def _draw_line_both_ways(
+    glyphs: list[tuple[str, int, int, int, int, int, bool]],
+    split: int,
+    same_font: bool,
+    font_sizes: tuple[float, float],
+    spacing: float,
+    at: tuple[float, float],
+    before: str,
+    measured_before: bool,
+    recolour: bool = False,
+) -> list[tuple[object, ...]]:
+    """A line of `glyphs` (in two runs, split at `split`) drawn into a WeasyPrint stream by
+    _speedups.draw_line and by its twin: for each, what it returned, the operators, the stream's
+    current font, the fonts' widths and texts (in the order noted) and the glyphs measured."""
+    from tinycss2.color4 import parse_color
+    from weasyprint.css.properties import INITIAL_VALUES
+    from weasyprint.pdf.stream import Stream
+
+    from book import write_pdf
+
+    encoded = "".join(g[0] for g in glyphs).encode()
+    spaced = bytearray(len(encoded))
+    starts = [len("".join(g[0] for g in glyphs[:i]).encode()) for i in range(len(glyphs))]
+    for start, glyph in zip(starts, glyphs, strict=True):
+        spaced[start] = glyph[6]
+    split = min(split, len(glyphs))
+    items = [(0, split), (split, len(glyphs))] if 0 < split < len(glyphs) else [(0, len(glyphs))] if glyphs else []
+    widths = {g[1]: g[2] for g in glyphs}  # the glyphs' widths in their fonts
+    calls: list[tuple[object, int]] = []
+
+    def measure(stream: object, pango_font: object, size: float, measured: dict, noted: dict, glyph: int) -> int:
+        if glyph not in measured:  # as _measure_glyph, which measures it in Pango
+            calls.append((pango_font, glyph))
+            measured[glyph] = widths[glyph]
+        noted[glyph] = measured[glyph]
+        return measured[glyph]  # type: ignore[no-any-return]
+
+    drawn = []
+    for draw in (write_pdf._compiled_draw_line, write_pdf._python_draw_line):
+        for measured in [key for key in write_pdf._MEASURED if key[0] in ("F0", "F1")]:  # these faces only
+            del write_pdf._MEASURED[measured]
+        faces = [SimpleNamespace(hash=f"F{n}", widths={}, to_unicode={}) for n in range(2)]
+        fonts, runs = {}, []
+        for n, (first, end) in enumerate(items):
+            n = 0 if same_font else n
+            offset = starts[first]
+            length = (starts[end] if end < len(glyphs) else len(encoded)) - offset
+            run_glyphs = glyphs[first:end]
+            infos = b"".join(struct.pack("=IiiiI", g[1], g[3], g[4], g[5], 0) for g in run_glyphs)
+            clusters = struct.pack(f"={len(run_glyphs)}i", *(starts[i] - offset for i in range(first, end)))
+            runs.append((1000 + n, offset, length, infos, clusters))
+            fonts[1000 + n] = write_pdf._PageFont.of(faces[n], f"pango{n}", font_sizes[n], None, True)
+            if measured_before:
+                fonts[1000 + n].measured.update((g[1], g[2]) for g in run_glyphs)
+        shaped = SimpleNamespace(encoded=encoded, spaced=bytes(spaced))
+        layout = SimpleNamespace(runs=tuple(runs), shaped=shaped, spaced_by=0)
+        stream = Stream({}, None, {"ExtGState": {}}, {}, {}, {}, None)
+        if before == "ET":  # a text object just ended: begin_text takes it up again, with its font
+            stream.begin_text(), stream.set_font_size("F0", font_sizes[0]), stream.end_text()
+        elif before == "font":
+            stream.set_font_size("F1", font_sizes[1])
+        done = draw(stream, layout, INITIAL_VALUES["color"], spacing, *at, fonts, measure)  # type: ignore[arg-type]
+        if done is None:  # and the line below it: the text object taken up again
+            if recolour:  # something else drawn in another colour between them
+                stream.set_color(parse_color("red"))
+            done = draw(stream, layout, INITIAL_VALUES["color"], spacing, at[0], at[1] + 12, fonts, measure)  # type: ignore[arg-type]
+        noted = [list(d.items()) for face in faces for d in (face.widths, face.to_unicode)]
+        drawn.append((done, stream.stream, stream._current_font, noted, calls[:]))
+        calls.clear()
+    return drawn
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    glyphs=st.lists(_GLYPH, min_size=0, max_size=12),
+    split=st.integers(0, 12),
+    same_font=st.booleans(),
+    font_sizes=st.sampled_from([(8.0, 8.0), (8.0, 10.5), (10.5, 12.0)]),
+    spacing=st.sampled_from([0, 0.5, 1.0, 1.37, -0.25, -0.3]),
+    at=st.tuples(st.sampled_from([0, 72.0, 56.6929, -3.5, 1e-7, -0.0]), st.sampled_from([0.0, 100.25, 841.89, 1e21])),
+    before=st.sampled_from(["", "ET", "font"]),
+    measured_before=st.booleans(),
+    recolour=st.booleans(),
+)
+def test_the_compiled_line_drawing_writes_what_the_python_twin_writes(
+    glyphs: list[tuple[str, int, int, int, int, int, bool]],
+    split: int,
+    same_font: bool,
+    font_sizes: tuple[float, float],
+    spacing: float,
+    at: tuple[float, float],
+    before: str,
+    measured_before: bool,
+    recolour: bool,
+) -> None:
+    from book import write_pdf
+
+    assert write_pdf._compiled_draw_line is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    arguments = (split, same_font, font_sizes, spacing, at, before, measured_before, recolour)
+    in_c, in_python = _draw_line_both_ways(glyphs, *arguments)
+    assert in_c == in_python
+    assert in_c[0] is None and any(b" Tm" in operator for operator in in_c[1])
+
+
+def test_the_compiled_line_drawing_writes_nothing_for_a_line_it_does_not_draw() -> None:
+    """A font the page lacks (its address comes back), a glyph no font has and a colour font
+    (False: WeasyPrint draws the line): nothing is written, as by the twin."""
+    from book import write_pdf
+
+    assert write_pdf._compiled_draw_line is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    glyph = ("甲", 3, 1000, 10240, 0, 0, True)
+    unknown = ("甲", 0x10000000 + ord("甲"), 1000, 10240, 0, 0, True)
+    arguments = (1, False, (10.5, 12.0), 0.5, (72.0, 100.0), "", True)
+    in_c, in_python = _draw_line_both_ways([glyph, unknown], *arguments)
+    assert in_c == in_python and in_c[0] is False and in_c[1] == []
 
 
 @settings(max_examples=300, deadline=None)
