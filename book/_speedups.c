@@ -82,7 +82,8 @@ typedef void (*LineExtents)(LayoutLine *line, Rectangle *ink, Rectangle *logical
 
 /* The names of the attributes and methods draw_line uses, interned once (PyObject_GetAttrString
  * makes and interns a string on every call) */
-static PyObject *name_runs, *name_shaped, *name_encoded, *name_spaced, *name_spaced_by, *name_stream, *name_old_font, *name_current_font, *name_book_color, *name_current_color, *name_current_alpha, *name_set_color;
+static PyObject *name_runs, *name_shaped, *name_encoded, *name_spaced, *name_spaced_by, *name_stream, *name_old_font,
+    *name_current_font, *name_book_color, *name_current_color, *name_current_alpha, *name_set_color;
 
 static char *write_hex(char *out, unsigned long glyph) {
     /* f"{glyph:04x}": four digits at least (eight at most: the glyph is 32 bits) */
@@ -329,9 +330,9 @@ static int show_text(PyObject *operators, Buffer *text, int *opened) {
 }
 
 /* stream.set_color(color), unless the last line's colour is still the stream's: WeasyPrint's
- * set_color then writes and changes nothing (its colour and alpha are those it set), and takes a
- * tenth of a line's time. stream.book_color is (the colour, the stream's colour and alpha after
- * it was set); any change of the stream's state replaces or clears those. */
+ * set_color then writes and changes nothing (its colour and alpha are those it set), in Python,
+ * for every line. stream.book_color is (the colour, the stream's colour and alpha after it was
+ * set, held there); any change of the stream's state replaces or clears those. */
 static int set_color(PyObject *stream, PyObject *color) {
     PyObject *memo = PyObject_GetAttr(stream, name_book_color), *current_color = NULL, *current_alpha = NULL;
     int result = -1;

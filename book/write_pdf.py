@@ -1569,9 +1569,8 @@ def _python_draw_line(
 ) -> bool | None:
     """Draw a line taken from a paragraph's layout, a text object of its glyphs from (x, y),
     justified by `spacing` (points); False, with nothing written, where WeasyPrint must draw it
-    (see _runs_to_draw).
-    (Compiled: _speedups.draw_line, which returns what this does, or the address of a font for
-    _page_font to add. `measure`: _measure_glyph, or a stand-in.)"""
+    (see _runs_to_draw). `measure`: _measure_glyph, or a stand-in. (Compiled:
+    _speedups.draw_line, which returns what this does, or the address of a font to add.)"""
     runs = _runs_to_draw(stream, layout, fonts)
     if runs is None:
         return False
@@ -1836,8 +1835,8 @@ try:
 except ImportError:
     _show_run = None
 
-# A line of a paragraph drawn in C where it was compiled: set_color to its TJ operators in one
-# call, the same bytes as _python_draw_line.
+# A line of a paragraph drawn in C where it was compiled: its colour to the end of its text object
+# in one call, the same bytes as _python_draw_line.
 try:
     from ._speedups import draw_line as _compiled_draw_line
 except ImportError:
