@@ -110,6 +110,55 @@ static char *write_int(char *out, long long value) {
     return out + (digits + sizeof digits - d);
 }
 
+/* A run's glyphs, as write_pdf._show_glyphs takes them. */
+typedef struct {
+    const GlyphInfo *infos;
+    const int32_t *clusters;
+    Py_ssize_t count, item_offset, item_length;
+    const unsigned char *spaced, *encoded; /* the text's flags (a CJK character) and bytes */
+    Py_ssize_t encoded_length;
+    long units, left, right; /* the justification, in Pango units */
+    int first;               /* the line's first run */
+    Py_ssize_t last;         /* the line's last glyph, or -1 */
+} Run;
+
+/* Glyph i of a run: its width and x offset with the justification's letter-spacing, and unless
+ * it is empty, its cluster's text noted in to_unicode under `key` (its glyph) if not known: as
+ * WeasyPrint, a cluster's text goes to its last glyph. -1 on error. */
+static int take_glyph(const Run *run, Py_ssize_t i, PyObject *key, PyObject *to_unicode, long *width,
+                      long *x_offset) {
+    const GlyphInfo *info = &run->infos[i];
+    int32_t cluster = run->clusters[i];
+    int32_t cluster_before = i ? run->clusters[i - 1] : -1;
+    Py_ssize_t cluster_end = i + 1 < run->count ? run->clusters[i + 1] : run->item_length;
+    *width = info->width;
+    *x_offset = info->x_offset;
+    if (run->units && run->spaced[run->item_offset + cluster]) {
+        if (cluster_before != cluster && (!run->first || i)) { /* the line's first: no left */
+            *width += run->left;
+            *x_offset += run->left;
+        }
+        if (cluster_end != cluster && i != run->last) /* the line's last: no right */
+            *width += run->right;
+    }
+    if (info->glyph == EMPTY_GLYPH)
+        return 0;
+    int known = PyDict_Contains(to_unicode, key);
+    if (known)
+        return known < 0 ? -1 : 0;
+    Py_ssize_t start = run->item_offset + cluster, end = run->item_offset + cluster_end;
+    if (start < 0 || end > run->encoded_length || end < start) {
+        PyErr_SetString(PyExc_ValueError, "a cluster outside the text");
+        return -1;
+    }
+    PyObject *character = PyUnicode_DecodeUTF8((const char *)run->encoded + start, end - start, NULL);
+    if (!character)
+        return -1;
+    int failed = PyDict_SetItem(to_unicode, key, character);
+    Py_DECREF(character);
+    return failed;
+}
+
 PyDoc_STRVAR(show_run_doc,
     "show_run(infos, clusters, spaced, encoded, item_offset, item_length, units, left, right,\n"
     "         first, last, to_em, to_units, tc, widths, measured, measure, to_unicode, pen, at,\n"
@@ -186,40 +235,16 @@ static PyObject *show_run(PyObject *self, PyObject *args) {
         advances[i] = logical_width * to_units + tc;
     }
     char *out = text;
+    Run run = {infos, clusters, count, item_offset, item_length, spaced, encoded, encoded_view.len, units, left, right,
+               first, last};
     for (i = 0; i < count; i++) {
         const GlyphInfo *info = &infos[i];
-        long width = info->width, x_offset = info->x_offset;
-        int32_t cluster = clusters[i];
-        int32_t cluster_before = i ? clusters[i - 1] : -1;
-        Py_ssize_t cluster_end = i + 1 < count ? clusters[i + 1] : item_length;
-        if (units && spaced[item_offset + cluster]) {
-            if (cluster_before != cluster && (!first || i)) { /* the line's first: no left */
-                width += left;
-                x_offset += left;
-            }
-            if (cluster_end != cluster && i != last) /* the line's last: no right */
-                width += right;
-        }
+        long width, x_offset;
+        if (take_glyph(&run, i, keys[i], to_unicode, &width, &x_offset) < 0)
+            goto done;
         if (info->glyph == EMPTY_GLYPH) {
             pen += (double)width;
             continue;
-        }
-        int known = PyDict_Contains(to_unicode, keys[i]);
-        if (known < 0)
-            goto done;
-        if (!known) { /* as WeasyPrint: a cluster's text goes to its last glyph */
-            Py_ssize_t start = item_offset + cluster, end = item_offset + cluster_end;
-            if (start < 0 || end > encoded_view.len || end < start) {
-                PyErr_SetString(PyExc_ValueError, "show_run: a cluster outside the text");
-                goto done;
-            }
-            PyObject *character = PyUnicode_DecodeUTF8((const char *)encoded + start, end - start, NULL);
-            if (!character)
-                goto done;
-            int failed = PyDict_SetItem(to_unicode, keys[i], character);
-            Py_DECREF(character);
-            if (failed)
-                goto done;
         }
         /* Python's round(): half to even, as nearbyint in the default rounding mode */
         double adjustment = nearbyint((at - pen - (double)x_offset) * to_em);
@@ -592,38 +617,16 @@ static PyObject *draw_line(PyObject *self, PyObject *args) {
         if ((item_offset == -1 || item_length == -1) && PyErr_Occurred())
             goto done;
         Py_ssize_t last = r == run_count - 1 ? count - 1 : -1; /* the line's last glyph */
+        Run glyphs = {infos, clusters, count, item_offset, item_length, flags, bytes, text_length, units, left, right,
+                      r == 0, last};
         for (i = 0; i < count; i++, g++) {
             const GlyphInfo *info = &infos[i];
-            long width = info->width, x_offset = info->x_offset;
-            int32_t cluster = clusters[i];
-            int32_t cluster_before = i ? clusters[i - 1] : -1;
-            Py_ssize_t cluster_end = i + 1 < count ? clusters[i + 1] : item_length;
-            if (units && flags[item_offset + cluster]) {
-                if (cluster_before != cluster && (r || i)) /* the line's first: no left */
-                    width += left, x_offset += left;
-                if (cluster_end != cluster && i != last) /* the line's last: no right */
-                    width += right;
-            }
+            long width, x_offset;
+            if (take_glyph(&glyphs, i, keys[g], to_unicode, &width, &x_offset) < 0)
+                goto done;
             if (info->glyph == EMPTY_GLYPH) {
                 pen += (double)width;
                 continue;
-            }
-            int known = PyDict_Contains(to_unicode, keys[g]);
-            if (known < 0)
-                goto done;
-            if (!known) { /* as WeasyPrint: a cluster's text goes to its last glyph */
-                Py_ssize_t start = item_offset + cluster, end = item_offset + cluster_end;
-                if (start < 0 || end > text_length || end < start) {
-                    PyErr_SetString(PyExc_ValueError, "draw_line: a cluster outside the text");
-                    goto done;
-                }
-                PyObject *character = PyUnicode_DecodeUTF8((const char *)bytes + start, end - start, NULL);
-                if (!character)
-                    goto done;
-                int failed = PyDict_SetItem(to_unicode, keys[g], character);
-                Py_DECREF(character);
-                if (failed)
-                    goto done;
             }
             double adjustment = nearbyint((at - pen - (double)x_offset) * to_em); /* round(): half to even */
             if (adjustment != 0)

@@ -377,6 +377,22 @@ _GLYPH = st.tuples(
 )
 
 
+def _line_of(
+    glyphs: list[tuple[str, int, int, int, int, int, bool]], split: int
+) -> tuple[bytes, bytearray, list[int], list[tuple[int, int]]]:
+    """The text of generated glyphs (_GLYPH), its flags (1 at a spaced character's first byte),
+    where each glyph's character begins (in bytes) and its runs (first and end glyph), split at
+    `split`."""
+    encoded = "".join(g[0] for g in glyphs).encode()
+    spaced = bytearray(len(encoded))
+    starts = [len("".join(g[0] for g in glyphs[:i]).encode()) for i in range(len(glyphs))]
+    for start, glyph in zip(starts, glyphs, strict=True):
+        spaced[start] = glyph[6]
+    split = min(split, len(glyphs))
+    items = [(0, split), (split, len(glyphs))] if 0 < split < len(glyphs) else [(0, len(glyphs))] if glyphs else []
+    return encoded, spaced, starts, items
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     glyphs=st.lists(_GLYPH, min_size=1, max_size=12),
@@ -393,13 +409,7 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
     from book import write_pdf
 
     assert write_pdf._show_run is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
-    encoded = "".join(g[0] for g in glyphs).encode()
-    spaced = bytearray(len(encoded))
-    starts = [len("".join(g[0] for g in glyphs[:i]).encode()) for i in range(len(glyphs))]
-    for start, glyph in zip(starts, glyphs, strict=True):
-        spaced[start] = glyph[6]
-    split = min(split, len(glyphs))
-    items = [(0, split), (split, len(glyphs))] if 0 < split < len(glyphs) else [(0, len(glyphs))]
+    encoded, spaced, starts, items = _line_of(glyphs, split)
 
     def show(compiled: bool) -> tuple[list[object], list[dict[int, object]]]:
         faces = [SimpleNamespace(hash=f"F{n}", widths={}, to_unicode={}) for n in range(2)]
@@ -449,13 +459,7 @@ def _draw_line_both_ways(
 
     from book import write_pdf
 
-    encoded = "".join(g[0] for g in glyphs).encode()
-    spaced = bytearray(len(encoded))
-    starts = [len("".join(g[0] for g in glyphs[:i]).encode()) for i in range(len(glyphs))]
-    for start, glyph in zip(starts, glyphs, strict=True):
-        spaced[start] = glyph[6]
-    split = min(split, len(glyphs))
-    items = [(0, split), (split, len(glyphs))] if 0 < split < len(glyphs) else [(0, len(glyphs))] if glyphs else []
+    encoded, spaced, starts, items = _line_of(glyphs, split)
     widths = {g[1]: g[2] for g in glyphs}  # the glyphs' widths in their fonts
     calls: list[tuple[object, int]] = []
 
@@ -501,34 +505,29 @@ def _draw_line_both_ways(
     return drawn
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    glyphs=st.lists(_GLYPH, min_size=0, max_size=12),
-    split=st.integers(0, 12),
-    same_font=st.booleans(),
-    font_sizes=st.sampled_from([(8.0, 8.0), (8.0, 10.5), (10.5, 12.0)]),
-    spacing=st.sampled_from([0, 0.5, 1.0, 1.37, -0.25, -0.3]),
-    at=st.tuples(st.sampled_from([0, 72.0, 56.6929, -3.5, 1e-7, -0.0]), st.sampled_from([0.0, 100.25, 841.89, 1e21])),
-    before=st.sampled_from(["", "ET", "font"]),
-    measured_before=st.booleans(),
-    recolour=st.booleans(),
+# _draw_line_both_ways' arguments: glyphs, where the second run begins, whether both runs are in
+# one font, the fonts' sizes, the justification, where the line begins, what the stream holds
+# before it, whether the glyphs' widths were measured before, and a colour set between two lines.
+_LINES = st.tuples(
+    st.lists(_GLYPH, min_size=0, max_size=12),
+    st.integers(0, 12),
+    st.booleans(),
+    st.sampled_from([(8.0, 8.0), (8.0, 10.5), (10.5, 12.0)]),
+    st.sampled_from([0, 0.5, 1.0, 1.37, -0.25, -0.3]),
+    st.tuples(st.sampled_from([0, 72.0, 56.6929, -3.5, 1e-7, -0.0]), st.sampled_from([0.0, 100.25, 841.89, 1e21])),
+    st.sampled_from(["", "ET", "font"]),
+    st.booleans(),
+    st.booleans(),
 )
-def test_the_compiled_line_drawing_writes_what_the_python_twin_writes(
-    glyphs: list[tuple[str, int, int, int, int, int, bool]],
-    split: int,
-    same_font: bool,
-    font_sizes: tuple[float, float],
-    spacing: float,
-    at: tuple[float, float],
-    before: str,
-    measured_before: bool,
-    recolour: bool,
-) -> None:
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=_LINES)
+def test_the_compiled_line_drawing_writes_what_the_python_twin_writes(line: tuple[object, ...]) -> None:
     from book import write_pdf
 
     assert write_pdf._compiled_draw_line is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
-    arguments = (split, same_font, font_sizes, spacing, at, before, measured_before, recolour)
-    in_c, in_python = _draw_line_both_ways(glyphs, *arguments)
+    in_c, in_python = _draw_line_both_ways(*line)  # type: ignore[arg-type]
     assert in_c == in_python
     assert in_c[0] is None and any(b" Tm" in operator for operator in in_c[1])
 
