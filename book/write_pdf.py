@@ -1502,10 +1502,11 @@ def _draw_text(
 
     WeasyPrint sets up a new layout for every text box it draws, sets and shapes the text again
     (with the justification's letter-spacing), and then reads the glyphs one by one through cffi.
-    A line of a paragraph laid out at once has its glyphs in the paragraph's layout: they are read
-    from there in bulk, and the justification is added as Pango adds letter-spacing (below). A
-    line WeasyPrint laid out itself is set up once for all the boxes that share its layout
-    (_standalone_line). The glyphs are shown where Pango placed them (_show_glyphs)."""
+    A line of a paragraph laid out at once has its glyphs in the paragraph's layout: it is drawn
+    from them in one call (_speedups.draw_line, or its twin _python_draw_line), the justification
+    added as Pango adds letter-spacing. A line WeasyPrint laid out itself is set up once for all
+    the boxes that share its layout (_standalone_line). The glyphs are shown where Pango placed
+    them (_show_glyphs)."""
     style = textbox.style
     if (
         not _draw_from_glyphs
@@ -1539,8 +1540,9 @@ def _draw_text(
     # the same operators again.
     shown_before = getattr(layout, "book_shown", (None, None))
     replay = shown_before[1] if shown_before[0] is stream else None
-    fonts = _page_fonts(stream)
-    runs = (None if layout is None else [] if replay else _runs_to_draw(stream, layout, fonts)) if shown else []
+    runs: list[_Run] | None = []
+    if shown:
+        runs = None if layout is None else [] if replay else _runs_to_draw(stream, layout, _page_fonts(stream))
     if runs is None:  # see _runs_to_draw; or right-to-left text: WeasyPrint's own way
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
     stream.set_color(style["color"])  # type: ignore[attr-defined]
