@@ -538,11 +538,27 @@ def test_the_compiled_line_drawing_writes_nothing_for_a_line_it_does_not_draw() 
     from book import write_pdf
 
     assert write_pdf._compiled_draw_line is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    from weasyprint.css.properties import INITIAL_VALUES
+    from weasyprint.pdf.stream import Stream
+
     glyph = ("甲", 3, 1000, 10240, 0, 0, True)
     unknown = ("甲", 0x10000000 + ord("甲"), 1000, 10240, 0, 0, True)
     arguments = (1, False, (10.5, 12.0), 0.5, (72.0, 100.0), "", True)
     in_c, in_python = _draw_line_both_ways([glyph, unknown], *arguments)
     assert in_c == in_python and in_c[0] is False and in_c[1] == []
+    # One run of 甲 in the font at address 1000
+    run = (1000, 0, 3, struct.pack("=IiiiI", 3, 10240, 0, 0, 0), struct.pack("=i", 0))
+    shaped = SimpleNamespace(encoded="甲".encode(), spaced=b"\x01\0\0")
+    layout = SimpleNamespace(runs=(run,), shaped=shaped, spaced_by=0)
+    stream = Stream({}, None, {"ExtGState": {}}, {}, {}, {}, None)
+    color = INITIAL_VALUES["color"]
+    assert write_pdf._compiled_draw_line(stream, layout, color, 0, 0, 0, {}, None) == 1000  # not the page's yet
+    assert stream.stream == []
+    face = SimpleNamespace(hash="F0", widths={}, to_unicode={})
+    colour_font = {1000: write_pdf._PageFont.of(face, "pango", 10.5, None, drawable=False)}
+    for draw in (write_pdf._compiled_draw_line, write_pdf._python_draw_line):
+        assert draw(stream, layout, color, 0, 0, 0, colour_font, None) is False  # type: ignore[arg-type]
+        assert stream.stream == []
 
 
 @settings(max_examples=300, deadline=None)
