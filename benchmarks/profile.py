@@ -1,7 +1,7 @@
 """Where a cold build of 红楼梦's PDF spends its time: py-spy samples of the whole build, each given to
 the part of the code it was in, and the functions with the most samples of their own.
 
-    python benchmarks/profile.py [--top 10] [--native] [--raw FILE]
+    python benchmarks/profile.py [--top 10] [--native] [--raw FILE] [--save FILE]
 
 The parts are the issue's (#7): our own code (the normalizer and templates, the typesetting
 extension, the assembly and the workers) against WeasyPrint, its libraries and Python's start-up,
@@ -20,7 +20,7 @@ library's own time is the library's (Pango, HarfBuzz, GLib, FreeType, Fontconfig
 any other: WeasyPrint's and the libraries'), and cffi's calling overhead the caller's. A garbage
 collection, which runs in whichever frame allocates when one is due, is a part of its own.
 
-Needs py-spy (`pip install py-spy`) and ../shared/corpus. No timing lives in the tests.
+Needs py-spy (`pip install -e '.[bench]'`) and ../shared/corpus. No timing lives in the tests.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def main() -> None:
         report(args.raw, args.top, args.native)
         return
     if not shutil.which("py-spy"):
-        sys.exit("py-spy is not installed: pip install py-spy")
+        sys.exit("py-spy is not installed: pip install -e '.[bench]'")
     if not SEED.is_file():
         sys.exit(f"{SEED} is absent")
     with tempfile.TemporaryDirectory() as folder:
