@@ -1307,19 +1307,12 @@ def _paragraph_line(
 ) -> _Line | None:
     """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`
     (`line_width` for this line), or None where WeasyPrint must find it itself."""
-    style = box.style
     if (
         not _paragraph_layout
         or width is None
         or not 0 < width < 2**21
         or box.justification_spacing
-        or style["white_space"] != "normal"
-        or style["word_break"] != "normal"
-        or style["letter_spacing"] != "normal"
-        or style["word_spacing"]
-        or style["text_decoration_line"] != "none"
-        or style["hyphens"] == "auto"
-        or not style["font_size"]
+        or not _plain_style(box.style)
     ):
         return None
     paragraph = getattr(box, "paragraph", None)
@@ -1330,10 +1323,38 @@ def _paragraph_line(
         or skip not in paragraph.lines
         or (skip == paragraph.start and paragraph.first_width != line_width)
     ):
-        if not _PLAIN_TEXT.fullmatch(box.text) or line_width is None or not 0 < line_width <= width:
+        if not _plain_text(box) or line_width is None or not 0 < line_width <= width:
             return None
         paragraph = box.paragraph = _short_paragraph(context, box, width, skip, line_width)
     return paragraph.lines[skip]
+
+
+def _plain_text(box: boxes.TextBox) -> bool:
+    """Whether the text of `box` has none of the characters WeasyPrint handles itself
+    (_PLAIN_TEXT). Known once per text: a long paragraph is laid out in several windows."""
+    text = box.text
+    known = getattr(box, "book_plain_text", None)
+    if known is None or known[0] is not text:
+        known = box.book_plain_text = (text, _PLAIN_TEXT.fullmatch(text) is not None)  # type: ignore[attr-defined]
+    return known[1]
+
+
+def _plain_style(style: dict[str, object]) -> bool:
+    """Whether text of this style breaks into lines as Pango breaks it, with nothing that WeasyPrint
+    adds (spacing, decoration, hyphenation). Known once per style object: a paragraph's style is
+    read again for each of its lines."""
+    known = getattr(style, "book_plain", None)
+    if known is None:
+        known = style.book_plain = (  # type: ignore[attr-defined]
+            style["white_space"] == "normal"
+            and style["word_break"] == "normal"
+            and style["letter_spacing"] == "normal"
+            and not style["word_spacing"]
+            and style["text_decoration_line"] == "none"
+            and style["hyphens"] != "auto"
+            and bool(style["font_size"])
+        )
+    return known  # type: ignore[no-any-return]
 
 
 # A short text comes back page after page (a running head, a folio): its layout is kept, for the
