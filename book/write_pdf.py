@@ -671,13 +671,7 @@ _original_set_page_type_computed_styles = weasyprint.layout.page.set_page_type_c
 
 def _set_page_type_computed_styles(page_type: object, html: object, style_for: object) -> None:
     """set_page_type_computed_styles, the styles computed once for each set of matching @page selectors."""
-    matched = tuple(
-        (sheet_index, rule_index, selector_index, selector[1])
-        for sheet_index, (sheet, _, _) in enumerate(style_for._sheets)  # type: ignore[attr-defined]
-        for rule_index, (_, selectors, _) in enumerate(sheet.page_rules)
-        for selector_index, selector in enumerate(selectors)
-        if style_for._page_type_match(selector[2], page_type)  # type: ignore[attr-defined]
-    )
+    matched = _matching_page_selectors(page_type, style_for)
     known: dict[tuple[object, ...], list[tuple[object, object, object]]] = style_for.__dict__.setdefault(
         "book_page_styles", {}
     )
@@ -696,6 +690,30 @@ def _set_page_type_computed_styles(page_type: object, html: object, style_for: o
         if cascaded_style is not None:
             cascaded[page_type, pseudo_type] = cascaded_style
         computed[page_type, pseudo_type] = computed_style
+
+
+def _matching_page_selectors(page_type: object, style_for: object) -> tuple[tuple[object, ...], ...]:
+    """The @page selectors that match a page, by where they are in the style sheets. Whether a
+    selector matches depends on the page's side, blankness, first-ness and name, and for :nth() on
+    its place in the document or its page group: the selectors that match are looked up by those,
+    the :nth() selectors tried on each page (8 of the 48 a book's style sheets have)."""
+    match = style_for._page_type_match  # type: ignore[attr-defined]
+    if (selectors := style_for.__dict__.get("book_page_selectors")) is None:
+        selectors = style_for.book_page_selectors = (  # type: ignore[attr-defined]
+            tuple(
+                ((sheet_index, rule_index, selector_index, pseudo_type), page_selector)
+                for sheet_index, (sheet, _, _) in enumerate(style_for._sheets)  # type: ignore[attr-defined]
+                for rule_index, (_, rule_selectors, _) in enumerate(sheet.page_rules)
+                for selector_index, (_, pseudo_type, page_selector) in enumerate(rule_selectors)
+            ),
+            {},
+        )
+    every, known = selectors
+    nth = tuple(match(page_selector, page_type) for _, page_selector in every if page_selector.index is not None)
+    key = (page_type.side, page_type.blank, page_type.index == 0, page_type.name, nth)  # type: ignore[attr-defined]
+    if (matched := known.get(key)) is None:
+        matched = known[key] = tuple(where for where, page_selector in every if match(page_selector, page_type))
+    return matched  # type: ignore[no-any-return]
 
 
 weasyprint.layout.page.set_page_type_computed_styles = _set_page_type_computed_styles
