@@ -1143,17 +1143,19 @@ def _split_text_box(
     line = _paragraph_line(context, box, available_width, skip, available_width) if skip else None
     if line is None:
         return _original_split_text_box(context, box, available_width, skip, is_line_start)
-    return _text_of_line(box, available_width, skip, line), line.resume_at, False  # type: ignore[arg-type]
+    return _text_of_line(box, available_width, skip, line, _LineLayout), line.resume_at, False  # type: ignore[arg-type]
 
 
-def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> boxes.TextBox:
-    """The text box of a line, as split_text_box makes it."""
+def _python_text_of_line(
+    box: boxes.TextBox, width: float, skip: int, line: _Line, layout_type: type[_LineLayout]
+) -> boxes.TextBox:
+    """The text box of a line, as split_text_box makes it (compiled: _speedups.text_of_line)."""
     # The line's text and the character after it, from its layout's text (which goes on past a line
     # it keeps, or to the end of the box's text).
     encoded, start = line.shaped.encoded, skip - line.shaped.start
     end = line.end - line.shaped.start
     text = encoded[start:end].decode()
-    layout = _LineLayout.__new__(_LineLayout)  # as split_first_line leaves it, deactivated
+    layout = layout_type.__new__(layout_type)  # as split_first_line leaves it, deactivated
     layout.shaped, layout.runs = line.shaped, line.runs
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
     layout.first_line_direction, layout.opportunities = line.direction, line.opportunities
@@ -1166,6 +1168,15 @@ def _text_of_line(box: boxes.TextBox, width: float, skip: int, line: _Line) -> b
     new_box.margin_top = new_box.margin_bottom = (line_height - line.height) / 2
     new_box.baseline = line.baseline + new_box.margin_top
     return new_box
+
+
+# A line's text box made in C where it was compiled: the same attributes as _python_text_of_line
+# sets (see _speedups.c for the time it saves).
+try:
+    from ._speedups import text_of_line as _compiled_text_of_line
+except ImportError:
+    _compiled_text_of_line = None
+_text_of_line = _compiled_text_of_line or _python_text_of_line
 
 
 _original_get_next_linebox = inline.get_next_linebox
@@ -1245,7 +1256,7 @@ def _paragraph_linebox(
     if line is None:
         return None
     text_box.position_x, text_box.position_y = position_x + linebox.text_indent, position_y
-    new_child = _text_of_line(text_box, width, skip, line)
+    new_child = _text_of_line(text_box, width, skip, line, _LineLayout)
     new_line = linebox.copy_with_children([new_child])
     new_line.remove_decoration(start=skip_stack is not None, end=line.resume_at is None)
     new_line.width = new_child.position_x + new_child.margin_width() - new_line.content_box_x()

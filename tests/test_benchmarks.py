@@ -51,7 +51,7 @@ def test_generated_code_is_its_caller_s() -> None:
 
 
 def test_native_frames_give_a_library_s_time_to_it_and_the_interpreter_s_to_the_python_frame() -> None:
-    python = "_text_of_line (book/write_pdf.py:1140)"
+    python = "_paragraph_linebox (book/write_pdf.py:1240)"
     interpreter = "_PyEval_EvalFrameDefault (libpython3.11.so.1.0)"
     shaping = ["hb_shape_plan_execute (libharfbuzz.so.0.60000.0)"]
     assert part([python, interpreter], native=True) == profile.EXTENSION

@@ -305,7 +305,8 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every paragraph's layout of a book taken by both: the same lines (their ends, extents, runs
-    and glyphs), the same left to WeasyPrint, the same fonts; and the same PDF."""
+    and glyphs), the same left to WeasyPrint, the same fonts. Every line's text box made by both:
+    the same attributes, of the same types, its layout's too. And the same PDF."""
     import random
 
     from book import build as build_module
@@ -335,13 +336,33 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
         taken.extend(out.values())  # type: ignore[attr-defined]
         return fonts
 
+    compiled_box, made = write_pdf._compiled_text_of_line, []
+    assert compiled_box is not None
+
+    def attributes(thing: object) -> dict[str, tuple[type, object]]:
+        return {name: (type(value), value) for name, value in vars(thing).items() if name != "pango_layout"}
+
+    def made_by_both(box: object, width: float, skip: int, line: write_pdf._Line, layout_type: type) -> object:
+        in_c, twin = (
+            compiled_box(box, width, skip, line, layout_type),
+            write_pdf._python_text_of_line(box, width, skip, line, layout_type),
+        )
+        assert type(in_c) is type(twin) and type(in_c.pango_layout) is layout_type
+        assert attributes(in_c) == attributes(twin) and attributes(in_c.pango_layout) == attributes(twin.pango_layout)
+        made.append(in_c)
+        return in_c
+
     monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", both)
+    monkeypatch.setattr(write_pdf, "_text_of_line", made_by_both)
     in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
     kept = [line for line in taken if line is not None]
     assert len(kept) > 100 and len(taken) - len(kept) >= 5  # lines kept, and lines left to WeasyPrint
     assert any(line.resume_at is None for line in kept)  # a paragraph's last line
     assert any(len(run[3]) > 20 for line in kept for run in line.runs)  # runs with many glyphs
+    assert len(made) > 100 and {box.pango_layout.following for box in made} > {"", "甲"}  # type: ignore[attr-defined]
+    assert any(len(box.text.encode()) > len(box.text) * 3 for box in made)  # type: ignore[attr-defined]  # 4-byte characters
     monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", None)
+    monkeypatch.setattr(write_pdf, "_text_of_line", write_pdf._python_text_of_line)
     in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
     assert in_c == in_python
 
