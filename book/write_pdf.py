@@ -1094,8 +1094,7 @@ class _Line(NamedTuple):
     opportunities: float | None  # for justification (_opportunities); None: counted from its text
 
 
-@dataclass(frozen=True)
-class _Shaped:
+class _Shaped(NamedTuple):
     """The text of a paragraph's layout, for the lines taken from it."""
 
     encoded: bytes
@@ -1103,7 +1102,7 @@ class _Shaped:
     spaced: bytes  # 1 at the first byte of each CJK character, which justification spaces
     strut: tuple[float, float]  # the line-height and baseline of the text's style
     # The fonts of its lines' runs by address: the PangoFont * and a reference that holds it (no
-    # other font takes its address while a line is kept)
+    # other font takes its address while a line is kept): _fonts_held
     fonts: dict[int, tuple[object, object]]
 
 
@@ -1125,8 +1124,7 @@ class _LineLayout(Layout):
     spaced_by = 0  # the CJK letter-spacing already in the glyphs' widths, in Pango units (_standalone_line)
 
 
-@dataclass(frozen=True)
-class _Paragraph:
+class _Paragraph(NamedTuple):
     """The lines of a text box's text from one start on, laid out at one width."""
 
     text: str
@@ -1413,7 +1411,7 @@ def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: in
         if len(known) >= 512:
             known.clear()
         paragraph = known[key] = _lay_out_paragraph(context, box, width, skip, line_width)
-    return dataclasses.replace(paragraph, text=box.text)  # the box's own text: _paragraph_line's check
+    return paragraph._replace(text=box.text)  # the box's own text: _paragraph_line's check
 
 
 def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, first_width: float) -> _Paragraph:
@@ -1440,20 +1438,21 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
         # Pango sets the first line in the layout's width less the indent: in Pango units, that is
         # the width WeasyPrint would give it, to the unit.
         pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
-    shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style), {})
+    fonts = _fonts_held(box.style)
+    shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
     lines: dict[int, _Line | None] = {}
     # The lines that end by the cut (a break after it may depend on the text past the cut), in C
     # where it was compiled
     layout_lines = pango.pango_layout_get_lines_readonly(layout.layout)
     arguments = (keep_to - skip, skip, len(encoded), first_width, width)
     if _compiled_paragraph_lines is None:
-        fonts = _python_paragraph_lines(layout_lines, *arguments, shaped, lines)
+        used = _python_paragraph_lines(layout_lines, *arguments, shaped, lines)
     else:
         address = int(ffi.cast("uintptr_t", layout_lines))
-        fonts = _compiled_paragraph_lines(
+        used = _compiled_paragraph_lines(
             address, _LINE_EXTENTS, *arguments, shaped.encoded, shaped.spaced, _Line, shaped, lines
         )
-    _hold_fonts(shaped.fonts, fonts)
+    _hold_fonts(fonts, used)
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
     return _Paragraph(box.text, width, skip, first_width, lines)
 
@@ -1518,6 +1517,17 @@ def _python_runs(line: object) -> tuple[_GlyphRun, ...]:
         clusters = ffi.buffer(glyph_string.log_clusters, 4 * count)[:]
         runs.append((int(ffi.cast("uintptr_t", item.analysis.font)), item.offset, item.length, glyphs, clusters))
     return tuple(runs)
+
+
+# The fonts of the lines taken from layouts, held as long as their font configuration lives (its
+# font map keeps them that long anyway: 30 回 of 红楼梦 used 3). Held for each layout, they were
+# referenced again for each.
+_held_fonts: weakref.WeakKeyDictionary[object, dict[int, tuple[object, object]]] = weakref.WeakKeyDictionary()
+
+
+def _fonts_held(style: dict[str, object]) -> dict[int, tuple[object, object]]:
+    """The fonts held for the font configuration of `style` (_Shaped.fonts)."""
+    return _held_fonts.setdefault(style.font_config, {})  # type: ignore[attr-defined]
 
 
 def _hold_fonts(held: dict[int, tuple[object, object]], addresses: Iterable[int]) -> None:
@@ -1658,7 +1668,7 @@ def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
         line = None
         if not right_to_left:
             line = _LineLayout.__new__(_LineLayout)
-            line.shaped = _Shaped(layout.text.encode(), 0, b"", (0.0, 0.0), {})
+            line.shaped = _Shaped(layout.text.encode(), 0, b"", (0.0, 0.0), _fonts_held(textbox.style))
             line.runs = _python_runs(first_line)
             _hold_fonts(line.shaped.fonts, (run[0] for run in line.runs))
             line.justification_spacing = 0
