@@ -289,3 +289,51 @@ def test_a_worker_killed_mid_book_stops_the_build_with_a_clear_error(
     with pytest.raises(BookError, match="stopped"):
         build(config, tmp_path / "dist", ("pdf",), cache=False)
     assert first.outputs["pdf"].read_bytes() == before  # the last good PDF is kept
+
+
+def _piece_pdf(path: Path, label: str, pages: int) -> Path:
+    """A PDF whose pages inherit their media box and resources from its page tree, each page's
+    content naming it. Written by hand: qpdf would write the inherited attributes into each page."""
+    kids = " ".join(f"{4 + 2 * n} 0 R" for n in range(pages))
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} /MediaBox [0 0 200 300] /Resources << /ProcSet [/PDF] >> >>",
+        f"<< /Title ({label}) >>",  # the document information, as WeasyPrint's pieces have
+    ]
+    for number in range(pages):
+        content = f"% {label} {number}"
+        objects += [f"<< /Type /Page /Parent 2 0 R /Contents {5 + 2 * number} 0 R >>"]
+        objects += [f"<< /Length {len(content)} >>\nstream\n{content}\nendstream"]
+    data, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(data))
+        data += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(data)
+    data += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    data += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    data += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_the_assembled_pages_keep_their_order_and_what_they_inherit(tmp_path: Path) -> None:
+    """The chapters in their order whatever order they come in, after the front matter; each page
+    with the media box and resources it inherited from its piece's page tree (the book's has none)."""
+    from book.assemble import Assembly, Piece
+
+    front, first, second = (
+        Piece(_piece_pdf(tmp_path / f"{label}.pdf", label, pages), {})
+        for label, pages in (("front", 2), ("first", 3), ("second", 1))
+    )
+    with Assembly() as book:
+        book.add(1, second)
+        book.add(0, first)
+        assert book.finish(tmp_path / "book.pdf", front) == 6
+    with pikepdf.open(tmp_path / "book.pdf") as pdf:
+        contents = [page.obj.Contents.read_bytes().decode() for page in pdf.pages]
+        assert contents == ["% front 0", "% front 1", "% first 0", "% first 1", "% first 2", "% second 0"]
+        assert "/MediaBox" not in pdf.Root.Pages and "/Resources" not in pdf.Root.Pages
+        for page in pdf.pages:
+            assert list(page.obj.MediaBox) == [0, 0, 200, 300]
+            assert page.obj.Resources.ProcSet == [pikepdf.Name.PDF]
+            assert page.obj.Parent == pdf.Root.Pages
