@@ -901,11 +901,14 @@ static PyObject *text_of_line(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "text_of_line: a layout's text is bytes, its strut a pair");
         goto done;
     }
-    Py_ssize_t start = PyLong_AsSsize_t(shaped_start), end = PyLong_AsSsize_t(PyTuple_GET_ITEM(line, LINE_END));
-    double line_height = PyFloat_AsDouble(PyTuple_GET_ITEM(strut, 0));
-    double height = PyFloat_AsDouble(PyTuple_GET_ITEM(line, LINE_HEIGHT));
-    double line_baseline = PyFloat_AsDouble(PyTuple_GET_ITEM(line, LINE_BASELINE));
-    if (PyErr_Occurred())
+    Py_ssize_t start, end;
+    double line_height, height, line_baseline;
+    /* each conversion only while no error is set (-1 and an error where it fails) */
+    if (((start = PyLong_AsSsize_t(shaped_start)) == -1 && PyErr_Occurred()) ||
+        ((end = PyLong_AsSsize_t(PyTuple_GET_ITEM(line, LINE_END))) == -1 && PyErr_Occurred()) ||
+        ((line_height = PyFloat_AsDouble(PyTuple_GET_ITEM(strut, 0))) == -1 && PyErr_Occurred()) ||
+        ((height = PyFloat_AsDouble(PyTuple_GET_ITEM(line, LINE_HEIGHT))) == -1 && PyErr_Occurred()) ||
+        ((line_baseline = PyFloat_AsDouble(PyTuple_GET_ITEM(line, LINE_BASELINE))) == -1 && PyErr_Occurred()))
         goto done;
     Py_ssize_t length = PyBytes_GET_SIZE(encoded);
     end -= start; /* in the layout's text */
