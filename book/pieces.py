@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .alongside import Alongside, ForkTwin
-from .assemble import Assembly, Piece, subset_face
+from .assemble import Assembly, FontProgram, Piece, compressed_subset
 from .errors import BookError, RenderError
 from .model import PageStart, PdfProfile
 
@@ -110,20 +110,22 @@ class PieceCache:
         self._write(f"{key}-{folio}.json", {"fonts": _packed(fonts), "warnings": list(warnings)})
         return Piece(pdf, fonts)  # type: ignore[arg-type]
 
-    def subset(self, base: str, face: Path, glyphs: list[int]) -> bytes:
-        """The subset of `face` to `glyphs` (assemble.subset_face), kept: a rebuild after an edit
-        mostly uses the same glyphs, and HarfBuzz takes about 70 ms a CJK face to subset."""
+    def subset(self, base: str, face: Path, glyphs: list[int]) -> FontProgram:
+        """The subset of `face` to `glyphs` (assemble.compressed_subset), kept compressed: a rebuild
+        after an edit mostly uses the same glyphs, and HarfBuzz takes about 70 ms a CJK face to
+        subset. The file holds the program's length (8 bytes, big-endian), then the program."""
         key = hashlib.sha256(f"{base}\0{face}\0{glyphs}".encode()).hexdigest()
-        kept = self.folder / f"subset-{key}.font"
+        kept = self.folder / f"subset-{key}.flate"
         try:
             data = kept.read_bytes()
+            program = FontProgram(data[8:], int.from_bytes(data[:8], "big"))
         except OSError:
-            data = subset_face(face, glyphs)
+            program = compressed_subset(face, glyphs)
             part = kept.with_name(kept.name + ".part")
-            part.write_bytes(data)
+            part.write_bytes(program.length.to_bytes(8, "big") + program.flate)
             os.replace(part, kept)
         self.used.add(kept.name)
-        return data
+        return program
 
     def digest(self, path: Path) -> bytes:
         """file_digest of `path`, kept (in digests.json) with the file's size and modification time

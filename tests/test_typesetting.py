@@ -753,6 +753,19 @@ def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path
 
     fonts = subprocess.run(["pdffonts", str(result.outputs["pdf"])], capture_output=True, text=True).stdout
     assert "Book-Fallback" in fonts  # the @font-face family of the configured fallback
+    import io
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    # Its subset is a TrueType program, compressed by the assembler: /Length1 is its length before.
+    with pikepdf.open(result.outputs["pdf"]) as pdf:
+        fonts = {str(f.BaseFont): f for page in pdf.pages for f in page.Resources.Font.values()}
+        fallback = next(f for name, f in fonts.items() if name.endswith("Book-Fallback"))
+        program_file = fallback.DescendantFonts[0].FontDescriptor.FontFile2
+        program = program_file.read_bytes()
+        assert program_file.Filter == "/FlateDecode" and program_file.Length1 == len(program)
+    assert TTFont(io.BytesIO(program))["name"].getDebugName(1) == "Test Fallback"
 
 
 def test_book_yaml_can_set_the_body_face(tmp_path: Path) -> None:
