@@ -1346,14 +1346,26 @@ def _paragraph_line(
     if (
         paragraph is None
         or paragraph.text is not box.text
-        or paragraph.width != width
+        or not _same_measure(paragraph.width, width)
         or skip not in paragraph.lines
-        or (skip == paragraph.start and paragraph.first_width != line_width)
+        or (skip == paragraph.start and not _same_measure(paragraph.first_width, line_width))
     ):
         if not _plain_text(box) or line_width is None or not 0 < line_width <= width:
             return None
         paragraph = box.paragraph = _short_paragraph(context, box, width, skip, line_width)
     return paragraph.lines[skip]
+
+
+def _same_measure(laid_out: float, width: float) -> bool:
+    """Whether lines laid out at width `laid_out` (points) are those of `width`: Pango is given
+    the width in whole Pango units (create_layout: int(width * TO_UNITS)), and a line's width, a
+    whole number of units, overflows both or neither (x > w for x = k / 1024 is k > int(w * 1024)).
+
+    A paragraph's width differs by some 1e-8 pt between left and right pages (split_inline_box
+    widens its right edge by a factor of 1 + 1e-9, and a left page's edge is elsewhere): compared
+    exactly, each page turn laid out the rest of a paragraph again, a third more text than the
+    book's in 红楼梦."""
+    return int(laid_out * TO_UNITS) == int(width * TO_UNITS)
 
 
 def _plain_text(box: boxes.TextBox) -> bool:
@@ -1398,9 +1410,9 @@ def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: in
     style = box.style
     key = (
         box.text,
-        width,
+        int(width * TO_UNITS),  # _same_measure
         skip,
-        line_width,
+        int(line_width * TO_UNITS),
         line_break._font_style_cache_key(style, include_size=True),
         style["font_kerning"],
         style["direction"],

@@ -301,6 +301,46 @@ def test_the_compiled_glyph_loops_write_what_the_python_loops_write(
     assert in_c == in_python
 
 
+def test_a_paragraph_is_laid_out_once_across_page_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A paragraph over several pages is laid out once (one window: it has no mark that meets
+    another), though its width differs by some 1e-8 pt between left and right pages
+    (write_pdf._same_measure). Compared exactly, every page turn laid out the rest again."""
+    from book import build as build_module
+    from book import write_pdf
+
+    monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
+    paragraph = "甲乙丙丁戊己庚辛壬癸，" * 400  # 4,400 characters
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n\n{paragraph}\n"}))
+    widths: set[float] = set()
+    laid_out: list[int] = []
+    line, lay_out = write_pdf._paragraph_line, write_pdf._lay_out_paragraph
+
+    def measured(context: object, box: object, width: float | None, *rest: object) -> object:
+        if len(box.text) > 1000:  # type: ignore[attr-defined]
+            widths.add(width)  # type: ignore[arg-type]
+        return line(context, box, width, *rest)  # type: ignore[arg-type]
+
+    def noted(context: object, box: object, width: float, skip: int, first_width: float) -> object:
+        if len(box.text) > 1000:  # type: ignore[attr-defined]
+            laid_out.append(skip)
+        return lay_out(context, box, width, skip, first_width)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(write_pdf, "_paragraph_line", measured)
+    monkeypatch.setattr(write_pdf, "_lay_out_paragraph", noted)
+    result = build(config, tmp_path / "dist", ("pdf",))
+    assert result.pages >= 8 and len(widths) == 2  # over left and right pages, of two widths
+    assert laid_out == [0, 0]
+
+
+@given(st.floats(1, 2000), st.floats(0, 1e-6), st.integers(0, 2**31))
+def test_lines_of_the_same_measure_overflow_alike(width: float, more: float, units: int) -> None:
+    from book.write_pdf import _same_measure
+
+    other, line = width + more, units / 1024  # a line's width: whole Pango units
+    if _same_measure(width, other):
+        assert (line > width) == (line > other)
+
+
 def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
