@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -70,20 +71,34 @@ def _tree_rss(pid: int) -> int:
 
 
 def measure(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (all processes) and peak RSS in MiB summed over the process tree."""
+    """Wall seconds, CPU seconds (all processes) and peak RSS in MiB summed over the process tree.
+
+    This thread waits for the process (the wall time is taken as it ends, not at the next poll),
+    while another samples the tree's memory every 0.1 s; the process's own peak counts too, for a
+    process that ends before the first sample (Pandoc's seed, 0.1 s)."""
     start = time.perf_counter()
     before = os.times()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, _tree_rss(process.pid))
-        time.sleep(0.1)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(process.pid))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    errors = process.stderr.read()  # type: ignore[union-attr]  # to its end, as the process ends
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     after = os.times()
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")  # type: ignore[union-attr]
+        raise SystemExit(f"failed: {' '.join(command)}\n{errors.decode()}")
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return wall, cpu, peak / 1024
+    return wall, cpu, max(peak[0], usage.ru_maxrss) / 1024  # KiB, as _tree_rss
 
 
 def median_of(runs: int, command: list[str], before_each: object = None) -> tuple[float, float, float]:
@@ -231,6 +246,9 @@ def main() -> None:
             print(
                 f"{name}: our PDF / plain WeasyPrint = {ours[1] / plain[1]:.2f}× wall, size {ours[5] / plain[5]:.2f}×"
             )
+        epub, pandoc = by_label.get(f"{name} epub (ours)"), by_label.get(f"{name} epub (pandoc)")
+        if epub and pandoc:
+            print(f"{name}: our EPUB / Pandoc's = {epub[1] / pandoc[1]:.2f}× wall, size {epub[5] / pandoc[5]:.2f}×")
         edited = by_label.get(f"{name} pdf, one chapter edited")
         if ours and edited:
             print(f"{name}: rebuild after editing one chapter / cold build = {edited[1] / ours[1]:.2f}×")
