@@ -217,6 +217,7 @@ class Assembly:
         if self._prepared is None:  # the front matter came from the cache: no time to make the fonts' twice
             self.prepare(fonts=False)
         bookmarks, chapter_destinations, usage = self._prepared  # type: ignore[misc]
+        subset = subset or compressed_subset
         source = self._sources.enter_context(pikepdf.open(front.path))
         if self._pdf is None:  # the front matter alone (a book printed in one piece): it is the book
             pdf = source
@@ -261,7 +262,7 @@ class Assembly:
                 "widths": {**widths, **known["widths"]},  # type: ignore[dict-item]
                 "to_unicode": {**to_unicode, **known["to_unicode"]},  # type: ignore[dict-item]
             }
-            fonts[name] = _font_data(merged, subset or compressed_subset)
+            fonts[name] = _font_data(merged, subset)
         _embed_fonts(pdf, pages, fonts)
         with writing(path):
             # Content streams are copied as they are (already compressed; none is decoded to see

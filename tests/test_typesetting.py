@@ -332,13 +332,18 @@ def test_a_paragraph_is_laid_out_once_across_page_turns(tmp_path: Path, monkeypa
     assert laid_out == [0, 0]
 
 
-@given(st.floats(1, 2000), st.floats(0, 1e-6), st.integers(0, 2**31))
-def test_lines_of_the_same_measure_overflow_alike(width: float, more: float, units: int) -> None:
+@given(st.floats(1, 2000), st.floats(0, 2 / 1024), st.integers(-2, 2))
+def test_lines_of_the_same_measure_overflow_alike(width: float, more: float, offset: int) -> None:
+    """_same_measure(a, b) holds exactly when every line, a whole number of Pango units wide,
+    overflows a and b alike: lines laid out at one are those of the other."""
     from book.write_pdf import _same_measure
 
-    other, line = width + more, units / 1024  # a line's width: whole Pango units
+    other, units = width + more, int(width * 1024) + offset
     if _same_measure(width, other):
-        assert (line > width) == (line > other)
+        assert ((units / 1024) > width) == ((units / 1024) > other)  # a line near the measure
+    else:
+        lines = range(int(width * 1024) - 1, int(other * 1024) + 2)
+        assert any((k / 1024 > width) != (k / 1024 > other) for k in lines)
 
 
 def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
