@@ -1356,16 +1356,21 @@ def _paragraph_line(
     return paragraph.lines[skip]
 
 
+def _pango_width(width: float) -> int:
+    """A line width in points as Pango is given it, in whole Pango units (create_layout)."""
+    return int(width * TO_UNITS)
+
+
 def _same_measure(laid_out: float, width: float) -> bool:
     """Whether lines laid out at width `laid_out` (points) are those of `width`: Pango is given
-    the width in whole Pango units (create_layout: int(width * TO_UNITS)), and a line's width, a
-    whole number of units, overflows both or neither (x > w for x = k / 1024 is k > int(w * 1024)).
+    the width in whole Pango units (_pango_width), and a line's width, a whole number of units,
+    overflows both or neither (x > w for x = k / 1024 is k > int(w * 1024)).
 
     A paragraph's width differs by some 1e-8 pt between left and right pages (split_inline_box
     widens its right edge by a factor of 1 + 1e-9, and a left page's edge is elsewhere): compared
     exactly, each page turn laid out the rest of a paragraph again (1.24 million characters laid
     out for 红楼梦, 857,000 compared in units)."""
-    return int(laid_out * TO_UNITS) == int(width * TO_UNITS)
+    return _pango_width(laid_out) == _pango_width(width)
 
 
 def _plain_text(box: boxes.TextBox) -> bool:
@@ -1410,9 +1415,9 @@ def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: in
     style = box.style
     key = (
         box.text,
-        int(width * TO_UNITS),  # _same_measure
+        _pango_width(width),  # _same_measure
         skip,
-        int(line_width * TO_UNITS),
+        _pango_width(line_width),
         line_break._font_style_cache_key(style, include_size=True),
         style["font_kerning"],
         style["direction"],
@@ -1449,7 +1454,7 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
     if first_width != width:
         # Pango sets the first line in the layout's width less the indent: in Pango units, that is
         # the width WeasyPrint would give it, to the unit.
-        pango.pango_layout_set_indent(layout.layout, int(width * TO_UNITS) - int(first_width * TO_UNITS))
+        pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
     fonts = _fonts_held(box.style)
     shaped = _Shaped(shown, skip, _cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
     lines: dict[int, _Line | None] = {}
