@@ -1,7 +1,8 @@
 """Book-scale benchmark: build the seed and 红楼梦 (../shared/corpus) and print wall time, CPU time,
 peak RSS (summed over all the processes of a build), pages and output sizes, with the same figures
 for a plain WeasyPrint render of the same HTML and CSS and for Pandoc's EPUB (when `pandoc` is
-installed), measured in the same run, and the ratios.
+installed; as it is, and with the book's fonts embedded, as ours has them), measured in the same
+run, and the ratios.
 
     python benchmarks/bench.py [--runs 3] [--books seed,hongloumeng] [--curve] [--jobs N]
 
@@ -144,6 +145,10 @@ def bench_book(name: str, seed: Path, runs: int, work: Path, jobs: list[str]) ->
         out = folder / "pandoc.epub"
         wall, cpu, rss = median_of(runs, ["pandoc", str(seed), "-f", "markdown", "-o", str(out)])
         rows.append((f"{name} epub (pandoc)", wall, cpu, rss, 0, out.stat().st_size))
+        # Like ours, with the book's fonts in it: Pandoc embeds each font whole (it does not subset).
+        fonts = [f"--epub-embed-font={face}" for face in sorted((ROOT / "fonts").glob("*.otf"))]
+        wall, cpu, rss = median_of(runs, ["pandoc", str(seed), "-f", "markdown", "-o", str(out), *fonts])
+        rows.append((f"{name} epub (pandoc, fonts embedded)", wall, cpu, rss, 0, out.stat().st_size))
     else:
         rows.append((f"{name} epub (pandoc: not installed)", 0, 0, 0, 0, 0))
     return rows
@@ -235,10 +240,10 @@ def main() -> None:
         if args.curve and BOOKS["hongloumeng"].is_file():
             points = curve(args.curve_runs, Path(folder), jobs)
     print(f"medians of {args.runs} run(s), one process tree each, {os.cpu_count()} cores; RSS summed over processes")
-    print(f"{'build':<40}{'wall s':>8}{'cpu s':>8}{'RSS MiB':>9}{'pages':>7}{'pages/s':>9}{'size KiB':>10}")
+    print(f"{'build':<44}{'wall s':>8}{'cpu s':>8}{'RSS MiB':>9}{'pages':>7}{'pages/s':>9}{'size KiB':>10}")
     for label, wall, cpu, rss, count, size in rows:
         rate = f"{count / wall:9.1f}" if count and wall else f"{'':>9}"
-        print(f"{label:<40}{wall:8.2f}{cpu:8.2f}{rss:9.0f}{count or '':>7}{rate}{size / 1024 if size else 0:10.0f}")
+        print(f"{label:<44}{wall:8.2f}{cpu:8.2f}{rss:9.0f}{count or '':>7}{rate}{size / 1024 if size else 0:10.0f}")
     by_label = {row[0]: row for row in rows}
     for name in args.books.split(","):
         ours, plain = by_label.get(f"{name} pdf (ours)"), by_label.get(f"{name} pdf (plain WeasyPrint)")
@@ -246,9 +251,10 @@ def main() -> None:
             print(
                 f"{name}: our PDF / plain WeasyPrint = {ours[1] / plain[1]:.2f}× wall, size {ours[5] / plain[5]:.2f}×"
             )
-        epub, pandoc = by_label.get(f"{name} epub (ours)"), by_label.get(f"{name} epub (pandoc)")
-        if epub and pandoc:
-            print(f"{name}: our EPUB / Pandoc's = {epub[1] / pandoc[1]:.2f}× wall, size {epub[5] / pandoc[5]:.2f}×")
+        epub = by_label.get(f"{name} epub (ours)")
+        for peer in ("pandoc", "pandoc, fonts embedded"):
+            if epub and (pandoc := by_label.get(f"{name} epub ({peer})")):
+                print(f"{name}: our EPUB / {peer} = {epub[1] / pandoc[1]:.2f}× wall, size {epub[5] / pandoc[5]:.2f}×")
         edited = by_label.get(f"{name} pdf, one chapter edited")
         if ours and edited:
             print(f"{name}: rebuild after editing one chapter / cold build = {edited[1] / ours[1]:.2f}×")
