@@ -1268,12 +1268,25 @@ def _paragraph_linebox(
         inline._adjust_line_height(new_line)
     linebox.width, linebox.height = new_line.width, new_line.height
     offset_x = _align(context, new_line, new_child, available_width, last=line.resume_at is None)
-    bottom, top = inline.line_box_verticality(new_line)
+    bottom, top = _line_box_verticality(new_line, new_child)
     new_line.baseline, new_line.position_y, new_line.height = -top, top, bottom - top
     new_line.margin_top = new_line.margin_bottom = 0
     new_line.translate(offset_x, position_y - top)
     new_line.position_y = position_y  # as WeasyPrint: position_y - top + top may differ from position_y
     return new_line, (None if line.resume_at is None else {0: {line.resume_at: None}})
+
+
+def _line_box_verticality(line: boxes.LineBox, text_box: boxes.TextBox) -> tuple[float, float]:
+    """line_box_verticality for a line box whose one child is a text box on the baseline: the steps
+    of inline_box_verticality and aligned_subtree_verticality for it, in their order (the baseline
+    at y = 0). The line's bottom and top."""
+    if text_box.style["vertical_align"] != "baseline":
+        return inline.line_box_verticality(line)  # type: ignore[no-any-return]
+    top = text_box.position_y = 0 - text_box.baseline
+    bottom = top + text_box.margin_height()
+    line_top = 0 - line.baseline
+    line_bottom = line_top + line.margin_height()
+    return (line_bottom if line_bottom > bottom else bottom), (line_top if line_top < top else top)
 
 
 def _line_bounds(context: object, linebox: boxes.LineBox, containing_block: boxes.Box) -> tuple[float, float, float]:

@@ -122,6 +122,32 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     for name in ("split_text_box", "resolve_percentages"):
         assert name in inline.split_inline_level.__code__.co_names
     assert "_adjust_line_height" in inline.split_inline_box.__code__.co_names
+    # A line of one text box on the baseline is placed with inline_box_verticality's and
+    # aligned_subtree_verticality's steps for it (_line_box_verticality), in their order.
+    for function, lines in (
+        (inline.line_box_verticality, ("box, top_bottom_subtrees, baseline_y=0)",)),
+        (
+            inline.inline_box_verticality,
+            (
+                "if vertical_align == 'baseline':\n            child_baseline_y = baseline_y",
+                "top = child_baseline_y - child.baseline",
+                "child.position_y = top",
+                "bottom = top + child.margin_height()",
+                "if min_y is None or top < min_y:",
+                "if max_y is None or bottom > max_y:",
+            ),
+        ),
+        (
+            inline.aligned_subtree_verticality,
+            (
+                "top = baseline_y - box.baseline",
+                "bottom = top + box.margin_height()",
+                "if min_y is None or top < min_y:",
+            ),
+        ),
+    ):
+        for line in lines:
+            assert line in inspect.getsource(function), line
     # Lines from a paragraph's layout are drawn with draw_first_line's arithmetic, repeated in
     # _show_glyphs: the same text operators, widths, kerning and ToUnicode text.
     assert weasyprint.draw.draw_text is write_pdf._draw_text
