@@ -20,6 +20,11 @@ library's own time is the library's (Pango, HarfBuzz, GLib, FreeType, Fontconfig
 any other: WeasyPrint's and the libraries'), and cffi's calling overhead the caller's. A garbage
 collection, which runs in whichever frame allocates when one is due, is a part of its own.
 
+--without PART[,PART]: the build in one process (`--jobs 1`: the switches are this process's),
+with parts of the typesetting extension turned off (write_pdf.set_paragraph_layout and the
+others), to see what the rest costs: paragraph-layout and glyph-drawing only make the build
+faster (the same pages); cjk-justification leaves Chinese lines ragged.
+
 Needs py-spy (`pip install -e '.[bench]'`) and ../shared/corpus. No timing lives in the tests.
 """
 
@@ -53,22 +58,28 @@ _INTERPRETER = ("libpython", "libc.so", "libc-", "libm.so", "ld-linux", "python3
 # The line of _lay_out_paragraph where Pango breaks and shapes the paragraph
 _LAYOUT_CALL = "pango_layout_get_lines_readonly"
 
-# The build in one process for --native, its garbage collector set as a printing process sets it.
+# The build in one process for --native and --without, its garbage collector set as a printing
+# process sets it, the parts named in its second argument turned off.
 _SETTLED_BUILD = """
 import runpy, sys
 sys.path.insert(0, sys.argv[1])
-from book.write_pdf import settle_printing_process
-settle_printing_process()
-sys.argv = sys.argv[2:]
+from book import write_pdf
+write_pdf.settle_printing_process()
+for part in filter(None, sys.argv[2].split(",")):
+    getattr(write_pdf, "set_" + part.replace("-", "_"))(False)
+sys.argv = sys.argv[3:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
+# The parts of the typesetting extension that --without can turn off (write_pdf.set_<part>).
+SWITCHES = ("paragraph-layout", "glyph-drawing", "cjk-justification")
 
 
-def record(config: Path, output: Path, native: bool) -> None:
+def record(config: Path, output: Path, native: bool, without: tuple[str, ...] = ()) -> None:
     """Sample a cold build of the PDF with py-spy into `output` (its raw format: a stack a line)."""
     build = [str(ROOT / "publish.py"), str(config), "--no-cache", "-f", "pdf", "-q"]
-    if native:
-        command = ["--native", "--", sys.executable, "-c", _SETTLED_BUILD, str(ROOT), *build, "--jobs", "1"]
+    if native or without:
+        settled = [sys.executable, "-c", _SETTLED_BUILD, str(ROOT), ",".join(without), *build, "--jobs", "1"]
+        command = ["--native", "--", *settled] if native else ["--", *settled]
     else:
         command = ["--subprocesses", "--", sys.executable, *build]
     spy = ["py-spy", "record", "--rate", "100", "--format", "raw", "--output", str(output), *command]
@@ -141,7 +152,7 @@ def classify(stack: list[str], native: bool, lines: dict[str, list[str]]) -> tup
     return _ours(innermost, lines) or OTHERS, innermost
 
 
-def report(raw: Path, top: int, native: bool) -> None:
+def report(raw: Path, top: int, native: bool, one_process: bool = False) -> None:
     """Print the shares of the parts and the `top` functions by own samples."""
     parts: collections.Counter[str] = collections.Counter()
     functions: collections.Counter[str] = collections.Counter()
@@ -155,7 +166,8 @@ def report(raw: Path, top: int, native: bool) -> None:
             name, where = _LAYOUT_CALL, f"Pango, called by {name}"
         functions[f"{name} ({where.rsplit(':', 1)[0].split('site-packages/')[-1].rstrip(')')})"] += int(count)
     total = sum(parts.values())
-    print(f"{total} samples ({'one process, native frames' if native else 'all processes'})")
+    processes = "one process" if native or one_process else "all processes"
+    print(f"{total} samples ({processes}{', native frames' if native else ''})")
     for part in PARTS:
         print(f"  {100 * parts[part] / total:5.1f} %  {part}")
     ours = sum(parts[part] for part in OURS)
@@ -173,7 +185,13 @@ def main() -> None:
         "--raw", type=Path, help="report on samples recorded before (py-spy's raw format), on the same code"
     )
     parser.add_argument("--save", type=Path, help="keep the samples in this file")
+    parser.add_argument(
+        "--without", default="", help=f"comma-separated parts of the extension to turn off: {', '.join(SWITCHES)}"
+    )
     args = parser.parse_args()
+    without = tuple(filter(None, args.without.split(",")))
+    if unknown := set(without) - set(SWITCHES):
+        parser.error(f"--without: no part {', '.join(sorted(unknown))}; the parts: {', '.join(SWITCHES)}")
     if args.raw:
         report(args.raw, args.top, args.native)
         return
@@ -185,10 +203,10 @@ def main() -> None:
         config = Path(folder) / "book.yaml"
         config.write_text(f"seeds: [{SEED}]\nslug: hongloumeng\ndate: 2024-01-01\n", encoding="utf-8")
         raw = Path(folder) / "samples.txt"
-        record(config, raw, args.native)
+        record(config, raw, args.native, without)
         if args.save:
             shutil.copyfile(raw, args.save)
-        report(raw, args.top, args.native)
+        report(raw, args.top, args.native, one_process=bool(without))
 
 
 if __name__ == "__main__":

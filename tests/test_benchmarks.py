@@ -85,3 +85,11 @@ def test_the_report_gives_the_shares_of_the_parts_and_our_own_code(tmp_path: Pat
     assert "our own code: 30.0 %" in printed  # the normalizer's 1 and the extension's 2 of 10
     assert "1.  40.0 %  block_container_layout" in printed
     assert "2.  30.0 %  pango_layout_get_lines_readonly (Pango, called by _lay_out_paragraph)" in printed
+
+
+def test_each_part_the_profile_can_turn_off_is_a_switch_of_the_extension() -> None:
+    """--without PART calls write_pdf.set_<part>(False) in the profiled build."""
+    from book import write_pdf
+
+    for name in profile.SWITCHES:
+        assert callable(getattr(write_pdf, "set_" + name.replace("-", "_")))
