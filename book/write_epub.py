@@ -194,5 +194,9 @@ def _repack(data: bytes, when: dt.datetime, language: str) -> bytes:
             content = source.read(entry)
             if entry.filename.endswith(".opf"):
                 content = content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)
-            target.writestr(info, content, compresslevel=6)  # level 9: 2× the time, <1 % smaller
+            # Text at level 6 (level 9: 2× the time, <1 % smaller). A CJK font subset is mostly
+            # CFF charstrings, which barely shrink: 红楼梦's two took 87 ms for 2,894 kB at level 1,
+            # 116 ms for 2,877 kB at level 6.
+            level = 1 if entry.filename.startswith("EPUB/fonts/") else 6
+            target.writestr(info, content, compresslevel=level)
     return out.getvalue()
