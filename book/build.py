@@ -384,7 +384,9 @@ def _cover_image(config: Config, manuscript: Manuscript, fonts: tuple[FontFace, 
         media_type = "image/png" if config.cover.suffix.lower() == ".png" else "image/jpeg"
         return CoverImage(f"images/cover{config.cover.suffix.lower()}", media_type, config.cover.read_bytes())
     faces = {face.role: face for face in fonts}
-    data = render_cover(manuscript.metadata, credit_lines(manuscript.metadata.creators), faces)
+    data = render_cover(
+        manuscript.metadata, credit_lines(manuscript.metadata.creators, manuscript.metadata.language), faces
+    )
     return CoverImage("images/cover.png", "image/png", data)
 
 

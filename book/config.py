@@ -86,7 +86,11 @@ SCHEMA: dict[str, Option] = {
         "Convert the script with OpenCC: s2t, s2tw, s2twp, s2hk, t2s, tw2s, tw2sp, hk2s, t2tw, t2hk; quotation "
         "marks follow the target (「」 for Traditional, “” for Simplified).",
     ),
-    "language": Option((str,), "zh-CN", "Language tag: zh-CN (Simplified) or zh-TW (Traditional)."),
+    "language": Option(
+        (str,),
+        "",
+        "Language tag: zh-CN (Simplified), zh-Hant, zh-TW or zh-HK (Traditional); default: from the text's script.",
+    ),
     "publisher": Option((str,), "", "Publisher."),
     "description": Option((str,), "", "Description (blurb)."),
     "subjects": Option((list,), [], "Subjects (keywords)."),
@@ -182,7 +186,7 @@ class Config:
     series_position: str = ""
     edition: str = ""
     authors: tuple[Creator, ...] | None = None
-    language: str = "zh-CN"
+    language: str = ""  # "": decided from the text's script (normalize.detect_language)
     publisher: str = ""
     description: str = ""
     subjects: tuple[str, ...] = ()
@@ -281,7 +285,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     language = values["language"]
     if "language" not in data and convert in CONVERSIONS:
         language = CONVERSIONS[convert]  # the language of the converted text
-    if isinstance(language, str) and not re.fullmatch(r"zh(-(CN|TW|HK|MO|SG|Hans|Hant))?", language):
+    if isinstance(language, str) and language and not re.fullmatch(r"zh(-(CN|TW|HK|MO|SG|Hans|Hant))?", language):
         problem("language", f"'{language}' is not a Chinese language tag (use zh-CN or zh-TW)")
     slug = values["slug"]
     if isinstance(slug, str) and not re.fullmatch(r"[\w.-]+", slug):

@@ -78,6 +78,7 @@ class Finding:
     line: int = 0
     text: str = ""
     counts: tuple[tuple[str, int], ...] = ()  # punctuation findings: (resulting mark, how many)
+    end_line: int = 0  # a finding about a range of lines (a licence removed): its last line
 
 
 @dataclass(frozen=True)

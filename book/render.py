@@ -18,6 +18,7 @@ import markupsafe
 from .errors import RenderError
 from .fonts import PROJECT_ROOT, FontFace
 from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile, block_id
+from .script import to_script
 from .text import plan_cjk_spacing
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
@@ -180,6 +181,13 @@ def block_elements(
 
 
 def render_template(templates: jinja2.Environment, name: str, **context: object) -> str:
+    """A template rendered; `t(label)` in it writes a label in the book's script (目录 → 目錄 in zh-Hant)."""
+    language = str(context.get("lang") or "")
+    context.setdefault("t", lambda label: to_script(label, language))
+    return _render_template(templates, name, **context)
+
+
+def _render_template(templates: jinja2.Environment, name: str, **context: object) -> str:
     """Render one template; a missing template or a template error is a RenderError naming it."""
     try:
         return templates.get_template(name).render(**context)
@@ -194,14 +202,16 @@ def render_template(templates: jinja2.Environment, name: str, **context: object)
         raise RenderError(f"template error: {exc.message}", where=where, fix="fix the template") from exc
 
 
-def credit_lines(creators: tuple[Creator, ...]) -> list[str]:
-    """Credit lines as a Chinese title page sets them: 株洲日报全媒体记者 杨凌凌 / 曹雪芹 著."""
+def credit_lines(creators: tuple[Creator, ...], language: str = "") -> list[str]:
+    """Credit lines as a Chinese title page sets them: 株洲日报全媒体记者 杨凌凌 / 曹雪芹 著 (著 in the
+    book's script)."""
     lines = []
     for creator in creators:
         if creator.label:
             lines.append(f"{creator.organization}{creator.label}　{creator.name}")
         else:
-            lines.append(f"{creator.name}　{ROLE_WORDS.get(creator.role, '')}".rstrip("　"))
+            role = to_script(ROLE_WORDS.get(creator.role, ""), language)
+            lines.append(f"{creator.name}　{role}".rstrip("　"))
     return lines
 
 
@@ -225,7 +235,15 @@ def render_epub(
     same run, become page-break markers and a page list, so a reader can cite the printed page.
     """
     meta = manuscript.metadata
-    common = {"lang": meta.language, "meta": meta, "creators": credit_lines(meta.creators), "stylesheet": STYLESHEET}
+    common = {
+        "lang": meta.language,
+        "meta": meta,
+        "creators": credit_lines(meta.creators, meta.language),
+        "stylesheet": STYLESHEET,
+    }
+
+    def t(label: str) -> str:
+        return to_script(label, meta.language)
 
     def document(name: str, title: str, template: str, landmark: str, **context: object) -> Document:
         return Document(
@@ -233,9 +251,9 @@ def render_epub(
         )
 
     documents = [
-        document("cover.xhtml", "封面", "epub/cover.xhtml", "cover", cover=cover),
+        document("cover.xhtml", t("封面"), "epub/cover.xhtml", "cover", cover=cover),
         document("titlepage.xhtml", meta.title, "epub/titlepage.xhtml", "titlepage"),
-        document("copyright.xhtml", "版权页", "epub/copyright.xhtml", "copyright-page"),
+        document("copyright.xhtml", t("版权页"), "epub/copyright.xhtml", "copyright-page"),
     ]
     pages_by_block: dict[tuple[int, int], list[PageStart]] = {}
     for start in page_starts:
@@ -270,21 +288,27 @@ def render_epub(
     documents += chapters
     toc = nested_toc([(d.file_name, d.title) for d in chapters], [c.kind for c in manuscript.chapters])
     landmarks = [
-        {"type": "cover", "href": "cover.xhtml", "title": "封面"},
-        {"type": "titlepage", "href": "titlepage.xhtml", "title": "书名页"},
-        {"type": "toc", "href": "nav.xhtml#toc", "title": "目录"},
+        {"type": "cover", "href": "cover.xhtml", "title": t("封面")},
+        {"type": "titlepage", "href": "titlepage.xhtml", "title": t("书名页")},
+        {"type": "toc", "href": "nav.xhtml#toc", "title": t("目录")},
     ]
     landmarks += [
-        {"type": d.landmark, "href": d.file_name, "title": {"bodymatter": "正文", "backmatter": "附录"}[d.landmark]}
+        {"type": d.landmark, "href": d.file_name, "title": t({"bodymatter": "正文", "backmatter": "附录"}[d.landmark])}
         for d in chapters
         if d.landmark
     ]
     page_list = [{"href": f"{chapter_id(s.chapter)}.xhtml#page-{s.label}", "page": s.label} for s in page_starts]
     nav = Document(
         "nav.xhtml",
-        "目录",
+        t("目录"),
         render_template(
-            templates, "epub/nav.xhtml", page_title="目录", toc=toc, landmarks=landmarks, page_list=page_list, **common
+            templates,
+            "epub/nav.xhtml",
+            page_title=t("目录"),
+            toc=toc,
+            landmarks=landmarks,
+            page_list=page_list,
+            **common,
         ),
         "toc",
     )
@@ -422,7 +446,7 @@ def _print_html(
         "print/book.html",
         lang=meta.language,
         meta=meta,
-        creators=credit_lines(meta.creators),
+        creators=credit_lines(meta.creators, meta.language),
         chapters=chapters if chapters_shown else [],
         toc=nested_toc([("#" + str(c["id"]), str(c["title"])) for c in chapters], [str(c["kind"]) for c in chapters])
         if front
@@ -447,7 +471,7 @@ def render_cover_pdf(
     context = {
         "lang": meta.language,
         "meta": meta,
-        "creators": credit_lines(meta.creators),
+        "creators": credit_lines(meta.creators, meta.language),
         "fonts": font_rules,
         "trim_width": trim[0],
         "trim_height": trim[1],

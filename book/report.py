@@ -14,6 +14,7 @@ _MARKDOWN_START = re.compile(r"^([#>*+\-]|\d+[.)])")
 # Finding codes: (heading in the report, what the finding means). Stable: README lists them.
 FINDING_CODES: dict[str, tuple[str, str]] = {
     "encoding": ("encoding", "the encoding a seed was decoded with"),
+    "script": ("script", "Simplified or Traditional, told from the text (OpenCC), and the language tag used"),
     "converted": ("script conversion", "characters OpenCC converted (book.yaml `convert`)"),
     "replacement-char": (
         "replacement characters",
@@ -23,19 +24,42 @@ FINDING_CODES: dict[str, tuple[str, str]] = {
         "invalid characters",
         "characters XML forbids (controls, lone surrogates, U+FFFE/U+FFFF), removed",
     ),
-    "removed": ("removed lines", "a line removed as web cruft, with the rule that matched it"),
+    "boilerplate": ("licence text removed", "a Project Gutenberg licence header or footer removed (its lines)"),
+    "markup": ("markup read", "HTML left in a .txt seed read as markup (a paragraph tag breaks, a centred line heads)"),
+    "paragraph-mark": ("paragraph marks", "private-use paragraph marks (U+E40C) made paragraph breaks"),
+    "private-use": ("private-use characters", "characters no font has (private use), set as 〓; count and first place"),
+    "unwrapped": ("hard wraps joined", "hard-wrapped lines joined into paragraphs, with the wrap widths found"),
+    "removed": ("removed lines", "a line removed as web cruft or a rule line, with the rule that matched it"),
+    "removed-inline": ("removed markers", "a marker removed from inside a line (a wiki's [编辑])"),
     "byline": ("bylines", "a byline turned into creators"),
     "title": ("title", "the line taken as the book's title"),
     "heading": ("headings", "a line that opens a chapter"),
     "heading-split": ("headings split off", "a numbered heading run into the body text, split into heading and text"),
     "heading-gap": ("heading numbers skipped", "numbered headings skip (第十二章 then 第十四章); nothing is invented"),
-    "heading-order": ("heading numbers out of order", "a numbered heading repeats or goes back"),
+    "heading-order": ("heading numbers out of order", "a numbered heading repeats (one chapter) or goes back"),
+    "empty-chapter": ("headings without text", "a heading with no text under it: a part opening, or a last paragraph"),
     "punctuation": ("punctuation", "ASCII or half-width marks made full-width inside Chinese text, per line"),
+    "fullwidth": ("full-width letters", "full-width Latin letters and digits made half-width (GB/T 15835)"),
+    "quotes": ("unbalanced quotes", "a paragraph whose quotation marks no reading balances (left as read)"),
+    "damaged": ("damaged text", "`?` written for lost characters by a lossy conversion: kept, with count and lines"),
+    "escape": ("escapes", "literal \\uXXXX escapes in the text"),
+    "mojibake": ("mojibake", "text read one byte out of step after a lost byte (GBK)"),
     "config": ("config", "book.yaml asks for something the text does not have"),
     "missing-glyph": ("missing glyphs", "a character none of the book's fonts has"),
 }
 # What --strict fails on: findings that mean the text is damaged or incomplete.
-STRICT_CODES = ("replacement-char", "invalid-char", "heading-gap", "heading-order", "config", "missing-glyph")
+STRICT_CODES = (
+    "replacement-char",
+    "invalid-char",
+    "private-use",
+    "heading-gap",
+    "heading-order",
+    "config",
+    "missing-glyph",
+    "damaged",
+    "escape",
+    "mojibake",
+)
 
 
 def format_report(manuscript: Manuscript, limit: int = 12) -> str:

@@ -9,6 +9,8 @@ import itertools
 import re
 from collections import Counter
 
+from .quotes import turn_straight_quotes
+
 IDEOGRAPHIC_SPACE = "\u3000"
 ELLIPSIS = "\u2026\u2026"  # 省略号 is two U+2026 (GB/T 15834 §4.11)
 DASH = "\u2014\u2014"  # 破折号 is two U+2014 (GB/T 15834 §4.9)
@@ -39,11 +41,10 @@ LINE_END_PROHIBITED = "“‘（《〈「『【〔〖"
 # ASCII marks and their full-width forms (GB/T 15834 §4: Chinese text uses full-width marks).
 FULL_WIDTH = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
 
-# Characters XML 1.0 forbids (§2.2 Char), plus noncharacters U+FFFE/U+FFFF, and private-use
-# characters, which no reader's font can be expected to show (a seed's PUA code points are
-# unreadable outside the font they were made for).
+# Characters XML 1.0 forbids (§2.2 Char), plus noncharacters (U+FDD0–U+FDEF, U+FFFE/U+FFFF, the
+# last two of each plane). Private-use characters have a pass of their own (leftovers.py).
 _XML_INVALID = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\ue000-\uf8ff\U000f0000-\U0010ffff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
 )
 # Bidirectional embedding, override and isolate controls: they must come in pairs.
 _BIDI_OPEN = {
@@ -65,8 +66,8 @@ def han_characters(text: str) -> str:
 
 
 def remove_xml_invalid(text: str) -> tuple[str, int]:
-    """Remove characters that cannot appear in XML 1.0, private-use characters and unpaired bidi
-    controls; return the text and how many were removed."""
+    """Remove characters that cannot appear in XML 1.0 and unpaired bidi controls; return the text
+    and how many were removed."""
     text, removed = _XML_INVALID.subn("", text)
     if not _BIDI_CONTROL.search(text):
         return text, removed
@@ -87,25 +88,55 @@ def remove_xml_invalid(text: str) -> tuple[str, int]:
 
 
 _MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]+|[,?!;:]+(?={CJK})")
-_FULL_STOP = re.compile(f"(?<={HAN})\\.(?=$|\\s|{CJK})")
+# A full stop ends a Chinese sentence after a Han character or a closing mark (`）.` `的.”`); the
+# full-width `．` some e-texts use as one becomes `。` there too (GB/T 15834 §4.1.1). Between digits
+# `．` is a decimal point.
+_CHINESE_END = f"[{HAN_RANGES}）”’」』》〉】]"
+_FULL_STOP = re.compile(f"(?<={_CHINESE_END})[.．](?=$|\\s|{CJK})")
+_DECIMAL_POINT = re.compile("(?<=[0-9])．(?=[0-9])")
+# An ASCII full stop after a Latin word ends a Chinese sentence when that sentence began in Chinese
+# (`作者是 Ernest Hemingway.` then Chinese or the paragraph's end); `Mr.`, `v1.2`, URLs and whole
+# Latin sentences keep theirs.
+_LATIN_STOP = re.compile(f"(?<=[A-Za-z])\\.(?:\\s*(?=[{HAN_RANGES}“‘「『（《])|(?=[”’」』）》]*$))")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|vs|etc|Inc|Ltd|Co|No|Vol|pp|e\.g|i\.e)|\b[A-Z]|\S*[/@:]\S*)$"
+)
+_SENTENCE_START = re.compile("[。！？!?]|\\.(?=\\s)")
 _ELLIPSIS = re.compile(f"(?<={CJK})(?:\\.{{3,}}|。{{3,}}|(?<!\u2026)\u2026(?!\u2026))|(?:\\.{{3,}}|。{{3,}})(?={CJK})")
 _DASH = re.compile(f"(?<={CJK})(?:-{{2,}}|(?<!\u2014)\u2014(?!\u2014))(?={CJK})")
 _LONE_ELLIPSIS = re.compile("(?<!\u2026)\u2026(?!\u2026)")  # what _ELLIPSIS needs besides ... and 。。。
 _LONE_DASH = re.compile("(?<!\u2014)\u2014(?!\u2014)")  # what _DASH needs besides --
 _ASCII_MARK = re.compile("[,?!;:]")
 _PARENS = re.compile(r"\(([^()]*)\)")
-_DOUBLE_QUOTES = re.compile(r'"([^"]*)"')
-_SINGLE_QUOTES = re.compile(r"(?<![A-Za-z])'([^']*)'(?![A-Za-z])")
 _CURLY_DOUBLE = re.compile("\u201c([^\u201c\u201d]*)\u201d")
 _CURLY_SINGLE = re.compile("(?<![A-Za-z])\u2018([^\u2018\u2019]*)\u2019(?![A-Za-z])")
 
 
 # A text with none of these has nothing fix_punctuation changes (its rules all start from one).
-_CANDIDATE = re.compile("[,?!;:.()\"'\u2026\u2014-]|。。。")
-_CURLY_QUOTE = re.compile("[,?!;:.()\"'\u2026\u2014\u201c\u201d\u2018\u2019-]|。。。")
+_CANDIDATE = re.compile("[,?!;:.．()\"'\u2026\u2014\ufe50-\ufe57-]|。。。")
+_CURLY_QUOTE = re.compile("[,?!;:.．()\"'\u2026\u2014\u201c\u201d\u2018\u2019\ufe50-\ufe57-]|。。。")
 
 
-def fix_punctuation(text: str, *, traditional: bool = False) -> tuple[str, Counter[str]]:
+_FULLWIDTH_ALNUM = str.maketrans(
+    "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ０１２３４５６７８９",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+)
+_FULLWIDTH_ALNUM_RE = re.compile("[Ａ-Ｚａ-ｚ０-９]")
+
+
+def halfwidth_alphanumerics(text: str) -> tuple[str, int]:
+    """Full-width Latin letters and digits made half-width (`ＶＩＰ` → `VIP`, `２０１２年` → `2012年`),
+    as GB/T 15835—2011 §4.2 asks; and how many were changed."""
+    count = len(_FULLWIDTH_ALNUM_RE.findall(text))
+    return (text.translate(_FULLWIDTH_ALNUM), count) if count else (text, 0)
+
+
+# Small form variants (U+FE50–FE57) that some e-texts set for full-width marks: ﹔ for ；.
+SMALL_FORMS = str.maketrans("﹐﹑﹒﹔﹕﹖﹗", "，、．；：？！")
+_SMALL_FORM = re.compile("[﹐﹑﹒﹔﹕﹖﹗]")
+
+
+def fix_punctuation(text: str, *, traditional: bool = False, markdown: bool = False) -> tuple[str, Counter[str]]:
     """Use full-width Chinese punctuation inside Chinese text; count each change by its result.
 
     GB/T 15834 and clreq: in Chinese text `, ? ! ; :` are `， ？ ！ ； ：`, a sentence ends
@@ -120,13 +151,13 @@ def fix_punctuation(text: str, *, traditional: bool = False) -> tuple[str, Count
     # Each pass turns ASCII marks into full-width ones, which can make a neighbouring mark
     # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent.
     while True:
-        fixed = _fix_punctuation_once(text, changes, traditional)
+        fixed = _fix_punctuation_once(text, changes, traditional, markdown)
         if fixed == text:
             return text, changes
         text = fixed
 
 
-def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -> str:
+def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool, markdown: bool) -> str:
     def count(result: str):
         def replace(match: re.Match[str]) -> str:
             changes[result] += 1
@@ -134,6 +165,14 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
 
         return replace
 
+    if _SMALL_FORM.search(text):
+        for mark in _SMALL_FORM.findall(text):
+            changes[mark.translate(SMALL_FORMS)] += 1
+        text = text.translate(SMALL_FORMS)
+    # Straight quotes first: a quote turned curly is Chinese, and so are the marks beside it.
+    if '"' in text or "'" in text:
+        text, turned = turn_straight_quotes(text, markdown=markdown)
+        changes.update(turned)
     # Each rule runs only on a text that has its marks (the scans with lookbehinds are slow): a
     # Chinese text's own …… and —— are no business of the ellipsis and dash rules.
     if "..." in text or "。。。" in text or (ELLIPSIS[0] in text and _LONE_ELLIPSIS.search(text)):
@@ -143,22 +182,30 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool) -
     if _ASCII_MARK.search(text):
         # A run of marks converts as a whole (`中,,` → `中，，`), so a second pass changes nothing.
         text = _MARK_NEXT_TO_CJK.sub(lambda m: "".join(count(FULL_WIDTH[c])(m) for c in m[0]), text)
-    if "." in text:
+    if "." in text or "．" in text:
         text = _FULL_STOP.sub(count("。"), text)
+        text = _DECIMAL_POINT.sub(count("."), text)
+        text = _LATIN_STOP.sub(lambda m: _latin_stop(m, changes), text)
     if "(" in text:
         text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
     if _HAN_RE.search(text):
         double = (LEFT_CORNER, RIGHT_CORNER) if traditional else (LEFT_DOUBLE, RIGHT_DOUBLE)
         single = (LEFT_WHITE_CORNER, RIGHT_WHITE_CORNER) if traditional else (LEFT_SINGLE, RIGHT_SINGLE)
-        if '"' in text:
-            text = _DOUBLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)
-        if "'" in text:
-            text = _SINGLE_QUOTES.sub(lambda m: _wrap_if_chinese(m, *single, changes), text)
         if traditional and LEFT_DOUBLE in text:
             text = _CURLY_DOUBLE.sub(lambda m: _wrap_if_chinese(m, *double, changes), text)
         if traditional and LEFT_SINGLE in text:
             text = _CURLY_SINGLE.sub(lambda m: _wrap_if_chinese(m, *single, changes), text)
     return text
+
+
+def _latin_stop(match: re.Match[str], changes: Counter[str]) -> str:
+    """`。` for a full stop after a Latin word that ends a sentence begun in Chinese; else as it was."""
+    before = match.string[: match.start()]
+    sentence = _SENTENCE_START.split(before)[-1]
+    if _ABBREVIATION.search(before) or not _HAN_RE.search(sentence):
+        return match[0]
+    changes["。"] += 1
+    return "。"
 
 
 def _wrap_if_chinese(match: re.Match[str], left: str, right: str, changes: Counter[str]) -> str:
@@ -221,7 +268,21 @@ def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:
     return segments
 
 
-_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGITS = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 
 

@@ -19,6 +19,7 @@ from .errors import OutputError, writing
 from .fonts import FontFace
 from .model import Manuscript
 from .render import STYLESHEET, EpubRendition
+from .script import to_script
 
 XHTML = "application/xhtml+xml"
 
@@ -168,6 +169,7 @@ def _add_accessibility_metadata(book: epub.EpubBook, manuscript: Manuscript, pag
     if page_list:
         features.append("pageBreakMarkers")
         summary += " 书中标有印刷版页码 (print page numbers of the PDF edition are marked)."
+    summary = to_script(summary, manuscript.metadata.language)
     properties = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual")]
     properties += [("schema:accessibilityFeature", feature) for feature in features]
     properties += [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary)]

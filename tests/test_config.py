@@ -21,7 +21,7 @@ def test_a_config_needs_only_its_seeds(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "seeds: [article.txt]\n"))
     assert config.seeds == ((tmp_path / "article.txt").resolve(),)
     assert config.slug == "article"
-    assert config.language == "zh-CN"
+    assert config.language == ""  # decided from the text's script
     assert config.trim == TRIM_PRESETS["大32开"] == (140, 203)
     assert config.title is None and config.authors is None
 

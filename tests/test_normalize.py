@@ -36,6 +36,14 @@ def summary(manuscript: Manuscript) -> str:
         "creators": [f"{c.name} | {c.role} | {c.label} | {c.organization}" for c in meta.creators],
         "chapters": [{"title": c.title, "paragraphs": [b.text for b in c.blocks]} for c in manuscript.chapters],
         "removed": [f"{f.line}: {f.text}" for f in manuscript.findings_of("removed")],
+        "language": meta.language,
+        # What the report says, less the findings every seed has (its encoding, a heading found, marks
+        # made full-width): those show in the chapters above.
+        "findings": [
+            f"{f.code} {f.line}: {f.message}" + (f" [{f.text}]" if f.text else "")
+            for f in manuscript.findings
+            if f.code not in ("encoding", "heading", "punctuation", "removed")
+        ],
     }
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 

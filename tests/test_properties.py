@@ -114,17 +114,28 @@ def test_punctuation_fix_is_idempotent_and_keeps_han(text: str) -> None:
     assert han_characters(fixed) == han_characters(text)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(st.sampled_from(["中", "a", "，", " ", "\u0301", "ｱ"]), min_size=15, max_size=45), max_size=12))
-@example(["a" * 45, "中" * 30, "中" * 29 + "a", "中" * 28 + "aa", "中" * 29, "x"])  # the widest is not the longest
-def test_a_hard_wrap_is_found_as_if_every_line_were_measured(lines: list[str]) -> None:
-    from book.normalize import _wrap_width, display_width
+PARAGRAPH = st.text(st.sampled_from(list("中文书写，。、：「」天地玄黄宇宙洪荒")), min_size=1, max_size=400)
 
-    # _wrap_width measures only the lines that can matter; measuring every one must agree.
-    widths = [display_width(line) for line in lines]
-    expected = None
-    if widths:
-        threshold = int(max(widths) * 0.9)
-        near = [i for i, w in enumerate(widths) if w >= threshold and i + 1 < len(lines) and lines[i + 1].strip()]
-        expected = threshold if max(widths) >= 40 and len(near) >= 3 else None
-    assert _wrap_width(lines) == expected
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(PARAGRAPH, min_size=4, max_size=30), st.integers(20, 40), st.booleans())
+def test_a_hard_wrapped_text_is_joined_into_its_paragraphs(paragraphs: list[str], width: int, blank: bool) -> None:
+    """Paragraphs wrapped at a fixed width, as Gutenberg files are, come back whole, whatever the
+    width; separated by blank lines, or each opened by an indent."""
+    from book.unwrap import PhysicalLine, find_wraps, join_lines
+
+    raw: list[str] = []
+    for paragraph in paragraphs:
+        wrapped = [paragraph[i : i + width] for i in range(0, len(paragraph), width)]
+        if blank:
+            raw += [*wrapped, ""]
+        else:
+            raw += ["\u3000\u3000" + wrapped[0], *wrapped[1:]]
+    lines = [PhysicalLine(number, text) for number, text in enumerate(raw, start=1)]
+    wraps = find_wraps(lines, lambda text: False)
+    joined = [line.text for line in join_lines(lines, wraps, is_rule=lambda t: False, is_heading=lambda t: False)]
+    full_lines = sum(len(p) // width - (len(p) % width == 0) for p in paragraphs)
+    if full_lines >= 3 and full_lines >= 0.2 * len(raw):  # wrapped enough to be told from verse
+        assert joined == paragraphs
+    else:
+        assert "".join(joined) == "".join(paragraphs)  # whatever it decides, nothing is lost

@@ -1,0 +1,160 @@
+"""Quotation marks: the direction of each straight quote, decided as a typographer would. Pure.
+
+A straight quote (`"` or `'`) in Chinese text opens or closes by its context, and by the quotes
+already open in the paragraph: after `：` or at the start it opens; after `。？！，` or before
+punctuation it closes. The paragraph's reading is chosen as a whole (a small dynamic programme over
+the quotes, curly and corner ones fixed), so that its quotes balance wherever some reading does.
+GB/T 15834—2011 §4.1 (引号); clreq §3.1.5.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Marks after which a quote closes, and before which it closes (a quote never opens onto them).
+CLOSES_AFTER = "。？！…，、；.?!,;—"
+CLOSES_BEFORE = "，。？！；：、…）》〉】〕,.?!;:)"
+OPENS_AFTER = "：:（《〈【〔“‘「『(["
+MAX_DEPTH = 3  # a quote inside a quote inside a quote
+UNBALANCED = 1000.0  # the cost of a quote left open or closed with none open: more than any context
+
+
+@dataclass(frozen=True)
+class QuoteFamily:
+    """One kind of quotation mark: its straight form, and its curly and corner pairs."""
+
+    straight: str
+    curly: tuple[str, str]
+    corner: tuple[str, str]
+
+    @property
+    def opening(self) -> str:
+        return self.curly[0] + self.corner[0]
+
+    @property
+    def closing(self) -> str:
+        return self.curly[1] + self.corner[1]
+
+
+DOUBLE = QuoteFamily('"', ("\u201c", "\u201d"), ("\u300c", "\u300d"))
+SINGLE = QuoteFamily("'", ("\u2018", "\u2019"), ("\u300e", "\u300f"))
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_CJK_NEAR = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u2018-\u201d\u2026\u2014]")
+_URL = re.compile(r"https?://[!#-&(-~]+")
+_CODE_SPAN = re.compile(f"`[^`]*`|{_URL.pattern}")
+
+
+def turn_straight_quotes(text: str, *, markdown: bool = False) -> tuple[str, dict[str, int]]:
+    """`text` with its straight quotes turned curly (or corner, where the paragraph quotes with
+    corners); the count of each mark set. Only in text with Han characters; URLs and Markdown's
+    code spans are left alone, and an apostrophe between Latin letters (don't) stays."""
+    counts: dict[str, int] = {}
+    if ('"' not in text and "'" not in text) or not _HAN.search(text):
+        return text, counts
+    chars = list(text)
+    protected = {i for m in (_CODE_SPAN if markdown else _URL).finditer(text) for i in range(m.start(), m.end())}
+    for family in (DOUBLE, SINGLE):
+        if family.straight not in text:
+            continue
+        pair = family.corner if any(ch in family.corner for ch in text) else family.curly
+        for index, opens in _decide(chars, family, protected).items():
+            chars[index] = pair[0] if opens else pair[1]
+            counts[chars[index]] = counts.get(chars[index], 0) + 1
+    return "".join(chars), counts
+
+
+def _decide(chars: list[str], family: QuoteFamily, protected: set[int]) -> dict[int, bool]:
+    """For each straight quote of the family to turn: whether it opens. The reading with the lowest
+    cost over the whole paragraph, where each quote costs what its context says against it, and a
+    quote left unbalanced costs more than any context."""
+    marks: list[tuple[int, str]] = []  # (index, "?" straight, "(" fixed open, ")" fixed close)
+    for index, ch in enumerate(chars):
+        if ch == family.straight and index not in protected and _in_chinese(chars, index, family):
+            marks.append((index, "?"))
+        elif ch in family.opening:
+            marks.append((index, "("))
+        elif ch in family.closing:
+            marks.append((index, ")"))
+    if not any(kind == "?" for _, kind in marks):
+        return {}
+    # best[depth] = (cost, decisions) of the cheapest reading of the marks so far that leaves
+    # `depth` quotes open; decisions holds whether each straight quote read so far opens.
+    best: dict[int, tuple[float, tuple[bool, ...]]] = {0: (0.0, ())}
+    for index, kind in marks:
+        open_cost, close_cost = _costs(chars, index) if kind == "?" else (0.0, 0.0)
+        moves = []  # (depth, cost, decisions) of each way to read this mark
+        for depth, (cost, decisions) in best.items():
+            if kind in "?(":
+                opened = (*decisions, True) if kind == "?" else decisions
+                over = UNBALANCED if depth == MAX_DEPTH else 0.0
+                moves.append((min(depth + 1, MAX_DEPTH), cost + open_cost + over, opened))
+            if kind in "?)":
+                closed = (*decisions, False) if kind == "?" else decisions
+                under = 0.0 if depth else UNBALANCED  # a close with none open
+                moves.append((max(depth - 1, 0), cost + close_cost + under, closed))
+        best = {}
+        for depth, cost, decisions in moves:
+            if depth not in best or cost < best[depth][0]:
+                best[depth] = (cost, decisions)
+    _, decisions = min((cost + depth * UNBALANCED, decisions) for depth, (cost, decisions) in best.items())
+    straight = [index for index, kind in marks if kind == "?"]
+    return dict(zip(straight, decisions, strict=True))
+
+
+def _in_chinese(chars: list[str], index: int, family: QuoteFamily) -> bool:
+    """Whether a straight quote belongs to Chinese text: its nearest neighbour past spaces on one
+    side is CJK, or it stands at the paragraph's edge (`src="x"` and don't are not Chinese)."""
+    before = _neighbour(chars, index, -1, past=" ")
+    after = _neighbour(chars, index, 1, past=" ")
+    if family is SINGLE and before and after and before.isalnum() and after.isalnum() and before.isascii():
+        return False  # don't, it's
+    if before is None or after is None:
+        return True
+    return bool(_CJK_NEAR.match(before) or _CJK_NEAR.match(after))
+
+
+def _costs(chars: list[str], index: int) -> tuple[float, float]:
+    """(cost of opening, cost of closing) for the straight quote at `index`, from its neighbours."""
+    before = _neighbour(chars, index, -1)
+    after = _neighbour(chars, index, 1)
+    open_cost = close_cost = 0.0
+    if before is None:
+        close_cost += 3
+    elif before in OPENS_AFTER:
+        close_cost += 2
+    elif before in CLOSES_AFTER:
+        open_cost += 2 if before != "，" and before != "," else 1
+    if after is None:
+        open_cost += 3
+    elif after in CLOSES_BEFORE:
+        open_cost += 2
+    elif after.isspace():
+        open_cost += 0.5
+    return open_cost, close_cost
+
+
+def _neighbour(chars: list[str], index: int, step: int, past: str = "") -> str | None:
+    """The nearest character before (-1) or after (+1), past other quotes (and `past`); None at the
+    paragraph's edge."""
+    index += step
+    while 0 <= index < len(chars) and (chars[index] in "\"'" or chars[index] in past):
+        index += step
+    return chars[index] if 0 <= index < len(chars) else None
+
+
+def quotes_balanced(text: str) -> bool:
+    """Whether the paragraph's quotation marks pair up: every one closed, none closed unopened,
+    straight ones counted as neither."""
+    for family in (DOUBLE, SINGLE):
+        depth = 0
+        for ch in text:
+            if ch in family.opening:
+                depth += 1
+            elif ch in family.closing:
+                depth -= 1
+                if depth < 0:
+                    return False
+        if depth:
+            return False
+    return True
