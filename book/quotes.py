@@ -36,9 +36,18 @@ class QuoteFamily:
     def closing(self) -> str:
         return self.curly[1] + self.corner[1]
 
+    @property
+    def marks(self) -> re.Pattern[str]:
+        """Every mark of the family, straight ones included."""
+        return _MARKS[self.straight]
+
 
 DOUBLE = QuoteFamily('"', ("\u201c", "\u201d"), ("\u300c", "\u300d"))
 SINGLE = QuoteFamily("'", ("\u2018", "\u2019"), ("\u300e", "\u300f"))
+_MARKS = {
+    family.straight: re.compile(f"[{re.escape(family.straight + family.opening + family.closing)}]")
+    for family in (DOUBLE, SINGLE)
+}
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _CJK_NEAR = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u2018-\u201d\u2026\u2014]")
 _URL = re.compile(r"https?://[!#-&(-~]+")
@@ -57,7 +66,7 @@ def turn_straight_quotes(text: str, *, markdown: bool = False) -> tuple[str, dic
     for family in (DOUBLE, SINGLE):
         if family.straight not in text:
             continue
-        pair = family.corner if any(ch in family.corner for ch in text) else family.curly
+        pair = family.corner if family.corner[0] in text or family.corner[1] in text else family.curly
         for index, opens in _decide(chars, family, protected).items():
             chars[index] = pair[0] if opens else pair[1]
             counts[chars[index]] = counts.get(chars[index], 0) + 1
@@ -69,13 +78,14 @@ def _decide(chars: list[str], family: QuoteFamily, protected: set[int]) -> dict[
     cost over the whole paragraph, where each quote costs what its context says against it, and a
     quote left unbalanced costs more than any context."""
     marks: list[tuple[int, str]] = []  # (index, "?" straight, "(" fixed open, ")" fixed close)
-    for index, ch in enumerate(chars):
-        if ch == family.straight and index not in protected and _in_chinese(chars, index, family):
-            marks.append((index, "?"))
-        elif ch in family.opening:
-            marks.append((index, "("))
-        elif ch in family.closing:
-            marks.append((index, ")"))
+    opening = family.opening
+    for match in family.marks.finditer("".join(chars)):
+        index, ch = match.start(), match[0]
+        if ch == family.straight:
+            if index not in protected and _in_chinese(chars, index, family):
+                marks.append((index, "?"))
+        else:
+            marks.append((index, "(" if ch in opening else ")"))
     if not any(kind == "?" for _, kind in marks):
         return {}
     # best[depth] = (cost, decisions) of the cheapest reading of the marks so far that leaves
@@ -148,10 +158,11 @@ def quotes_balanced(text: str) -> bool:
     straight ones counted as neither."""
     for family in (DOUBLE, SINGLE):
         depth = 0
-        for ch in text:
-            if ch in family.opening:
+        opening, closing = family.opening, family.closing
+        for ch in family.marks.findall(text):
+            if ch in opening:
                 depth += 1
-            elif ch in family.closing:
+            elif ch in closing:
                 depth -= 1
                 if depth < 0:
                     return False

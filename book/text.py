@@ -127,8 +127,9 @@ _FULLWIDTH_ALNUM_RE = re.compile("[Ａ-Ｚａ-ｚ０-９]")
 def halfwidth_alphanumerics(text: str) -> tuple[str, int]:
     """Full-width Latin letters and digits made half-width (`ＶＩＰ` → `VIP`, `２０１２年` → `2012年`),
     as GB/T 15835—2011 §4.2 asks; and how many were changed."""
-    count = len(_FULLWIDTH_ALNUM_RE.findall(text))
-    return (text.translate(_FULLWIDTH_ALNUM), count) if count else (text, 0)
+    if not _FULLWIDTH_ALNUM_RE.search(text):
+        return text, 0
+    return text.translate(_FULLWIDTH_ALNUM), len(_FULLWIDTH_ALNUM_RE.findall(text))
 
 
 # Small form variants (U+FE50–FE57) that some e-texts set for full-width marks: ﹔ for ；.

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 IDEOGRAPHIC_SPACE = "\u3000"
 SPACES = f" \t\r\n\f\v{IDEOGRAPHIC_SPACE}"
@@ -32,6 +33,11 @@ class PhysicalLine:
     number: int
     raw: str  # without the line end; indentation kept
     hint: str = ""  # "heading" where markup said so (<center>, <b>, a setext underline)
+
+    @cached_property
+    def width(self) -> int:
+        """Display columns up to the line's last visible character."""
+        return display_width(self.raw.rstrip(SPACES))
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ def find_wraps(lines: Sequence[PhysicalLine], opens_section: Callable[[str], boo
 def _wrap_of(section: list[PhysicalLine]) -> tuple[int, int, int, bool, int] | None:
     """(low, high, base indent, blank-separated, width) of a full line in this stretch of text, in columns;
     None if it is not hard-wrapped."""
-    widths = [display_width(line.raw.rstrip(SPACES)) for line in section]
+    widths = [line.width for line in section]
     counts = Counter(w for w in widths if MIN_WRAP <= w <= MAX_WRAP)
     if not counts:
         return None
@@ -189,7 +195,7 @@ def join_lines(
         if keep_breaks is not None:
             previous_full = keep_breaks(text)
         else:
-            width = display_width(line.raw.rstrip(SPACES))
+            width = line.width
             previous_full = wrap is not None and (wrap.low <= width <= wrap.high or wrap.blank_separated)
     if current is not None:
         result.append(current)
