@@ -41,6 +41,7 @@ class Chapter:
     source: str = ""
     title_line: int = 0
     kind: str = "chapter"  # EPUB structural semantics: chapter, afterword, colophon, appendix, epilogue
+    title_note: str = ""  # the label of the endnote its title refers to (狂人日记〔1〕)
 
     @property
     def paragraphs(self) -> tuple[Block, ...]:

@@ -27,6 +27,7 @@ from .leftovers import (
     remove_inline_cruft,
 )
 from .model import Block, Chapter, Creator, Finding, Manuscript, Metadata, SeedText
+from .notes import pair_notes
 from .quotes import quotes_balanced
 from .rules import Rules, load_rules, role_code
 from .script import detect_script, to_script
@@ -272,6 +273,9 @@ def _normalize_seed(
             findings.append(Finding("removed", "an empty list item", source, line.number, line.text))
             continue
         markdown = rules.markdown_heading.fullmatch(content) if not block_kind else None
+        if not is_markdown and not markdown:
+            # Markdown left in a .txt file: a line wholly bold (**第一章**) is a heading, the marks not text.
+            markdown = rules.bold_heading.fullmatch(content)
         text, changes = marks.fix(markdown["title"] if markdown else content, line.number)
         if changes:
             detail = ", ".join(f"{mark}×{n}" for mark, n in sorted(changes.items()))
@@ -314,7 +318,10 @@ def _normalize_seed(
     findings.extend(marks.findings())
     items = _closing_bylines(items, rules, source, creators, findings)
     chapters = _chapters(_demote_stacked_headings(items), lead_title, source, findings)
-    chapters = _without_empty_chapters(_merge_repeated_headings(chapters, rules, findings), findings)
+    chapters = _merge_repeated_headings(chapters, rules, findings)
+    if not is_markdown:
+        chapters = pair_notes(chapters, rules, findings)
+    chapters = _without_empty_chapters(chapters, findings)
     findings.extend(_numbering_gaps(chapters, rules, source))
     if want_title and not title and not is_markdown and (catalogued := gutenberg_title(seed.text, rules)):
         title, author, line = catalogued

@@ -83,7 +83,18 @@ def load_templates(book_styles: Path | None, compiled: Path | None = None) -> ji
         lstrip_blocks=True,
     )
     environment.filters["cjk_spacing"] = cjk_spacing
+    environment.filters["name_breaks"] = name_breaks
     return environment
+
+
+_NAME_SEPARATOR = re.compile(r"(?<=[_\-./])(?=\w)")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def name_breaks(title: str) -> str:
+    """A title that is a file name (`classic_hongloumeng_pg2-4264`) may break after its separators
+    only, so that a line never ends inside one of its words."""
+    return _NAME_SEPARATOR.sub(ZERO_WIDTH_SPACE, title) if "_" in title or "-" in title else title
 
 
 SPACING_CLASSES = {
@@ -215,6 +226,17 @@ def credit_lines(creators: tuple[Creator, ...], language: str = "") -> list[str]
     return lines
 
 
+def title_noteref(chapter: Chapter, number: int) -> markupsafe.Markup:
+    """The reference a chapter's title makes to one of its endnotes (狂人日记¹), or nothing."""
+    if not chapter.title_note:
+        return markupsafe.Markup("")
+    label = markupsafe.escape(chapter.title_note)
+    return markupsafe.Markup(
+        f'<a class="noteref" epub:type="noteref" role="doc-noteref" id="noteref-{number}-{label}" '
+        f'href="#note-{number}-{label}">{label}</a>'
+    )
+
+
 def chapter_id(number: int) -> str:
     """The stable id of chapter `number` (1-based), shared by both formats."""
     return f"chapter-{number:03d}"
@@ -280,6 +302,7 @@ def render_epub(
                 landmark,
                 chapter=chapter,
                 chapter_id=chapter_id(number),
+                title_noteref=title_noteref(chapter, number),
                 elements=elements,
                 notes=notes,
                 heading_pages=heading_pages,
@@ -502,6 +525,7 @@ def _print_chapter(number: int, chapter: Chapter) -> dict[str, object]:
     return {
         "id": chapter_id(number),
         "title": chapter.title,
+        "title_noteref": title_noteref(chapter, number),
         "kind": chapter.kind,
         "heading_block": block_id(number, -1),
         "first": number == 1,

@@ -38,6 +38,7 @@ FINDING_CODES: dict[str, tuple[str, str]] = {
     "heading-gap": ("heading numbers skipped", "numbered headings skip (第十二章 then 第十四章); nothing is invented"),
     "heading-order": ("heading numbers out of order", "a numbered heading repeats (one chapter) or goes back"),
     "empty-chapter": ("headings without text", "a heading with no text under it: a part opening, or a last paragraph"),
+    "notes": ("notes", "a 注释 block paired with the marks (〔1〕, ①) of its chapter as endnotes, or why not"),
     "punctuation": ("punctuation", "ASCII or half-width marks made full-width inside Chinese text, per line"),
     "fullwidth": ("full-width letters", "full-width Latin letters and digits made half-width (GB/T 15835)"),
     "quotes": ("unbalanced quotes", "a paragraph whose quotation marks no reading balances (left as read)"),
@@ -80,7 +81,9 @@ def format_report(manuscript: Manuscript, limit: int = 12) -> str:
         for f in found[:limit]:
             text = f.text if len(f.text) <= 40 else f.text[:39] + "…"
             lines.append(
-                f"    {f.source}:{f.line}: {text}  [{f.message}]" if f.line else f"    {f.source}: {f.message}"
+                f"    {f.source}:{f.line}: {text}  [{f.message}]"
+                if f.line
+                else f"    {f.source + ': ' if f.source else ''}{f.message}"
             )
         if len(found) > limit:
             lines.append(f"    … and {len(found) - limit} more (see the JSON report)")

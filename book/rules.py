@@ -28,11 +28,15 @@ class Rules:
     numbered_min: int
     bare_heading: re.Pattern[str]
     numeral_heading: re.Pattern[str]
+    notes_heading: re.Pattern[str]
+    note_mark: re.Pattern[str]
+    note_line: re.Pattern[str]
     closing_formula: re.Pattern[str]
     body_opener: re.Pattern[str]
     standalone_heading: re.Pattern[str]
     outline_heading: re.Pattern[str]
     markdown_heading: re.Pattern[str]
+    bold_heading: re.Pattern[str]
     rule_line: re.Pattern[str]
     inline_cruft: re.Pattern[str]
     boilerplate_start: re.Pattern[str]
@@ -79,11 +83,15 @@ def load_rules() -> Rules:
         numbered_min=int(headings["numbered_min"]),
         bare_heading=re.compile(headings["bare"]),
         numeral_heading=re.compile(headings["numeral"]),
+        notes_heading=re.compile(headings["notes"]),
+        note_mark=re.compile(headings["note_mark"]),
+        note_line=re.compile(headings["note_line"]),
         closing_formula=re.compile(headings["closing_formula"]),
         body_opener=re.compile(headings["body_opener"]),
         standalone_heading=re.compile(headings["standalone"]),
         outline_heading=re.compile(headings["outline"]),
         markdown_heading=re.compile(headings["markdown"]),
+        bold_heading=re.compile(headings["bold"]),
         rule_line=re.compile(data["rule_line"]),
         inline_cruft=re.compile(data["inline_cruft"]),
         boilerplate_start=re.compile(data["boilerplate"]["start"]),

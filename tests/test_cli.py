@@ -51,6 +51,19 @@ def test_normalize_writes_markdown_and_a_report(tmp_path: Path) -> None:
     assert chapter.startswith("---\n") and "\n# 以快制快，吹响紧急号角\n" in chapter
 
 
+def test_normalize_shows_each_decision_and_strict_fails_on_damage(tmp_path: Path) -> None:
+    """The report names each decision on a damaged text by its code; --strict fails on the damage."""
+    text = (ROOT / "tests" / "cases" / "damage" / "in.txt").read_text("utf-8")
+    config = write_book(tmp_path, {"seed.txt": text})
+    result = run_publish("normalize", str(config))
+    assert result.returncode == 0, result.stderr
+    for heading in ("script (1)", "damaged text (1)", "escapes (1)", "mojibake (1)", "full-width letters (1)"):
+        assert heading in result.stdout
+    strict = run_publish("normalize", str(config), "--strict")
+    assert strict.returncode == 1
+    assert "damaged" in strict.stderr and "mojibake" in strict.stderr and "escape" in strict.stderr
+
+
 BAD_INPUTS = {
     "missing seed": ({}, "seeds: [nope.txt]\n", "nope.txt", 3),
     "empty seed": ({"seed.txt": ""}, "seeds: [seed.txt]\n", "seed.txt", 3),

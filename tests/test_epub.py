@@ -320,3 +320,29 @@ def test_seeds_as_parts(tmp_path: Path) -> None:
     reader = PdfReader(result.outputs["pdf"])
     labels = reader.page_labels
     assert reader.pages[labels.index("1")].extract_text().strip() == "上卷"  # the text opens with the part
+
+
+def test_a_plain_text_notes_block_becomes_the_chapters_endnotes(tmp_path: Path) -> None:
+    """狂人日记〔1〕 and a 注释 block after the story: the marks are note references (the title's
+    too), the notes are the chapter's endnotes in both formats, and the running head and the
+    bookmark carry the title without its mark. A block whose marks do not pair stays text."""
+    import subprocess
+
+    from .conftest import ROOT, tool
+
+    text = (ROOT / "tests" / "cases" / "notes" / "in.txt").read_text(encoding="utf-8")
+    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    result = build(config, tmp_path / "dist", ("epub", "pdf"))
+    assert_epubcheck_clean(result.outputs["epub"])
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    with zipfile.ZipFile(result.outputs["epub"]) as epub:
+        root = ElementTree.fromstring(epub.read("EPUB/chapter-001.xhtml"))
+    refs = [a.get("href") for a in root.iterfind(".//x:a[@class='noteref']", ns)]
+    notes = [aside.get("id") for aside in root.iterfind(".//x:aside", ns)]
+    assert refs == ["#note-1-1", "#note-1-2"] and notes == ["note-1-1", "note-1-2"]
+    assert "".join(root.find(".//x:h2", ns).itertext()) == "狂人日记1"
+    assert [c.title for c in result.manuscript.chapters] == ["狂人日记", "孔乙己〔1〕", "注释"]
+    outline = [item.title for item in PdfReader(result.outputs["pdf"]).outline if not isinstance(item, list)]
+    assert outline[0] == "狂人日记"  # the bookmark without the mark
+    pdf_text = subprocess.run([tool("pdftotext"), str(result.outputs["pdf"]), "-"], capture_output=True, text=True)
+    assert "本篇最初发表于一九一八年五月" in pdf_text.stdout

@@ -256,3 +256,62 @@ def test_the_html_parser_compiles_each_pattern_once(monkeypatch: pytest.MonkeyPa
     assert tinyhtml5.inputstream.characters_until_regex  # the patterns, under (characters, opposite)
     assert all(not isinstance(key[0], re.Pattern) for key in tinyhtml5.inputstream.characters_until_regex)
     assert [e.text for e in first.iter()] == [e.text for e in again.iter()]
+
+
+def _page_image(pdf: Path, page: int, folder: Path) -> bytes:
+    """Page `page` of a PDF as PNG bytes (pdftoppm, 100 dpi)."""
+    prefix = folder / f"{pdf.stem}-{page}"
+    subprocess.run(
+        [tool("pdftoppm"), "-r", "100", "-f", str(page), "-l", str(page), "-png", "-singlefile", str(pdf), str(prefix)],
+        check=True,
+    )
+    return prefix.with_suffix(".png").read_bytes()
+
+
+def test_traditional_text_is_set_in_traditional_glyph_shapes(tmp_path: Path) -> None:
+    """A Traditional text is zh-Hant: the faces' `locl` for Traditional Chinese sets 骨 and 戶 in
+    their Taiwan shapes, and the labels are in Traditional. The same text in a zh-CN book keeps the
+    Simplified shapes: the pages differ where nothing but the language does."""
+    from book.config import load_config
+
+    from .conftest import write_book
+
+    text = "骨直說\n\n骨直說這令戶青，骨直說這令戶青。\n"
+    books = {}
+    for language in ("", "zh-CN"):
+        folder = tmp_path / (language or "detected")
+        config = load_config(write_book(folder, {"seed.txt": text}, f"language: {language}\n" if language else ""))
+        books[language] = build(config, folder / "dist", ("pdf",))
+    traditional, simplified = books[""], books["zh-CN"]
+    assert traditional.manuscript.metadata.language == "zh-Hant"
+    assert traditional.manuscript.findings_of("script")[0].message.startswith("Traditional Chinese")
+    pdfs = traditional.outputs["pdf"], simplified.outputs["pdf"]
+    assert PdfReader(pdfs[0]).trailer["/Root"]["/Lang"] == "zh-Hant"
+    contents = [
+        subprocess.run([tool("pdftotext"), str(p), "-"], capture_output=True, text=True, check=True).stdout
+        for p in pdfs
+    ]
+    assert "目錄" in contents[0] and "目录" in contents[1]  # generated labels follow the script
+    chapter = [PdfReader(p).page_labels.index("1") + 1 for p in pdfs]
+    assert chapter[0] == chapter[1]
+    assert _page_image(pdfs[0], chapter[0], tmp_path) != _page_image(pdfs[1], chapter[1], tmp_path)
+
+
+def test_a_file_name_title_breaks_only_after_its_separators(tmp_path: Path) -> None:
+    """With no title in the text or book.yaml, the file's name is the title, shown whole: its lines
+    on the title page end only after `_` or `-`, never inside a word."""
+    from book.config import load_config
+
+    from .conftest import write_book
+
+    name = "classic_hongloumeng_pg2-4264_zhiyan_edition"
+    config = load_config(
+        write_book(tmp_path, {f"{name}.txt": "此开卷第一回也。作者自云：因曾历过一番梦幻之后，故将真事隐去。\n"})
+    )
+    result = build(config, tmp_path / "dist", ("pdf",))
+    assert result.manuscript.metadata.title == name
+    with pdfplumber.open(result.outputs["pdf"]) as document:
+        words = document.pages[0].extract_text_lines()
+    lines = [line["text"].replace("\u200b", "") for line in words]
+    assert "".join(lines) == name and len(lines) > 1
+    assert all(line.endswith(("_", "-")) for line in lines[:-1])
