@@ -443,7 +443,8 @@ def _split_run_in_heading(text: str, rules: Rules) -> tuple[str, str, str] | Non
     if rules.numbered_heading.fullmatch(text):
         return None
     starts = [0] if rules.numbered_heading.match(text) else []
-    starts += [m.end() for m in rules.closing_formula.finditer(text) if rules.bare_heading.match(text, m.end())]
+    if "第" in text[1:]:  # a heading mid-line, after a chapter's closing formula
+        starts += [m.end() for m in rules.closing_formula.finditer(text) if rules.bare_heading.match(text, m.end())]
     for start in starts:
         rest = text[start:]
         for end in _heading_ends(rest, rules):
@@ -465,7 +466,7 @@ def _heading_ends(text: str, rules: Rules) -> list[int]:
         second = text[couplet.end() : couplet.end() + half]
         if len(second) == half and not _CLAUSE.search(second):
             ends.append(couplet.end() + half)
-    spaces = [m.start() for m in _RUN_IN_SPACE.finditer(text) if m.start() <= 48]
+    spaces = [m.start() for m in _RUN_IN_SPACE.finditer(text, 0, 49)]
     if spaces:
         ends.append(spaces[-1])
     return ends

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 CLOSES_AFTER = "。？！…，、；.?!,;—"
 CLOSES_BEFORE = "，。？！；：、…）》〉】〕,.?!;:)"
 OPENS_AFTER = "：:（《〈【〔“‘「『(["
+SPACES = " \t\u3000"
 MAX_DEPTH = 3  # a quote inside a quote inside a quote
 UNBALANCED = 1000.0  # the cost of a quote left open or closed with none open: more than any context
 
@@ -88,35 +89,70 @@ def _decide(chars: list[str], family: QuoteFamily, protected: set[int]) -> dict[
             marks.append((index, "(" if ch in opening else ")"))
     if not any(kind == "?" for _, kind in marks):
         return {}
+    costs = {index: _costs(chars, index) for index, kind in marks if kind == "?"}
+    # Each quote read as its context says: where that balances with no tie, no reading costs less.
+    if all(open_cost != close_cost for open_cost, close_cost in costs.values()):
+        readings = {index: open_cost < close_cost for index, (open_cost, close_cost) in costs.items()}
+        kinds = [("(" if readings[index] else ")") if kind == "?" else kind for index, kind in marks]
+        if _fixed([(0, kind) for kind in kinds], 0) == (0, 0.0):
+            return readings
     # best[depth] = (cost, decisions) of the cheapest reading of the marks so far that leaves
-    # `depth` quotes open; decisions holds whether each straight quote read so far opens.
-    best: dict[int, tuple[float, tuple[bool, ...]]] = {0: (0.0, ())}
-    for index, kind in marks:
-        open_cost, close_cost = _costs(chars, index) if kind == "?" else (0.0, 0.0)
-        moves = []  # (depth, cost, decisions) of each way to read this mark
+    # `depth` quotes open; decisions is a chain (opens, earlier decisions) over the straight quotes.
+    Chain = tuple[bool, "Chain"] | None
+    first = next(i for i, (_, kind) in enumerate(marks) if kind == "?")
+    last = max(i for i, (_, kind) in enumerate(marks) if kind == "?")
+    # The marks before the first straight quote and after the last leave no choice: they are read
+    # in one step (a paragraph of curly quotes with one straight quote costs one quote's work).
+    depth, cost = _fixed(marks[:first], 0)
+    best = {depth: (cost, None)}
+    for index, kind in marks[first : last + 1]:
+        open_cost, close_cost = costs[index] if kind == "?" else (0.0, 0.0)
+        step: dict[int, tuple[float, Chain]] = {}
         for depth, (cost, decisions) in best.items():
+            moves = []  # (depth after, cost, decisions) of each way to read this mark
             if kind in "?(":
-                opened = (*decisions, True) if kind == "?" else decisions
                 over = UNBALANCED if depth == MAX_DEPTH else 0.0
+                opened = (True, decisions) if kind == "?" else decisions
                 moves.append((min(depth + 1, MAX_DEPTH), cost + open_cost + over, opened))
             if kind in "?)":
-                closed = (*decisions, False) if kind == "?" else decisions
                 under = 0.0 if depth else UNBALANCED  # a close with none open
+                closed = (False, decisions) if kind == "?" else decisions
                 moves.append((max(depth - 1, 0), cost + close_cost + under, closed))
-        best = {}
-        for depth, cost, decisions in moves:
-            if depth not in best or cost < best[depth][0]:
-                best[depth] = (cost, decisions)
-    _, decisions = min((cost + depth * UNBALANCED, decisions) for depth, (cost, decisions) in best.items())
+            for after, total, chain in moves:
+                if after not in step or total < step[after][0]:
+                    step[after] = (total, chain)
+        best = step
+    ends = []
+    for depth, (cost, chain) in best.items():
+        end, extra = _fixed(marks[last + 1 :], depth)
+        ends.append((cost + extra + end * UNBALANCED, depth, chain))
+    _, _, chain = min(ends)
+    decisions: list[bool] = []
+    while chain is not None:
+        opens, chain = chain
+        decisions.append(opens)
     straight = [index for index, kind in marks if kind == "?"]
-    return dict(zip(straight, decisions, strict=True))
+    return dict(zip(straight, reversed(decisions), strict=True))
+
+
+def _fixed(marks: list[tuple[int, str]], depth: int) -> tuple[int, float]:
+    """(depth after, cost) of reading marks that are all curly or corner: a close with none open costs."""
+    cost = 0.0
+    for _, kind in marks:
+        if kind == "(":
+            depth = min(depth + 1, MAX_DEPTH)
+        elif depth:
+            depth -= 1
+        else:
+            cost += UNBALANCED
+    return depth, cost
 
 
 def _in_chinese(chars: list[str], index: int, family: QuoteFamily) -> bool:
     """Whether a straight quote belongs to Chinese text: its nearest neighbour past spaces on one
     side is CJK, or it stands at the paragraph's edge (`src="x"` and don't are not Chinese)."""
-    before = _neighbour(chars, index, -1, past=" ")
-    after = _neighbour(chars, index, 1, past=" ")
+    before = _neighbour(chars, index, -1, past=SPACES)
+    after = _neighbour(chars, index, 1, past=SPACES)
     if family is SINGLE and before and after and before.isalnum() and after.isalnum() and before.isascii():
         return False  # don't, it's
     if before is None or after is None:

@@ -87,17 +87,19 @@ def remove_xml_invalid(text: str) -> tuple[str, int]:
     return kept, removed + keep.count(False)
 
 
-_MARK_NEXT_TO_CJK = re.compile(f"(?<={CJK})[,?!;:]+|[,?!;:]+(?={CJK})")
+_MARK_NEXT_TO_CJK = re.compile(f"[,?!;:](?<={CJK}[,?!;:])[,?!;:]*|[,?!;:]+(?={CJK})")
 # A full stop ends a Chinese sentence after a Han character or a closing mark (`）.` `的.”`); the
 # full-width `．` some e-texts use as one becomes `。` there too (GB/T 15834 §4.1.1). Between digits
 # `．` is a decimal point.
 _CHINESE_END = f"[{HAN_RANGES}）”’」』》〉】]"
-_FULL_STOP = re.compile(f"(?<={_CHINESE_END})[.．](?=$|\\s|{CJK})")
-_DECIMAL_POINT = re.compile("(?<=[0-9])．(?=[0-9])")
+# Each pattern begins with the mark it matches, its look-behind after it: the regex engine then
+# skips to the next mark, where a leading look-behind would be tried at every character.
+_FULL_STOP = re.compile(f"[.．](?<={_CHINESE_END}[.．])(?=$|\\s|{CJK})")
+_DECIMAL_POINT = re.compile("．(?<=[0-9]．)(?=[0-9])")
 # An ASCII full stop after a Latin word ends a Chinese sentence when that sentence began in Chinese
 # (`作者是 Ernest Hemingway.` then Chinese or the paragraph's end); `Mr.`, `v1.2`, URLs and whole
 # Latin sentences keep theirs.
-_LATIN_STOP = re.compile(f"(?<=[A-Za-z])\\.(?:\\s*(?=[{HAN_RANGES}“‘「『（《])|(?=[”’」』）》]*$))")
+_LATIN_STOP = re.compile(f"\\.(?<=[A-Za-z]\\.)(?:\\s*(?=[{HAN_RANGES}“‘「『（《])|(?=[”’」』）》]*$))")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|vs|etc|Inc|Ltd|Co|No|Vol|pp|e\.g|i\.e)|\b[A-Z]|\S*[/@:]\S*)$"
 )

@@ -36,8 +36,10 @@ class PhysicalLine:
 
     @cached_property
     def width(self) -> int:
-        """Display columns up to the line's last visible character."""
-        return display_width(self.raw.rstrip(SPACES))
+        """Display columns up to the line's last visible character; a line longer than any wrap is
+        measured only as that (twice its length), which is all a wrap needs to know of it."""
+        text = self.raw.rstrip(SPACES)
+        return display_width(text) if len(text) <= MAX_WRAP else 2 * len(text)
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,16 @@ def _wrap_of(section: list[PhysicalLine]) -> tuple[int, int, int, bool, int] | N
     mode = max(counts, key=lambda w: (sum(counts[w - d] for d in range(-2, 3)), w))
     slack = max(4, round(mode * 0.09))
     low, high = mode - slack, mode + max(4, slack // 2)
+    texts = sum(1 for width in widths if width)
+    wider = sum(1 for width in widths if width > high)  # paragraphs on one line, as unwrapped texts have
+    if wider > MAX_WIDER_SHARE * texts:
+        return None
     base = _base_indent(section)
     full_and_continued = sum(
         1
         for i, width in enumerate(widths[:-1])
         if low <= width <= high and section[i + 1].raw.strip(SPACES) and _indent(section[i + 1].raw) <= base
     )
-    texts = sum(1 for line in section if line.raw.strip(SPACES))
     # Where paragraphs are separated by blank lines, a short line followed by text is a line break
     # the source kept inside a paragraph (`容得千百口老小。` / `我們都進去住`), not a paragraph's end.
     short_ends = [
@@ -133,12 +138,7 @@ def _wrap_of(section: list[PhysicalLine]) -> tuple[int, int, int, bool, int] | N
         if 0 < w < low and _indent(section[i].raw) <= base and _indent(section[i + 1].raw) <= base
     ]
     blank_separated = bool(short_ends) and short_ends.count(False) >= BLANK_SEPARATED_SHARE * len(short_ends)
-    wider = sum(1 for width in widths if width > high)  # paragraphs on one line, as unwrapped texts have
-    if (
-        full_and_continued >= MIN_WRAPPED_LINES
-        and full_and_continued >= MIN_WRAPPED_SHARE * texts
-        and wider <= MAX_WIDER_SHARE * texts
-    ):
+    if full_and_continued >= MIN_WRAPPED_LINES and full_and_continued >= MIN_WRAPPED_SHARE * texts:
         return low, high, base, blank_separated, mode
     return None
 
