@@ -55,6 +55,9 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
     creators: list[Creator] = []
     chapters: list[Chapter] = []
     convert = script_converter(config.convert)
+    # Several seeds in a book of headings or of seeds are articles: each keeps its title line as its
+    # chapter's title (in a book of parts, it names the part).
+    articles = len(seeds) > 1 and config.split != "parts"
     language = _language(seeds, config, findings)
     traditional = is_traditional(language)
     lead_title = (
@@ -74,15 +77,19 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             seed,
             rules,
             lead_title,
-            want_title=(index == 0 and config.split == "headings") or config.split == "parts",
+            want_title=articles or (index == 0 and config.split == "headings") or config.split == "parts",
             findings=findings,
             traditional=traditional,
+            articles=articles,
         )
         if config.split != "parts":  # in a book of parts, each seed's title line names its part
+            if articles and seed_title and not title and not config.title:
+                message = "the first article's title names the book; set `title:` in book.yaml to choose"
+                findings.append(Finding("title", message, seed.path.name, 0, seed_title))
             title = title or seed_title
         creators.extend(c for c in seed_creators if c not in creators)
         if config.split == "seeds" and seed_chapters:
-            seed_chapters = [_seed_as_chapter(seed, seed_title if index else "", seed_chapters)]
+            seed_chapters = [_seed_as_chapter(seed, seed_chapters)]
         elif config.split == "parts" and seed_chapters:
             seed_chapters = _seed_as_part(seed, seed_title, seed_chapters)
         chapters.extend(seed_chapters)
@@ -150,11 +157,12 @@ def script_converter(conversion: str | None) -> Callable[[str], str]:
     return converter.convert
 
 
-def _seed_as_chapter(seed: SeedText, title: str, chapters: list[Chapter]) -> Chapter:
+def _seed_as_chapter(seed: SeedText, chapters: list[Chapter]) -> Chapter:
     """One seed as one chapter (split: seeds): its title line or first heading names it, and its
     other headings become section headings inside it."""
     first = chapters[0]
-    if not title and first.title_line:
+    title = ""
+    if first.title_line:
         title, line, chapters = first.title, first.title_line, [Chapter("", first.blocks, first.source), *chapters[1:]]
     else:
         line = 0
@@ -214,7 +222,14 @@ def _markdown_block(text: str) -> tuple[str, str, str]:
 
 
 def _normalize_seed(
-    seed: SeedText, rules: Rules, lead_title: str, *, want_title: bool, findings: list[Finding], traditional: bool
+    seed: SeedText,
+    rules: Rules,
+    lead_title: str,
+    *,
+    want_title: bool,
+    findings: list[Finding],
+    traditional: bool,
+    articles: bool = False,
 ) -> tuple[str, list[Creator], list[Chapter]]:
     source = seed.path.name
     title = ""
@@ -234,6 +249,7 @@ def _normalize_seed(
     menu = _menu_lines(lines, bullet, rules)
     marks = _Marks(source, rules, traditional=traditional, markdown=is_markdown)
     dateline_pending = ""
+    heading_items = 0
     for line in lines:
         if line.hint == "rule":
             findings.append(Finding("removed", "a rule line (a separator, not text)", source, line.number, line.text))
@@ -243,7 +259,7 @@ def _normalize_seed(
         if rule is not None and not _SENTENCE.search(bare):  # a removed line never holds a sentence
             findings.append(Finding("removed", f"web cruft (rule {rule})", source, line.number, line.text))
             continue
-        in_front = not items
+        in_front = len(items) == heading_items  # nothing but an article's title read yet
         found = _bylines(bare, rules) if in_front else []
         if found:
             creators.extend(found)
@@ -310,7 +326,12 @@ def _normalize_seed(
                 message = f"first heading-like line is the title, {by['title']}, by {by['name']}"
             else:
                 message = "first heading-like line is the title"
-            findings.append(Finding("title", message, source, line.number, text))
+            if articles:  # one of several articles: its title heads its chapter
+                items.append(_Item("heading", tidy_heading(title), line.number, True))
+                heading_items = 1  # the article's byline may follow its title
+                findings.append(Finding("heading", "the article's title heads its chapter", source, line.number, title))
+            else:
+                findings.append(Finding("title", message, source, line.number, text))
         elif line.hint != "paragraph" and (firm or _is_heading(text, rules, numbered_only=numbered_only)):
             items.append(_Item("heading", tidy_heading(text), line.number, firm, markdown=is_markdown))
         else:

@@ -5,6 +5,7 @@ Regenerate the expected files after a reviewed change with:  UPDATE_GOLDEN=1 pyt
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from pathlib import Path
@@ -282,3 +283,19 @@ def test_a_title_line_names_its_author_after_the_title() -> None:
     # Not a name: a study of the novel keeps its whole title, and no author is made up.
     study = normalize_text("《红楼梦》研究\n\n第一章　版本\n\n正文。\n\n第二章　人物\n\n正文。\n")
     assert study.metadata.title == "《红楼梦》研究" and not study.metadata.creators
+
+
+def test_each_article_of_several_seeds_keeps_its_title_and_byline() -> None:
+    """Several seeds are articles: each title line heads its own chapter (none is headed 导语), each
+    article's byline is read, and the first title names the book unless book.yaml does."""
+    first = SeedText(Path("a.txt"), "某地发生大事\n\n本报讯（记者刘俊）今天上午，某地发生大事。\n\n第二段。\n", "utf-8")
+    second = SeedText(Path("b.txt"), "另一篇报道\n\n南都讯　记者刘凡\n\n正文一段。\n", "utf-8")
+    config = Config(path=Path("/book/book.yaml"), seeds=(), slug="book")
+    for split in ("headings", "seeds"):
+        book = normalize([first, second], dataclasses.replace(config, split=split))
+        assert [c.title for c in book.chapters] == ["某地发生大事", "另一篇报道"]
+        assert [c.name for c in book.metadata.creators] == ["刘俊", "刘凡"]
+        assert book.metadata.title == "某地发生大事"
+        assert book.chapters[1].blocks[0].text == "南都讯　正文一段。"
+    titled = normalize([first, second], dataclasses.replace(config, title="新闻选"))
+    assert titled.metadata.title == "新闻选" and titled.chapters[0].title == "某地发生大事"
