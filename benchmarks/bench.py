@@ -15,6 +15,7 @@ against the book's size (the first 1, 10 and 40 回, and the whole 120). No timi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -24,7 +25,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -238,6 +241,42 @@ def main() -> None:
             rows += bench_book(name, BOOKS[name], args.runs, Path(folder), jobs)
         if args.curve and BOOKS["hongloumeng"].is_file():
             points = curve(args.curve_runs, Path(folder), jobs)
+    with _results_file() as results, contextlib.redirect_stdout(_Tee(sys.stdout, results)):
+        _report(args, rows, points)
+    print(f"results written to {RESULTS.relative_to(ROOT)}")
+
+
+RESULTS = ROOT / "build" / "benchmarks" / "bench.txt"
+
+
+@contextlib.contextmanager
+def _results_file() -> Iterator[TextIO]:
+    """The file a run's figures are kept in (build/benchmarks/bench.txt), headed by the run's date
+    and commit: results live in files the benchmark writes, not in prose."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    with RESULTS.open("w", encoding="utf-8") as results:
+        results.write(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit.strip() or '?'}\n")
+        yield results
+
+
+class _Tee:
+    """A stream that writes to two."""
+
+    def __init__(self, *streams: TextIO) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+def _report(args: argparse.Namespace, rows: list[Row], points: list) -> None:
     print(f"medians of {args.runs} run(s), one process tree each, {os.cpu_count()} cores; RSS summed over processes")
     print(f"{'build':<44}{'wall s':>8}{'cpu s':>8}{'RSS MiB':>9}{'pages':>7}{'pages/s':>9}{'size KiB':>10}")
     for label, wall, cpu, rss, count, size in rows:
