@@ -14,7 +14,7 @@ ACE := build/node/node_modules/.bin/ace-puppeteer
 # The package is installed editable, so pip compiles none of it: compileall writes its bytecode
 # (an up-to-date file is skipped), which Python reads even where PYTHONDONTWRITEBYTECODE is set.
 # Without it every run compiles the package again (about 0.07 s of each build's start).
-.PHONY: book test
+.PHONY: book test quick
 book: $(STAMP)
 	$(PYTHON) -m compileall -q book
 	$(PYTHON) publish.py
@@ -23,6 +23,10 @@ test: $(TEST_STAMP) $(ACE)
 	$(PYTHON) -m compileall -q book
 	$(PYTHON) -m ruff check book tests publish.py
 	$(PYTHON) -m pytest
+
+# The quick loop while working: no corpus, no Java, no browser, no long book (pyproject's markers).
+quick: $(TEST_STAMP)
+	$(PYTHON) -m pytest -q -m "not (slow or corpus or java or browser)"
 
 $(STAMP): pyproject.toml book/_speedups.c .ci/system-packages
 	sh .ci/install-system-packages system-packages

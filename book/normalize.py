@@ -212,6 +212,7 @@ class _Item:
     firm: bool = True  # a heading by its form (第N章, #, 楔子) rather than only by being short
     markdown: bool = False
     label: str = ""
+    line_text: str = ""  # a heading's line as the text has it, before its spaces were tidied
 
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -347,10 +348,15 @@ def _normalize_seed(
             else:
                 findings.append(Finding("title", message, source, line.number, text))
         elif line.hint != "paragraph" and (firm or is_heading(text, rules, numbered_only=numbered_only)):
-            items.append(_Item("heading", tidy_heading(text), line.number, firm, markdown=is_markdown))
+            items.append(_Item("heading", tidy_heading(text), line.number, firm, is_markdown, line_text=text))
         else:
             items.append(_Item("paragraph", text, line.number))
     findings.extend(marks.findings())
+    if title and not items and (taken := [f for f in findings if f.code == "title" and f.source == source]):
+        # The seed's only line was taken for a title: it is the text, not a title of nothing.
+        findings.remove(taken[-1])
+        items.append(_Item("paragraph", taken[-1].text, taken[-1].line))
+        title = ""
     items = _closing_bylines(items, rules, source, creators, findings)
     chapters = _chapters(_demote_stacked_headings(items), lead_title, source, findings)
     chapters = merge_repeated_headings(chapters, rules, findings)
@@ -407,7 +413,7 @@ def _demote_stacked_headings(items: list[_Item]) -> list[_Item]:
     for index, item in enumerate(items):
         following = items[index + 1] if index + 1 < len(items) else None
         if item.kind == "heading" and not item.firm and (following is None or following.kind == "heading"):
-            item = _Item("paragraph", item.text, item.line, markdown=item.markdown)
+            item = _Item("paragraph", item.line_text or item.text, item.line, markdown=item.markdown)
         result.append(item)
     return result
 

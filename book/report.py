@@ -175,6 +175,8 @@ def _yaml_string(value: str) -> str:
 def manuscript_text(manuscript: Manuscript) -> str:
     """The normalized book as a plain-text seed: normalizing it again gives the same book."""
     meta = manuscript.metadata
+    if not manuscript.chapters:
+        return ""  # no text: the title is the file's name, not a line of text
     parts = [meta.title]
     parts.extend(f"{c.organization}{c.label}/{c.name}" for c in meta.creators if c.label)
     for chapter in manuscript.chapters:

@@ -135,9 +135,6 @@ class _Zlib:
         return zlib.compressobj(min(level, 6), *args, **kwargs)  # type: ignore[arg-type]
 
 
-pydyf.zlib = _Zlib()
-
-
 class _UntilPatterns(dict):  # type: ignore[type-arg]
     """tinyhtml5's cache of the patterns chars_until compiles (inputstream.characters_until_regex),
     filled under the right key. tinyhtml5 2.1 stores each pattern under itself (`characters =
@@ -150,9 +147,6 @@ class _UntilPatterns(dict):  # type: ignore[type-arg]
         pattern = "".join([f"\\x{ord(character):02x}" for character in characters])  # type: ignore[attr-defined]
         compiled = self[key] = re.compile(f"[{pattern if opposite else '^' + pattern}]+")
         return compiled
-
-
-tinyhtml5.inputstream.characters_until_regex = _UntilPatterns()
 
 
 _original_get_hb_object_data = weasyprint.pdf.fonts.get_hb_object_data
@@ -184,9 +178,6 @@ def _face_file(hb_object: object, ot_color: str | None = None, glyph: int | None
         return known
     finally:
         harfbuzz.hb_blob_destroy(blob)
-
-
-weasyprint.pdf.fonts.get_hb_object_data = _face_file
 
 
 class RefusedURL(FatalURLFetchingError):
@@ -335,6 +326,7 @@ def write_pdf(
     each, made by HarfBuzz (WeasyPrint's own subsetting parses a C type per call: 0.25 s a book).
     """
     global _font_usage
+    install()
     fetcher = RestrictedFetcher(allowed)
     fonts = BookFonts()
     steps = _Progress(progress)
@@ -582,7 +574,6 @@ def _build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, object], *args: obj
     return _original_build_fonts_dictionary(pdf, fonts, *args)
 
 
-weasyprint.layout.make_margin_boxes = _make_margin_boxes
 _original_resolve_percentages = weasyprint.layout.page.resolve_percentages
 
 
@@ -599,10 +590,6 @@ def _resolve_percentages(box: boxes.Box, containing_block: object) -> None:
         return
     _original_resolve_percentages(box, containing_block)
 
-
-weasyprint.layout.page.resolve_percentages = _resolve_percentages
-
-weasyprint.pdf.build_fonts_dictionary = _build_fonts_dictionary
 
 # Backgrounds. After a page is laid out, layout_box_backgrounds walks every box of it (layout/
 # background.py): it resolves the corner radii, then reads nine style properties to find that
@@ -655,8 +642,6 @@ def _nothing_behind(style: dict[str, object]) -> bool:
         style.book_nothing_behind = known  # type: ignore[attr-defined]
     return known  # type: ignore[no-any-return]
 
-
-weasyprint.layout.background.layout_box_backgrounds = _layout_box_backgrounds
 
 # Page styles. WeasyPrint cascades the @page rules again for every page (layout/page.py,
 # set_page_type_computed_styles), then computes the page's style and those of its sixteen margin
@@ -716,9 +701,6 @@ def _matching_page_selectors(page_type: object, style_for: object) -> tuple[tupl
     return matched  # type: ignore[no-any-return]
 
 
-weasyprint.layout.page.set_page_type_computed_styles = _set_page_type_computed_styles
-
-
 @dataclass
 class LaidOutPiece:
     """A piece laid out, its margin boxes held back until its first folio is known."""
@@ -753,6 +735,7 @@ class PieceWriter:
         document_id: str,
         faces: tuple[Path, ...],
     ) -> None:
+        install()
         self.base_url, self.profile, self.document_id = base_url, profile, document_id
         self.fetcher = RestrictedFetcher(allowed)
         self.fonts = BookFonts()
@@ -830,8 +813,6 @@ def _piece_options(profile: PdfProfile, catalog: bool = True) -> dict[str, objec
 
 # A PDF/X variant for a chapter's piece: WeasyPrint's properties, without its metadata function.
 _PAGES_ONLY = "book-pages:"
-for _name in VARIANTS.values():
-    weasyprint.pdf.VARIANTS[_PAGES_ONLY + _name] = (lambda *_: None, weasyprint.pdf.VARIANTS[_name][1])
 
 
 @contextlib.contextmanager
@@ -2000,12 +1981,157 @@ def set_cjk_justification(enabled: bool) -> None:
     _justify_cjk = enabled
 
 
-inline.count_expandable_spaces = _count_expansion_opportunities
-inline.split_first_line = _split_first_line
-inline.split_text_box = _split_text_box
-inline.get_next_linebox = _get_next_linebox
-weasyprint.draw.draw_text = _draw_text
-inline.justify_line = _justify_line
-inline.add_word_spacing = _add_word_spacing
-line_break.first_line_metrics = _first_line_metrics
-Layout.set_text = _set_text_with_cjk_spacing
+@dataclass(frozen=True)
+class Patch:
+    """One change to a library we do not own: `owner.name` (or `owner[name]`, a dict's entry)
+    becomes `replacement` when `install()` runs."""
+
+    owner: object  # a module, a class or a dict
+    name: str
+    replacement: object
+    why: str
+    upstream: str  # the upstream code it replaces, and the version it was written against
+
+
+# Every change this extension makes to WeasyPrint, pydyf and tinyhtml5, in one table. Nothing is
+# changed on import: write_pdf() and PieceWriter call install(). tests/test_typesetting.py checks
+# each upstream function's source against what its replacement assumes.
+PATCHES: tuple[Patch, ...] = (
+    Patch(pydyf, "zlib", _Zlib(), "streams compressed at level 6, not 9: a quarter of the time", "pydyf 0.11 zlib"),
+    Patch(
+        tinyhtml5.inputstream,
+        "characters_until_regex",
+        _UntilPatterns(),
+        "a pattern cache filled under the right key (tinyhtml5 keys each pattern by itself)",
+        "tinyhtml5 2.1 inputstream.characters_until_regex",
+    ),
+    Patch(
+        weasyprint.pdf.fonts,
+        "get_hb_object_data",
+        _face_file,
+        "a face's file found without reading it whole through HarfBuzz",
+        "WeasyPrint 70 pdf/fonts.py get_hb_object_data",
+    ),
+    Patch(
+        weasyprint.layout,
+        "make_margin_boxes",
+        _make_margin_boxes,
+        "a piece's running heads and folios held back until its first folio is known",
+        "WeasyPrint 70 layout/page.py make_margin_boxes",
+    ),
+    Patch(
+        weasyprint.layout.page,
+        "resolve_percentages",
+        _resolve_percentages,
+        "empty margin boxes are not sized",
+        "WeasyPrint 70 layout/percent.py resolve_percentages",
+    ),
+    Patch(
+        weasyprint.pdf,
+        "build_fonts_dictionary",
+        _build_fonts_dictionary,
+        "a piece records its glyphs; the assembler embeds one subset of each face",
+        "WeasyPrint 70 pdf/fonts.py build_fonts_dictionary",
+    ),
+    Patch(
+        weasyprint.layout.background,
+        "layout_box_backgrounds",
+        _layout_box_backgrounds,
+        "boxes with nothing behind them skip the background layout",
+        "WeasyPrint 70 layout/background.py layout_box_backgrounds",
+    ),
+    Patch(
+        weasyprint.layout.page,
+        "set_page_type_computed_styles",
+        _set_page_type_computed_styles,
+        "pages that the same @page selectors match share their computed styles",
+        "WeasyPrint 70 layout/page.py set_page_type_computed_styles",
+    ),
+    *(
+        Patch(
+            weasyprint.pdf.VARIANTS,  # an entry of the dict, which document.py imported by name
+            _PAGES_ONLY + name,
+            (lambda *_: None, weasyprint.pdf.VARIANTS[name][1]),
+            "a PDF/X variant for a chapter's piece: the variant's properties without its metadata",
+            "WeasyPrint 70 pdf/__init__.py VARIANTS",
+        )
+        for name in VARIANTS.values()
+    ),
+    Patch(
+        inline,
+        "count_expandable_spaces",
+        _count_expansion_opportunities,
+        "every CJK character an expansion opportunity (text-justify: inter-character)",
+        "WeasyPrint 70 layout/inline.py count_expandable_spaces",
+    ),
+    Patch(
+        inline,
+        "split_first_line",
+        _split_first_line,
+        "a line break before a dash's run is not taken (clreq: —— never begins a line)",
+        "WeasyPrint 70 text/line_break.py split_first_line",
+    ),
+    Patch(
+        inline,
+        "split_text_box",
+        _split_text_box,
+        "a paragraph's lines taken from one Pango layout of it",
+        "WeasyPrint 70 layout/inline.py split_text_box",
+    ),
+    Patch(
+        inline,
+        "get_next_linebox",
+        _get_next_linebox,
+        "a line of a paragraph laid out at once made directly",
+        "WeasyPrint 70 layout/inline.py get_next_linebox",
+    ),
+    Patch(
+        weasyprint.draw,
+        "draw_text",
+        _draw_text,
+        "a line drawn from the glyphs of its layout, with the justification as character spacing",
+        "WeasyPrint 70 draw/text.py draw_text",
+    ),
+    Patch(
+        inline,
+        "justify_line",
+        _justify_line,
+        "the CJK-Latin gap dropped at a line's edges before it is justified",
+        "WeasyPrint 70 layout/inline.py justify_line",
+    ),
+    Patch(
+        inline,
+        "add_word_spacing",
+        _add_word_spacing,
+        "justification spread between CJK characters as letter-spacing",
+        "WeasyPrint 70 layout/inline.py add_word_spacing",
+    ),
+    Patch(
+        line_break,
+        "first_line_metrics",
+        _first_line_metrics,
+        "a line's metrics from the paragraph's layout",
+        "WeasyPrint 70 text/line_break.py first_line_metrics",
+    ),
+    Patch(
+        Layout,
+        "set_text",
+        _set_text_with_cjk_spacing,
+        "paired marks set half-width (halt) and a dash kept with the character before it",
+        "WeasyPrint 70 text/line_break.py Layout.set_text",
+    ),
+)
+_installed: list[bool] = []
+
+
+def install() -> None:
+    """Apply PATCHES, once per process. Each render calls it first; importing this module changes
+    nothing in the libraries."""
+    if _installed:
+        return
+    for patch in PATCHES:
+        if isinstance(patch.owner, dict):
+            patch.owner[patch.name] = patch.replacement
+        else:
+            setattr(patch.owner, patch.name, patch.replacement)
+    _installed.append(True)

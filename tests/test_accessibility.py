@@ -13,7 +13,9 @@ import pytest
 from book.build import BuildResult
 from book.config import Config
 
-from .conftest import ROOT
+from .helpers import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ACE = ROOT / "build" / "node" / "node_modules" / ".bin" / "ace-puppeteer"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, run_publish, write_book
+from .helpers import ROOT, run_publish, write_book
 
 
 def test_help_documents_every_option() -> None:
@@ -106,12 +107,14 @@ def test_a_failing_format_leaves_the_other_outputs_as_they_were(tmp_path: Path) 
     assert after == before
 
 
+@pytest.mark.java
+@pytest.mark.slow
 def test_init_scaffolds_a_book_that_builds_and_never_overwrites(tmp_path: Path) -> None:
     import yaml
 
     from book.config import SCHEMA
 
-    from .epubcheck_runner import assert_epubcheck_clean
+    from .helpers import assert_epubcheck_clean
 
     folder = tmp_path / "新书"
     assert run_publish("init", str(folder)).returncode == 0
@@ -192,3 +195,14 @@ def test_progress_by_stage_and_page(tmp_path: Path) -> None:
     result = run_publish(str(ROOT / "book.yaml"), "-o", str(tmp_path / "out"))
     assert [line.split()[-1] for line in result.stdout.splitlines()][-1] == "s"
     assert "\x1b[" not in result.stdout and len(result.stdout.splitlines()) == 3
+
+
+def test_the_installed_command_is_publish() -> None:
+    """`pip install -e .` installs the command `publish`, the same as `python publish.py`."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "publish"]
+    assert script.value == "book.cli:main"
+    command = Path(sys.executable).parent / "publish"
+    result = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "normalize" in result.stdout

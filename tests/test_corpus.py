@@ -21,9 +21,9 @@ from book.quotes import quotes_balanced
 from book.read import read_seed
 from book.text import CJK, han_characters
 
-from .conftest import corpus_file, tool
-from .epubcheck_runner import assert_epubcheck_clean
-from .test_pdf import _type_area
+from .helpers import assert_epubcheck_clean, corpus_file, tool, type_area
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def pdf_text(path: Path) -> str:
     first = next(i for i, label in enumerate(labels) if label.isdigit()) + 1
     return subprocess.run(
         # -raw: drawing order; a centred two-line heading with ideographic spaces is not read as columns.
-        [tool("pdftotext"), "-raw", "-f", str(first), *_type_area(path), str(path), "-"],
+        [tool("pdftotext"), "-raw", "-f", str(first), *type_area(path), str(path), "-"],
         capture_output=True,
         text=True,
         check=True,
@@ -245,5 +245,6 @@ def test_no_markup_is_printed(corpus_book: tuple[str, BuildResult]) -> None:
         assert not re.search(r"</?(?:p|center|b|br|div|doc|content|contenttitle|url|docno)\b[^>]*>|&[a-z]+;", text)
 
 
+@pytest.mark.java
 def test_epubcheck_passes(corpus_book: tuple[str, BuildResult]) -> None:
     assert_epubcheck_clean(corpus_book[1].outputs["epub"])

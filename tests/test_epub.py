@@ -13,8 +13,7 @@ from book.build import BuildResult, build
 from book.config import Config, load_config
 from book.fonts import DEFAULT_FACES, missing_characters
 
-from .conftest import write_book
-from .epubcheck_runner import assert_epubcheck_clean
+from .helpers import assert_epubcheck_clean, write_book
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -35,6 +34,7 @@ def build_small(tmp_path: Path, text: str, extra: str = "") -> Path:
     return build(config, tmp_path / "dist", ("epub",)).outputs["epub"]
 
 
+@pytest.mark.java
 def test_seed_epub_passes_epubcheck(seed_book: tuple[Config, BuildResult]) -> None:
     assert_epubcheck_clean(seed_book[1].outputs["epub"])
 
@@ -47,6 +47,7 @@ def test_seed_epub_passes_epubcheck(seed_book: tuple[Config, BuildResult]) -> No
         ("one-paragraph", "只有一段文字。\n"),
     ],
 )
+@pytest.mark.java
 def test_small_books_pass_epubcheck(tmp_path: Path, name: str, text: str) -> None:
     assert_epubcheck_clean(build_small(tmp_path / name, text))
 
@@ -193,7 +194,7 @@ def test_accessibility_metadata(seed_book: tuple[Config, BuildResult]) -> None:
 
 
 def test_page_markers_sit_where_printed_pages_begin(seed_book: tuple[Config, BuildResult]) -> None:
-    from .test_pdf import body_lines_by_page
+    from .helpers import body_lines_by_page
 
     result = seed_book[1]
     files = read_epub(result.outputs["epub"])
@@ -219,6 +220,7 @@ def test_page_markers_sit_where_printed_pages_begin(seed_book: tuple[Config, Bui
     assert checked == len(listed)
 
 
+@pytest.mark.java
 def test_vertical_traditional_book_passes_epubcheck(tmp_path: Path) -> None:
     text = '書名\n\n第一章　起\n\n他說:"你好。"她答:“好的。”\n\n第二章　承\n\n第二段。\n'
     path = build_small(tmp_path, text, "language: zh-TW\nepub: {writing_mode: vertical-rl}\n")
@@ -231,6 +233,7 @@ def test_vertical_traditional_book_passes_epubcheck(tmp_path: Path) -> None:
     assert "他說：「你好。」她答：「好的。」" in chapter
 
 
+@pytest.mark.java
 def test_series_backmatter_and_cover_file(tmp_path: Path) -> None:
     from PIL import Image
 
@@ -260,7 +263,7 @@ def test_series_backmatter_and_cover_file(tmp_path: Path) -> None:
 
 
 def test_a_character_no_font_has_is_a_warning_naming_it(tmp_path: Path) -> None:
-    from .conftest import run_publish
+    from .helpers import run_publish
 
     config = write_book(tmp_path, {"seed.txt": "标题\n\n第一段。\n\n笑脸😀在这里。\n"})
     result = run_publish(str(config), "-f", "epub")
@@ -269,10 +272,11 @@ def test_a_character_no_font_has_is_a_warning_naming_it(tmp_path: Path) -> None:
     assert run_publish(str(config), "-f", "epub", "--strict").returncode == 1
 
 
+@pytest.mark.java
 def test_markdown_book_reaches_both_outputs(tmp_path: Path) -> None:
     import subprocess
 
-    from .test_normalize import MARKDOWN
+    from .helpers import MARKDOWN
 
     config = load_config(write_book(tmp_path, {"book.md": MARKDOWN}))
     result = build(config, tmp_path / "dist")
@@ -295,6 +299,7 @@ def test_markdown_book_reaches_both_outputs(tmp_path: Path) -> None:
         assert fragment in flat
 
 
+@pytest.mark.java
 def test_seeds_as_parts(tmp_path: Path) -> None:
     long = "这一段很长，" * 30 + "结束。"
     (tmp_path / "seeds").mkdir()
@@ -322,13 +327,14 @@ def test_seeds_as_parts(tmp_path: Path) -> None:
     assert reader.pages[labels.index("1")].extract_text().strip() == "上卷"  # the text opens with the part
 
 
+@pytest.mark.java
 def test_a_plain_text_notes_block_becomes_the_chapters_endnotes(tmp_path: Path) -> None:
     """狂人日记〔1〕 and a 注释 block after the story: the marks are note references (the title's
     too), the notes are the chapter's endnotes in both formats, and the running head and the
     bookmark carry the title without its mark. A block whose marks do not pair stays text."""
     import subprocess
 
-    from .conftest import ROOT, tool
+    from .helpers import ROOT, tool
 
     text = (ROOT / "tests" / "cases" / "notes" / "in.txt").read_text(encoding="utf-8")
     config = load_config(write_book(tmp_path, {"seed.txt": text}))

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
 from book.config import Config, load_config
 from book.model import Manuscript, SeedText
@@ -19,34 +18,7 @@ from book.normalize import normalize
 from book.report import manuscript_text
 from book.text import han_characters
 
-from .conftest import ROOT, SEED
-
-CASES = Path(__file__).parent / "cases"
-
-
-def normalize_text(text: str, name: str = "in.txt", **overrides: object) -> Manuscript:
-    config = Config(path=Path("/book/book.yaml"), seeds=(), slug="book", **overrides)  # type: ignore[arg-type]
-    return normalize([SeedText(Path(name), text, "utf-8")], config)
-
-
-def summary(manuscript: Manuscript) -> str:
-    """A readable dump of what the normalizer made: the form of the expected files."""
-    meta = manuscript.metadata
-    data = {
-        "title": meta.title,
-        "creators": [f"{c.name} | {c.role} | {c.label} | {c.organization}" for c in meta.creators],
-        "chapters": [{"title": c.title, "paragraphs": [b.text for b in c.blocks]} for c in manuscript.chapters],
-        "removed": [f"{f.line}: {f.text}" for f in manuscript.findings_of("removed")],
-        "language": meta.language,
-        # What the report says, less the findings every seed has (its encoding, a heading found, marks
-        # made full-width): those show in the chapters above.
-        "findings": [
-            f"{f.code} {f.line}: {f.message}" + (f" [{f.text}]" if f.text else "")
-            for f in manuscript.findings
-            if f.code not in ("encoding", "heading", "punctuation", "removed")
-        ],
-    }
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+from .helpers import CASES, MARKDOWN, ROOT, SEED, normalize_text, summary
 
 
 def check_golden(actual: str, expected_file: Path) -> None:
@@ -198,34 +170,6 @@ def test_hard_wrapped_paragraphs_are_joined_and_menus_removed() -> None:
     paragraphs = [b.text for c in manuscript.chapters for b in c.blocks]
     assert paragraphs == ["这是一个很长的段落，" * 18 + "最后一行。", "另一段。"]
     assert len(manuscript.findings_of("removed")) == 3
-
-
-MARKDOWN = """---
-book: 测试
-chapter: 1
----
-
-# 第一章　开端
-
-这是**重要**的一段，含有*强调*文字，还有脚注[^1]。这一行
-接着上一行继续。
-
-> 引用的一段话。
-
-- 第一项
-- 第二项
-
-1. 甲
-2. 乙
-
-\\- 这一行以减号开头，不是列表。
-
-[^1]: 这是脚注的内容。
-
-# 第二章　发展
-
-第二章正文。
-"""
 
 
 def test_markdown_seed_blocks() -> None:

@@ -13,49 +13,12 @@ from pypdf import PdfReader
 from book.build import BuildResult, build
 from book.config import Config
 
-from .conftest import tool
-
-MM = 72 / 25.4
-TOP_MARGIN, BOTTOM_MARGIN = 20 * MM, 22 * MM  # print.css @page margins
+from .helpers import BOTTOM_MARGIN, MM, TOP_MARGIN, body_text, tool
 
 
 @pytest.fixture(scope="module")
 def pdf(seed_book: tuple[Config, BuildResult]) -> Path:
     return seed_book[1].outputs["pdf"]
-
-
-def _type_area(path: Path) -> list[str]:
-    """pdftotext's crop options for the type area (the trim less the top and bottom margins)."""
-    page = PdfReader(path).pages[0]
-    media, trim = page.mediabox, page.trimbox
-    x = float(trim.left) - float(media.left)
-    y = float(media.top) - float(trim.top) + TOP_MARGIN  # pdftotext measures from the top of the media
-    height = float(trim.height) - TOP_MARGIN - BOTTOM_MARGIN
-    return ["-r", "72", "-x", str(int(x)), "-y", str(int(y)), "-W", str(int(trim.width)), "-H", str(int(height))]
-
-
-def body_text(path: Path) -> str:
-    """The text inside the type area of every page (running heads and folios cropped off), no white space."""
-    out = subprocess.run(
-        [tool("pdftotext"), *_type_area(path), str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return re.sub(r"\s+", "", out)
-
-
-def body_lines_by_page(path: Path) -> dict[int, str]:
-    """The first line of the type area of each page (1-based), white space removed; '' for a blank page."""
-    area = _type_area(path)
-    lines = {}
-    for number in range(1, len(PdfReader(path).pages) + 1):
-        out = subprocess.run(
-            [tool("pdftotext"), "-f", str(number), "-l", str(number), *area, str(path), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        text = [line.strip() for line in out.splitlines() if line.strip()]
-        lines[number] = re.sub(r"\s+", "", text[0]) if text else ""
-    return lines
 
 
 def page_texts(path: Path) -> list[str]:
@@ -185,7 +148,7 @@ def x1a_book(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """A two-chapter book in PDF/X-1a, with its screen PDF and cover, ending on a recto before padding."""
     from book.config import load_config
 
-    from .conftest import write_book
+    from .helpers import write_book
 
     folder = tmp_path_factory.mktemp("x1a")
     text = "书名\n\n第一章　起\n\n" + "第一章的正文。" * 40 + "\n\n第二章　承\n\n第二章的正文。\n"
@@ -244,7 +207,9 @@ def test_the_html_parser_compiles_each_pattern_once(monkeypatch: pytest.MonkeyPa
     import tinyhtml5
     import tinyhtml5.inputstream
 
-    from book import write_pdf  # noqa: F401  # fills tinyhtml5's cache under the right keys
+    from book import write_pdf
+
+    write_pdf.install()  # tinyhtml5's cache filled under the right keys
 
     html = "<p>甲 &amp; 乙<b>丙</b></p>" * 20
     first = tinyhtml5.parse(html)
@@ -274,7 +239,7 @@ def test_traditional_text_is_set_in_traditional_glyph_shapes(tmp_path: Path) -> 
     Simplified shapes: the pages differ where nothing but the language does."""
     from book.config import load_config
 
-    from .conftest import write_book
+    from .helpers import write_book
 
     text = "骨直說\n\n骨直說這令戶青，骨直說這令戶青。\n"
     books = {}
@@ -302,7 +267,7 @@ def test_a_file_name_title_breaks_only_after_its_separators(tmp_path: Path) -> N
     on the title page end only after `_` or `-`, never inside a word."""
     from book.config import load_config
 
-    from .conftest import write_book
+    from .helpers import write_book
 
     name = "classic_hongloumeng_pg2-4264_zhiyan_edition"
     config = load_config(

@@ -23,8 +23,7 @@ from book.fonts import DEFAULT_FACES
 from book.model import PdfProfile
 from book.pieces import PieceCache, PrintJob, file_digest, fingerprint
 
-from .conftest import tool, write_book
-from .epubcheck_runner import assert_epubcheck_clean
+from .helpers import assert_epubcheck_clean, tool, write_book
 
 NUMERALS = "一二三四五六七八九十"
 
@@ -131,6 +130,7 @@ def _page_list(epub: Path) -> list[str]:
     return re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav.split('epub:type="page-list"')[1])
 
 
+@pytest.mark.java
 def test_page_list_of_a_book_printed_in_pieces(twelve: dict[str, Path]) -> None:
     assert_epubcheck_clean(twelve["epub"])
     pieces = _page_list(twelve["epub"])

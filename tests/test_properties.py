@@ -12,7 +12,7 @@ from book.model import Manuscript
 from book.report import manuscript_text
 from book.text import fix_punctuation, han_characters
 
-from .test_normalize import normalize_text, summary
+from .helpers import normalize_text, summary
 
 # Text that looks like seeds: Han, CJK and ASCII punctuation, digits, Latin, bullets, indents,
 # blank lines, and characters XML forbids.

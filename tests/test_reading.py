@@ -13,7 +13,9 @@ import pytest
 from book.build import BuildResult
 from book.config import Config
 
-from .conftest import ROOT
+from .helpers import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium")
 # As root and offline: no sandbox, and none of Chromium's background connections.
@@ -72,7 +74,7 @@ def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> No
     import sys
     import time
 
-    from .conftest import run_publish
+    from .helpers import run_publish
 
     assert run_publish("init", str(tmp_path / "book"), "-q").returncode == 0
     server = subprocess.Popen(

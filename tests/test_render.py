@@ -13,7 +13,7 @@ from book.config import load_config
 from book.errors import RenderError
 from book.render import resolve_css_variables
 
-from .conftest import write_book
+from .helpers import write_book
 
 HOSTILE = '<script>alert(1)</script> {{ 7*7 }} &amp; <img src="x"> javascript:alert(1)'
 

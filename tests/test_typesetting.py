@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,8 +19,7 @@ from book.check import check_epub, check_pdf
 from book.config import Config, load_config
 from book.text import halt_positions, plan_cjk_spacing
 
-from .conftest import corpus_file, run_publish, write_book
-from .epubcheck_runner import assert_epubcheck_clean
+from .helpers import ROOT, assert_epubcheck_clean, corpus_file, run_publish, write_book
 
 
 def first_chapters(name: str, stop: str) -> str:
@@ -54,6 +55,8 @@ def hongloumeng(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Build
     return config, build(config, folder / "dist")
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 def test_preflight_on_hongloumeng_chapters_1_to_10(hongloumeng: tuple[Config, BuildResult]) -> None:
     config, result = hongloumeng
     assert len(result.manuscript.chapters) == 10
@@ -68,6 +71,7 @@ def test_preflight_on_hongloumeng_chapters_1_to_10(hongloumeng: tuple[Config, Bu
     assert checks["first-line indent"].figure.startswith("2.00 em")
 
 
+@pytest.mark.corpus
 def test_preflight_on_yulihun_finds_its_replacement_characters(tmp_path: Path) -> None:
     config = load_config(write_book(tmp_path, {"ylh.txt": first_chapters("yulihun.utf8.txt", "第六章")}))
     result = build(config, tmp_path / "dist")
@@ -104,6 +108,12 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     # The extension replaces these functions of WeasyPrint 70, and relies on how WeasyPrint calls
     # them; an upgrade that renames or reshapes them must fail here, not silently set ragged text.
     assert weasyprint.__version__.startswith("70.")
+    write_pdf.install()
+    for patch in write_pdf.PATCHES:  # each target exists, and is replaced once installed
+        owner = patch.owner
+        current = owner[patch.name] if isinstance(owner, dict) else getattr(owner, patch.name)
+        assert current is patch.replacement, patch
+        assert patch.why and patch.upstream.startswith(("WeasyPrint 70 ", "pydyf", "tinyhtml5")), patch
     assert inline.count_expandable_spaces is write_pdf._count_expansion_opportunities
     assert inline.justify_line is write_pdf._justify_line
     assert inline.add_word_spacing is write_pdf._add_word_spacing
@@ -796,6 +806,8 @@ def test_line_start_check_judges_broken_lines_not_paragraph_starts() -> None:
     assert _line_breaking(lines, kinds, edges, em=10.5)[0].passed
 
 
+@pytest.mark.java
+@pytest.mark.slow
 def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path) -> None:
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -839,6 +851,8 @@ def test_a_configured_fallback_font_sets_what_the_book_fonts_lack(tmp_path: Path
     assert TTFont(io.BytesIO(program))["name"].getDebugName(1) == "Test Fallback"
 
 
+@pytest.mark.java
+@pytest.mark.slow
 def test_book_yaml_can_set_the_body_face(tmp_path: Path) -> None:
     import io
     import shutil
@@ -863,3 +877,29 @@ def test_book_yaml_can_set_the_body_face(tmp_path: Path) -> None:
     assert TTFont(io.BytesIO(program))["name"].getDebugName(1) == "Noto Sans CJK SC"
     with pytest.raises(Exception, match="body_font"):
         load_config(write_book(tmp_path / "other", {"seed.txt": "文\n"}, "body_font: ../MyBody.otf\n"))
+
+
+def test_importing_the_package_changes_no_other_library() -> None:
+    """Importing every module of book (the PDF writer included) leaves WeasyPrint's, pydyf's and
+    tinyhtml5's functions, ctypes' library search and sys.modules as they were: the changes in
+    write_pdf.PATCHES are made by install(), which each render calls."""
+    program = """
+import ctypes.util, importlib, pkgutil, sys
+search = ctypes.util.find_library
+import book
+for module in pkgutil.iter_modules(book.__path__):
+    importlib.import_module("book." + module.name)
+from book.write_pdf import PATCHES, install
+def applied(patch):
+    owner = patch.owner
+    return (owner.get(patch.name) if isinstance(owner, dict) else getattr(owner, patch.name)) is patch.replacement
+assert ctypes.util.find_library is search
+assert not [name for name, module in sys.modules.items() if type(module).__name__ == "_OnFirstCall"]
+assert not [patch.name for patch in PATCHES if applied(patch)], "changed on import"
+install()
+assert all(applied(patch) for patch in PATCHES)
+print(len(PATCHES))
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 19
