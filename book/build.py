@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .alongside import Alongside, print_ahead
 from .config import Config, build_timestamp
@@ -66,11 +66,14 @@ class BuildResult:
     laid_out: int | None = None  # printed in pieces: chapters laid out (not taken from the cache)
 
 
+T = TypeVar("T")
+
+
 class _Timer:
     def __init__(self, seconds: dict[str, float]) -> None:
         self.seconds = seconds
 
-    def __call__(self, stage: str, work: Callable[[], object]) -> object:
+    def __call__(self, stage: str, work: Callable[[], T]) -> T:
         start = time.perf_counter()
         try:
             return work()

@@ -171,7 +171,7 @@ def numbering_gaps(chapters: list[Chapter], rules: Rules, source: str) -> list[F
     for chapter in chapters:
         match = rules.numbered_heading.fullmatch(chapter.title) if chapter.title_line else None
         number = chinese_number(match["number"]) if match else None
-        if number is None:
+        if match is None or number is None:
             continue
         unit = match["unit"]
         if unit in previous:

@@ -365,8 +365,9 @@ def _normalize_seed(
     chapters = without_empty_chapters(chapters, findings)
     findings.extend(numbering_gaps(chapters, rules, source))
     if want_title and not title and not is_markdown and (catalogued := gutenberg_title(seed.text, rules)):
-        title, author, line = catalogued
-        findings.append(Finding("title", "the title the Project Gutenberg licence text names", source, line, title))
+        title, author, title_line = catalogued
+        message = "the title the Project Gutenberg licence text names"
+        findings.append(Finding("title", message, source, title_line, title))
         if author and not creators:
             creators.append(Creator(author))
     return title, creators, chapters

@@ -98,25 +98,24 @@ def _decide(chars: list[str], family: QuoteFamily, protected: set[int]) -> dict[
             return readings
     # best[depth] = (cost, decisions) of the cheapest reading of the marks so far that leaves
     # `depth` quotes open; decisions is a chain (opens, earlier decisions) over the straight quotes.
-    Chain = tuple[bool, "Chain"] | None
     first = next(i for i, (_, kind) in enumerate(marks) if kind == "?")
     last = max(i for i, (_, kind) in enumerate(marks) if kind == "?")
     # The marks before the first straight quote and after the last leave no choice: they are read
     # in one step (a paragraph of curly quotes with one straight quote costs one quote's work).
     depth, cost = _fixed(marks[:first], 0)
-    best = {depth: (cost, None)}
+    best: dict[int, tuple[float, Chain]] = {depth: (cost, None)}
     for index, kind in marks[first : last + 1]:
         open_cost, close_cost = costs[index] if kind == "?" else (0.0, 0.0)
         step: dict[int, tuple[float, Chain]] = {}
-        for depth, (cost, decisions) in best.items():
-            moves = []  # (depth after, cost, decisions) of each way to read this mark
+        for depth, (cost, earlier) in best.items():
+            moves: list[tuple[int, float, Chain]] = []  # (depth after, cost, decisions) of each reading
             if kind in "?(":
                 over = UNBALANCED if depth == MAX_DEPTH else 0.0
-                opened = (True, decisions) if kind == "?" else decisions
+                opened = (True, earlier) if kind == "?" else earlier
                 moves.append((min(depth + 1, MAX_DEPTH), cost + open_cost + over, opened))
             if kind in "?)":
                 under = 0.0 if depth else UNBALANCED  # a close with none open
-                closed = (False, decisions) if kind == "?" else decisions
+                closed = (False, earlier) if kind == "?" else earlier
                 moves.append((max(depth - 1, 0), cost + close_cost + under, closed))
             for after, total, chain in moves:
                 if after not in step or total < step[after][0]:
@@ -132,7 +131,10 @@ def _decide(chars: list[str], family: QuoteFamily, protected: set[int]) -> dict[
         opens, chain = chain
         decisions.append(opens)
     straight = [index for index, kind in marks if kind == "?"]
-    return dict(zip(straight, reversed(decisions), strict=True))
+    return dict(zip(straight, decisions[::-1], strict=True))
+
+
+Chain = tuple[bool, "Chain"] | None  # decisions, the last first: (opens, the decisions before)
 
 
 def _fixed(marks: list[tuple[int, str]], depth: int) -> tuple[int, float]:
