@@ -23,7 +23,7 @@ from book.build import PROFILES_DIR, print_profile, read_manuscript  # noqa: E40
 from book.config import load_config  # noqa: E402
 from book.fonts import DEFAULT_FACES, FONTS_DIR  # noqa: E402
 from book.render import DEFAULT_STYLES, load_templates, render_print  # noqa: E402
-from book.write_pdf import set_cjk_justification, write_pdf  # noqa: E402
+from book.write_pdf import render_options, write_pdf  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "hongloumeng.simp.utf8.txt"
 
@@ -53,12 +53,11 @@ def main() -> None:
         pages = {}
         for _ in range(args.runs):
             for enabled in (True, False):
-                set_cjk_justification(enabled)
-                start = time.perf_counter()
-                result = write_pdf(work / f"out-{enabled}.pdf", rendition, allowed, "benchmark", faces)
-                times[enabled].append(time.perf_counter() - start)
+                with render_options(cjk_justification=enabled):
+                    start = time.perf_counter()
+                    result = write_pdf(work / f"out-{enabled}.pdf", rendition, allowed, "benchmark", faces)
+                    times[enabled].append(time.perf_counter() - start)
                 pages[enabled] = result.pages
-        set_cjk_justification(True)
     on, off = statistics.median(times[True]), statistics.median(times[False])
     print(f"book: {seed.name}, {sum(len(c.blocks) for c in manuscript.chapters)} paragraphs, runs: {args.runs}")
     print(f"{'justification':<26}{'pages':>7}{'median s':>10}")

@@ -21,8 +21,8 @@ any other: WeasyPrint's and the libraries'), and cffi's calling overhead the cal
 collection, which runs in whichever frame allocates when one is due, is a part of its own.
 
 --without PART[,PART]: the build in one process (`--jobs 1`: the switches are this process's),
-with parts of the typesetting extension turned off (write_pdf.set_paragraph_layout and the
-others), to see what the rest costs: paragraph-layout and glyph-drawing only make the build
+with parts of the typesetting extension turned off (write_pdf.render_options), to see what the
+rest costs: paragraph-layout and glyph-drawing only make the build
 faster (the same pages); cjk-justification leaves Chinese lines ragged.
 
 Needs py-spy (`pip install -e '.[bench]'`) and ../shared/corpus. No timing lives in the tests.
@@ -65,12 +65,12 @@ import runpy, sys
 sys.path.insert(0, sys.argv[1])
 from book import write_pdf
 write_pdf.settle_printing_process()
-for part in filter(None, sys.argv[2].split(",")):
-    getattr(write_pdf, "set_" + part.replace("-", "_"))(False)
+parts = {part.replace("-", "_"): False for part in filter(None, sys.argv[2].split(","))}
 sys.argv = sys.argv[3:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+with write_pdf.render_options(**parts):
+    runpy.run_path(sys.argv[0], run_name="__main__")
 """
-# The parts of the typesetting extension that --without can turn off (write_pdf.set_<part>).
+# The parts of the typesetting extension that --without can turn off (write_pdf.RenderOptions).
 SWITCHES = ("paragraph-layout", "glyph-drawing", "cjk-justification")
 
 

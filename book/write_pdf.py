@@ -23,6 +23,7 @@ import uuid
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -325,7 +326,6 @@ def write_pdf(
     The book's `faces` are embedded by assemble.py, as for a book printed in pieces: one subset
     each, made by HarfBuzz (WeasyPrint's own subsetting parses a C type per call: 0.25 s a book).
     """
-    global _font_usage
     install()
     fetcher = RestrictedFetcher(allowed)
     fonts = BookFonts()
@@ -358,11 +358,11 @@ def write_pdf(
             page_starts = tuple(dataclasses.replace(s, label=str(s.page - text_start + 1)) for s in page_starts)
             laid_out(page_starts)
             finisher = functools.partial(_finish, profile=profile, text_start=text_start, document_id=document_id)
-            _font_usage = usage, _FaceFinder(faces)
+            token = _FONT_USAGE.set((usage, _FaceFinder(faces)))
             try:
                 document.write_pdf(draft, finisher=finisher, **_piece_options(profile))
             finally:
-                _font_usage = None
+                _FONT_USAGE.reset(token)
             assemble(path, Piece(draft, _json_ready(usage)), [])
     finally:
         draft.unlink(missing_ok=True)
@@ -538,29 +538,33 @@ def _text_boxes(box: boxes.Box, block_id: str | None) -> Iterator[tuple[boxes.Te
 
 _original_make_margin_boxes = weasyprint.layout.make_margin_boxes
 _original_build_fonts_dictionary = weasyprint.pdf.build_fonts_dictionary
-_held_margins: list[tuple[object, boxes.PageBox, tuple[object, ...], int]] | None = None
-# While a piece is drawn: the glyphs used per font, and how to find a font's file among the book's.
-_font_usage: tuple[dict[str, dict[str, object]], Callable[[object], str | None]] | None = None
+_HeldMargins = list[tuple[object, boxes.PageBox, tuple[object, ...], int]]
+_FontUsage = tuple[dict[str, dict[str, object]], Callable[[object], str | None]]
+# While a piece is laid out: its margin boxes, held back. While a PDF is drawn: the glyphs used per
+# font, and how to find a font's file among the book's. Each is set for one pass and reset after it.
+_HELD_MARGINS: ContextVar[_HeldMargins | None] = ContextVar("book_held_margins", default=None)
+_FONT_USAGE: ContextVar[_FontUsage | None] = ContextVar("book_font_usage", default=None)
 
 
 def _make_margin_boxes(context: object, page: boxes.PageBox, state: tuple[object, ...]) -> list[boxes.Box]:
     """WeasyPrint's make_margin_boxes, or, while a piece is laid out, a note to make them later."""
-    if _held_margins is None:
+    held = _HELD_MARGINS.get()
+    if held is None:
         return list(_original_make_margin_boxes(context, page, state))
-    _held_margins.append((context, page, state, context.current_page))  # type: ignore[attr-defined]
+    held.append((context, page, state, context.current_page))  # type: ignore[attr-defined]
     return []
 
 
 def _build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, object], *args: object) -> pydyf.Dictionary:
     """WeasyPrint's font dictionaries; for a piece, the book's faces get a 4-byte placeholder
-    program and their glyphs are recorded in `_font_usage` for the assembler.
+    program and their glyphs are recorded (_FONT_USAGE) for the assembler.
 
     The assembler gives each such face its widths (W), its ToUnicode map and its bounding box
     for the whole book, so the piece's own hold one glyph (.notdef): 1,500 widths and mappings
     of a chapter were built here, then copied into the book and dropped (3.7 % of the samples of
     a 红楼梦 build)."""
-    if _font_usage is not None:
-        usage_by_font, face_of = _font_usage
+    if (font_usage := _FONT_USAGE.get()) is not None:
+        usage_by_font, face_of = font_usage
         for font in fonts.values():
             face = face_of(font)
             if face is None or font.missing or font.bitmap:  # type: ignore[attr-defined]
@@ -750,16 +754,15 @@ class PieceWriter:
     def lay_out(self, html: str) -> LaidOutPiece:
         """Lay out a piece (print/book.html with `piece` set); its last page, where the next piece
         would begin, is dropped."""
-        global _held_margins
-        held: list[tuple[object, boxes.PageBox, tuple[object, ...], int]] = []
-        _held_margins = held
+        held: _HeldMargins = []
+        token = _HELD_MARGINS.set(held)
         try:
             with _collected_warnings() as warnings, _refused_urls():
                 document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                     stylesheets=self.stylesheets, font_config=self.fonts
                 )
         finally:
-            _held_margins = None
+            _HELD_MARGINS.reset(token)
         return LaidOutPiece(document.copy(document.pages[:-1]), held[:-1], [*self.warnings, *warnings])
 
     def page_starts(self, piece: LaidOutPiece) -> tuple[PageStart, ...]:
@@ -771,7 +774,6 @@ class PieceWriter:
 
         The front matter (`front`) also gets the book's catalogue entries: the output intent and the
         page labels (front matter i, ii, …; the text from 1 after it)."""
-        global _font_usage
         for context, page, state, number in piece.held_margins:
             context.current_page = number  # type: ignore[attr-defined]  # string() looks the page up
             counters = dict(state[1])  # type: ignore[call-overload]
@@ -788,12 +790,12 @@ class PieceWriter:
             document_id=self.document_id,
             catalog=front,
         )
-        _font_usage = usage, self.face_of
+        token = _FONT_USAGE.set((usage, self.face_of))
         try:
             with _collected_warnings() as warnings, _refused_urls(), writing(path):
                 piece.document.write_pdf(path, finisher=finisher, **_piece_options(self.profile, front))
         finally:
-            _font_usage = None
+            _FONT_USAGE.reset(token)
         return DrawnPiece(_json_ready(usage), tuple([*piece.warnings, *warnings]))
 
 
@@ -853,7 +855,6 @@ CJK_JUSTIFIABLE = re.compile(
 _CJK_RUN = re.compile(CJK_JUSTIFIABLE.pattern + "+")
 _NOT_CJK_JUSTIFIABLE = re.compile("[^" + CJK_JUSTIFIABLE.pattern[1:])
 _DASH_RUN = re.compile("\u2014+")
-_justify_cjk = True
 _spaces_only_count = inline.count_expandable_spaces
 _original_set_text = Layout.set_text
 
@@ -878,7 +879,7 @@ def _count_expansion_opportunities(box: boxes.Box) -> float:
     if isinstance(box, boxes.TextBox):
         text = box.text
         spaces, ligatures = _spaces_and_ligatures(text)
-        if not _justify_cjk or not text:
+        if not _OPTIONS.get(_ALL_PARTS).cjk_justification or not text:
             return spaces
         folded = _LIGATED_RUN.sub(DASH[0], text) if ligatures else text
         count = len(folded) - len(_NOT_CJK_JUSTIFIABLE.findall(folded))  # the others are fewer: faster
@@ -908,7 +909,7 @@ def _set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) -
     # A dash (——) stays with the character before it: it may not begin a line (clreq line-start
     # prohibition), while UAX #14, which Pango follows, allows a break before it.
     dashes = [(run.start() - 1, run.end()) for run in _DASH_RUN.finditer(self.text) if run.start() > 0]
-    spacing = justify and _justify_cjk and self.justification_spacing
+    spacing = justify and _OPTIONS.get(_ALL_PARTS).cjk_justification and self.justification_spacing
     if not (halts or dashes or spacing) or not self.text:
         return
     attributes = pango.pango_layout_get_attributes(self.layout)
@@ -1056,7 +1057,6 @@ def _add_word_spacing(context: object, box: boxes.Box, justification_spacing: fl
 _PLAIN_TEXT = re.compile("[^ \t\n\r\f\v\x85\xa0\xad\u200b\u2028\u2029]+")
 _original_split_text_box = inline.split_text_box
 _HALTS_PER_LAYOUT = 24
-_paragraph_layout = True
 
 
 class _Line(NamedTuple):
@@ -1291,7 +1291,7 @@ def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, availa
     align = style["text_align_all"]
     if last and style["text_align_last"] != "auto":
         align = style["text_align_last"]
-    if line.width >= available_width or align != "justify" or not _justify_cjk:
+    if line.width >= available_width or align != "justify" or not _OPTIONS.get(_ALL_PARTS).cjk_justification:
         return inline.text_align(context, line, available_width, last)
     count = _line_opportunities(text_box)
     if count:
@@ -1329,7 +1329,7 @@ def _paragraph_line(
     """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`
     (`line_width` for this line), or None where WeasyPrint must find it itself."""
     if (
-        not _paragraph_layout
+        not _OPTIONS.get(_ALL_PARTS).paragraph_layout
         or width is None
         or not 0 < width < 2**21
         or box.justification_spacing
@@ -1563,7 +1563,6 @@ except ImportError:
 _original_draw_text = weasyprint.draw.draw_text
 _EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
 _GLYPH_HIGH_BYTE = 3 if sys.byteorder == "little" else 0
-_draw_from_glyphs = True
 
 
 def _draw_text(
@@ -1580,7 +1579,7 @@ def _draw_text(
     them (_show_glyphs)."""
     style = textbox.style
     if (
-        not _draw_from_glyphs
+        not _OPTIONS.get(_ALL_PARTS).glyph_drawing
         or text_overflow == "ellipsis"
         or block_ellipsis != "none"
         or style["visibility"] != "visible"
@@ -1592,7 +1591,7 @@ def _draw_text(
     x, y = textbox.position_x, textbox.position_y + textbox.baseline
     if shown and isinstance(layout, _LineLayout):  # a line of a paragraph laid out at once
         fonts = _page_fonts(stream)
-        spacing = layout.justification_spacing if _justify_cjk else 0
+        spacing = layout.justification_spacing if _OPTIONS.get(_ALL_PARTS).cjk_justification else 0
         arguments = (stream, layout, style["color"], spacing, x, y, fonts, _measure_glyph)
         draw = _compiled_draw_line or _python_draw_line
         drawn = draw(*arguments)
@@ -1624,7 +1623,9 @@ def _draw_text(
             stream.stream.extend(replay)  # type: ignore[attr-defined]
         else:
             start = len(stream.stream)  # type: ignore[attr-defined]
-            _show_glyphs(stream, layout, runs, layout.justification_spacing if _justify_cjk else 0)  # type: ignore[arg-type,union-attr]
+            _show_glyphs(
+                stream, layout, runs, layout.justification_spacing if _OPTIONS.get(_ALL_PARTS).cjk_justification else 0
+            )  # type: ignore[arg-type,union-attr]
             layout.book_shown = (stream, stream.stream[start:])  # type: ignore[attr-defined,union-attr]
     stream.end_text()  # type: ignore[attr-defined]
     return None
@@ -1683,7 +1684,7 @@ def _standalone_line(textbox: boxes.TextBox) -> _LineLayout | None:
             line.runs = _python_runs(first_line)
             _hold_fonts(line.shaped.fonts, (run[0] for run in line.runs))
             line.justification_spacing = 0
-            if _justify_cjk and layout.justification_spacing:
+            if _OPTIONS.get(_ALL_PARTS).cjk_justification and layout.justification_spacing:
                 line.spaced_by = int(layout.justification_spacing * TO_UNITS)
     finally:
         layout.deactivate()
@@ -1941,7 +1942,7 @@ def _justify_line(context: object, line: boxes.LineBox, extra_width: float) -> N
     clreq "Mixed Text Composition": the gap is between Han and Latin text, never at a line's
     start or end, where it would leave the line short of the edge.
     """
-    if _justify_cjk:
+    if _OPTIONS.get(_ALL_PARTS).cjk_justification:
         extra_width += _trim_edge_margins(line)
     _original_justify_line(context, line, extra_width)
 
@@ -1962,23 +1963,35 @@ def _trim_edge_margins(line: boxes.LineBox) -> float:
     return gained
 
 
-def set_paragraph_layout(enabled: bool) -> None:
-    """Switch the lines of a paragraph from one layout on or off (off: WeasyPrint finds each line)."""
-    global _paragraph_layout
-    _paragraph_layout = enabled
+@dataclass(frozen=True)
+class RenderOptions:
+    """The parts of the typesetting extension a render uses; all by default. Turned off, the first
+    two give the same pages more slowly (tests compare them), the third leaves Chinese lines ragged."""
+
+    paragraph_layout: bool = True  # a paragraph's lines taken from one layout of it
+    glyph_drawing: bool = True  # lines drawn from the glyphs already shaped
+    cjk_justification: bool = True  # justification between CJK characters
 
 
-def set_glyph_drawing(enabled: bool) -> None:
-    """Draw text from the glyphs already shaped (the default), or every text box as WeasyPrint
-    draws it (a test compares where the two place the characters)."""
-    global _draw_from_glyphs
-    _draw_from_glyphs = enabled
+_OPTIONS: ContextVar[RenderOptions] = ContextVar("book_render_options")
+_ALL_PARTS = RenderOptions()
 
 
-def set_cjk_justification(enabled: bool) -> None:
-    """Switch inter-character justification on or off (for measuring what it costs)."""
-    global _justify_cjk
-    _justify_cjk = enabled
+def _options() -> RenderOptions:
+    """The options of the render under way."""
+    return _OPTIONS.get(_ALL_PARTS)
+
+
+@contextlib.contextmanager
+def render_options(**parts: bool) -> Iterator[RenderOptions]:
+    """Renders in this context (and in processes forked in it) use these parts of the extension:
+    `with render_options(paragraph_layout=False): build(...)`."""
+    options = dataclasses.replace(_options(), **parts)
+    token = _OPTIONS.set(options)
+    try:
+        yield options
+    finally:
+        _OPTIONS.reset(token)
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,13 @@ def test_the_report_gives_the_shares_of_the_parts_and_our_own_code(tmp_path: Pat
 
 
 def test_each_part_the_profile_can_turn_off_is_a_switch_of_the_extension() -> None:
-    """--without PART calls write_pdf.set_<part>(False) in the profiled build."""
+    """--without PART turns that part of the extension off in the profiled build (render_options)."""
+    import dataclasses
+
     from book import write_pdf
 
-    for name in profile.SWITCHES:
-        assert callable(getattr(write_pdf, "set_" + name.replace("-", "_")))
+    parts = {field.name for field in dataclasses.fields(write_pdf.RenderOptions)}
+    assert {name.replace("-", "_") for name in profile.SWITCHES} == parts
+    with write_pdf.render_options(**dict.fromkeys(parts, False)) as options:
+        assert not any(dataclasses.astuple(options))
+    assert all(dataclasses.astuple(write_pdf._options()))  # back on after the context

@@ -230,11 +230,8 @@ def test_a_paragraph_laid_out_at_once_breaks_and_sets_as_line_by_line(
 
     at_once = pdf("at-once")
     assert laid_out
-    write_pdf.set_paragraph_layout(False)
-    try:
+    with write_pdf.render_options(paragraph_layout=False):
         line_by_line = pdf("line-by-line")
-    finally:
-        write_pdf.set_paragraph_layout(True)
     assert at_once == line_by_line  # same breaks, same widths, same glyphs: byte for byte
     # Laid out whole, the paragraph's first marks would lose half width: the comparison sees it.
     monkeypatch.setattr(write_pdf, "_HALTS_PER_LAYOUT", 10**6)
@@ -288,11 +285,8 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
         monkeypatch.setattr(write_pdf, "_compiled_draw_line", noted_line)
     from_glyphs = build(config, tmp_path / "from-glyphs", ("pdf",)).outputs["pdf"]
     assert write_pdf._EMPTY_GLYPH in drawn and len(drawn) > 50
-    write_pdf.set_glyph_drawing(False)
-    try:
+    with write_pdf.render_options(glyph_drawing=False):
         as_weasyprint = build(config, tmp_path / "as-weasyprint", ("pdf",)).outputs["pdf"]
-    finally:
-        write_pdf.set_glyph_drawing(True)
     ours, theirs = _characters(from_glyphs), _characters(as_weasyprint)
     assert [c[:2] for c in ours] == [c[:2] for c in theirs]  # the same text on the same pages
     # WeasyPrint cuts each glyph's adjustment to a whole thousandth of an em: its characters drift
