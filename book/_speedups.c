@@ -21,14 +21,8 @@
  * line; this takes 21-23 (红楼梦's 1-9 回, the garbage collector off, Pango's measure of new glyphs
  * included). It writes the same bytes as its twin, write_pdf._python_draw_line.
  *
- * text_of_line: write_pdf._paragraph_linebox makes each such line a text box of the line's text
- * and a layout that holds its glyphs (write_pdf._python_text_of_line): a copy of the paragraph's
- * box and seventeen attributes set. As Python that took 3.9-4.3 µs a line, this takes 3.3-3.4, of
- * which WeasyPrint's copy of the box is 1.8 (红楼梦's 1-9 回, the garbage collector off); in the
- * profile of 30 回, 1.9 % of the samples against 0.9 %.
- *
- * distinct_characters: the characters of a book, each once, for the glyph check and the EPUB's
- * font subsets (fonts.py). */
+ * Only loops that cut a build's time measurably are here: a line's text box (0.6 µs a line) and a
+ * book's distinct characters (at most 0.09 s) are Python, which is easier to keep. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -86,18 +80,12 @@ typedef void (*LineExtents)(LayoutLine *line, Rectangle *ink, Rectangle *logical
 
 #define FROM_UNITS (1.0 / 1024) /* PANGO_SCALE */
 
-/* The names of the attributes and methods draw_line and text_of_line use, interned once
+/* The names of the attributes and methods draw_line uses, interned once
  * (PyObject_GetAttrString makes and interns a string on every call): name_runs is "runs". */
 #define NAMES(X)                                                                                                   \
     X(runs, "runs") X(shaped, "shaped") X(encoded, "encoded") X(spaced, "spaced") X(spaced_by, "spaced_by")        \
-    X(stream, "stream") X(old_font, "_old_font") X(current_font, "_current_font") X(book_color, "book_color")       \
-    X(current_color, "_current_color") X(current_alpha, "_current_alpha") X(set_color, "set_color")                 \
-    X(start, "start") X(strut, "strut") X(copy_with_text, "copy_with_text")                                        \
-    X(justification_spacing, "justification_spacing") X(max_width, "max_width")                                   \
-    X(first_line_direction, "first_line_direction") X(opportunities, "opportunities") X(ascent, "ascent")           \
-    X(underline_position, "underline_position") X(strikethrough_position, "strikethrough_position")               \
-    X(text, "text") X(following, "following") X(width, "width") X(height, "height") X(pango_layout, "pango_layout") \
-    X(margin_top, "margin_top") X(margin_bottom, "margin_bottom") X(baseline, "baseline")
+    X(stream, "stream") X(old_font, "_old_font") X(current_font, "_current_font") X(book_color, "book_color")      \
+    X(current_color, "_current_color") X(current_alpha, "_current_alpha") X(set_color, "set_color")
 #define DECLARE_NAME(name, text) static PyObject *name_##name;
 NAMES(DECLARE_NAME)
 
@@ -860,157 +848,10 @@ failed:
     return NULL;
 }
 
-PyDoc_STRVAR(text_of_line_doc,
-    "text_of_line(box, width, skip, line, layout_type) -> a text box\n\n"
-    "write_pdf._python_text_of_line, compiled: the text box of a line taken from a paragraph's layout\n"
-    "(line, a write_pdf._Line, which starts `skip` bytes into the text of `box`, `width` wide): a\n"
-    "copy of `box` (copy_with_text) of the line's text, its size and margins the line's, and a\n"
-    "layout_type (write_pdf._LineLayout) made without __init__ that holds the line's glyphs. The\n"
-    "same attributes, set to the same values. A line outside its layout's text: ValueError.");
-
-/* write_pdf._Line's fields, as the named tuple orders them */
-enum { LINE_END, LINE_RESUME_AT, LINE_WIDTH, LINE_HEIGHT, LINE_BASELINE, LINE_DIRECTION, LINE_SHAPED, LINE_RUNS,
-       LINE_OPPORTUNITIES, LINE_FIELDS };
-
-/* Set each of `count` attributes of `object`, names[i] to values[i]; -1 on an error. */
-static int set_attributes(PyObject *object, PyObject *const *names, PyObject *const *values, size_t count) {
-    for (size_t i = 0; i < count; i++)
-        if (PyObject_SetAttr(object, names[i], values[i]) < 0)
-            return -1;
-    return 0;
-}
-
-static PyObject *text_of_line(PyObject *self, PyObject *args) {
-    PyObject *box, *width, *line, *layout_type;
-    Py_ssize_t skip;
-    if (!PyArg_ParseTuple(args, "OOnO!O!:text_of_line", &box, &width, &skip, &PyTuple_Type, &line, &PyType_Type,
-                          &layout_type))
-        return NULL;
-    if (PyTuple_GET_SIZE(line) != LINE_FIELDS) {
-        PyErr_SetString(PyExc_TypeError, "text_of_line: a line is a write_pdf._Line");
-        return NULL;
-    }
-    PyObject *shaped = PyTuple_GET_ITEM(line, LINE_SHAPED); /* borrowed */
-    PyObject *encoded = NULL, *shaped_start = NULL, *strut = NULL, *text = NULL, *after = NULL, *following = NULL;
-    PyObject *no_arguments = NULL, *layout = NULL, *spacing = NULL, *new_box = NULL, *margin = NULL;
-    PyObject *baseline = NULL, *result = NULL;
-    if (!(encoded = PyObject_GetAttr(shaped, name_encoded)) || !(shaped_start = PyObject_GetAttr(shaped, name_start)) ||
-        !(strut = PyObject_GetAttr(shaped, name_strut)))
-        goto done;
-    if (!PyBytes_Check(encoded) || !PyTuple_Check(strut) || PyTuple_GET_SIZE(strut) != 2) {
-        PyErr_SetString(PyExc_TypeError, "text_of_line: a layout's text is bytes, its strut a pair");
-        goto done;
-    }
-    Py_ssize_t start, end;
-    double line_height, height, line_baseline;
-    /* each conversion only while no error is set (-1 and an error where it fails) */
-    if (((start = PyLong_AsSsize_t(shaped_start)) == -1 && PyErr_Occurred()) ||
-        ((end = PyLong_AsSsize_t(PyTuple_GET_ITEM(line, LINE_END))) == -1 && PyErr_Occurred()) ||
-        ((line_height = PyFloat_AsDouble(PyTuple_GET_ITEM(strut, 0))) == -1 && PyErr_Occurred()) ||
-        ((height = PyFloat_AsDouble(PyTuple_GET_ITEM(line, LINE_HEIGHT))) == -1 && PyErr_Occurred()) ||
-        ((line_baseline = PyFloat_AsDouble(PyTuple_GET_ITEM(line, LINE_BASELINE))) == -1 && PyErr_Occurred()))
-        goto done;
-    Py_ssize_t length = PyBytes_GET_SIZE(encoded);
-    end -= start; /* in the layout's text */
-    start = skip - start;
-    if (start < 0 || end < start || end > length) {
-        PyErr_SetString(PyExc_ValueError, "text_of_line: a line outside its layout's text");
-        goto done;
-    }
-    /* The line's text, and the character after it (bytes end to end + 4, errors="ignore", [:1]) */
-    const char *bytes = PyBytes_AS_STRING(encoded);
-    if (!(text = PyUnicode_DecodeUTF8(bytes + start, end - start, NULL)) ||
-        !(after = PyUnicode_DecodeUTF8(bytes + end, length - end < 4 ? length - end : 4, "ignore")) ||
-        !(following = PyUnicode_Substring(after, 0, 1)))
-        goto done;
-    /* _LineLayout.__new__(_LineLayout), as split_first_line leaves a layout: deactivated */
-    if (!(no_arguments = PyTuple_New(0)) ||
-        !(layout = ((PyTypeObject *)layout_type)->tp_new((PyTypeObject *)layout_type, no_arguments, NULL)) ||
-        !(spacing = PyObject_GetAttr(box, name_justification_spacing)))
-        goto done;
-    PyObject *const layout_names[] = {name_shaped, name_runs, name_justification_spacing, name_max_width,
-                                      name_first_line_direction, name_opportunities, name_ascent,
-                                      name_underline_position, name_strikethrough_position, name_text,
-                                      name_following};
-    PyObject *const layout_values[] = {shaped, PyTuple_GET_ITEM(line, LINE_RUNS), spacing, width,
-                                       PyTuple_GET_ITEM(line, LINE_DIRECTION), PyTuple_GET_ITEM(line, LINE_OPPORTUNITIES),
-                                       Py_None, Py_None, Py_None, text, following};
-    if (set_attributes(layout, layout_names, layout_values, sizeof layout_names / sizeof layout_names[0]) < 0)
-        goto done;
-    /* The margins make the box's height the line-height, half the leading each. */
-    if (!(new_box = PyObject_CallMethodOneArg(box, name_copy_with_text, text)) ||
-        !(margin = PyFloat_FromDouble((line_height - height) / 2)) ||
-        !(baseline = PyFloat_FromDouble(line_baseline + (line_height - height) / 2)))
-        goto done;
-    PyObject *const box_names[] = {name_width, name_height, name_pango_layout, name_margin_top, name_margin_bottom,
-                                   name_baseline};
-    PyObject *const box_values[] = {PyTuple_GET_ITEM(line, LINE_WIDTH), PyTuple_GET_ITEM(line, LINE_HEIGHT), layout,
-                                    margin, margin, baseline};
-    if (set_attributes(new_box, box_names, box_values, sizeof box_names / sizeof box_names[0]) < 0)
-        goto done;
-    result = Py_NewRef(new_box);
-done:
-    Py_XDECREF(baseline);
-    Py_XDECREF(margin);
-    Py_XDECREF(new_box);
-    Py_XDECREF(spacing);
-    Py_XDECREF(layout);
-    Py_XDECREF(no_arguments);
-    Py_XDECREF(following);
-    Py_XDECREF(after);
-    Py_XDECREF(text);
-    Py_XDECREF(strut);
-    Py_XDECREF(shaped_start);
-    Py_XDECREF(encoded);
-    return result;
-}
-
-PyDoc_STRVAR(distinct_characters_doc,
-    "distinct_characters(text) -> str\n\n"
-    "Each character of text once, in code point order: \"\".join(sorted(set(text))), without making\n"
-    "a string of each character (set() of 红楼梦's 855,000 characters took 0.09 s).");
-
-static PyObject *distinct_characters(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "distinct_characters: a str");
-        return NULL;
-    }
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text), count = 0, i;
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    unsigned char *seen = PyMem_Calloc(0x110000 / 8, 1); /* a bit a code point */
-    if (!seen)
-        return PyErr_NoMemory();
-    Py_UCS4 largest = 0;
-    for (i = 0; i < length; i++) {
-        Py_UCS4 character = PyUnicode_READ(kind, data, i);
-        unsigned char bit = (unsigned char)(1u << (character & 7));
-        if (!(seen[character >> 3] & bit)) {
-            seen[character >> 3] |= bit;
-            count++;
-            if (character > largest)
-                largest = character;
-        }
-    }
-    PyObject *result = PyUnicode_New(count, largest);
-    if (result) {
-        int result_kind = PyUnicode_KIND(result);
-        void *result_data = PyUnicode_DATA(result);
-        Py_ssize_t at = 0;
-        for (Py_UCS4 character = 0; at < count; character++)
-            if (seen[character >> 3] & (1u << (character & 7)))
-                PyUnicode_WRITE(result_kind, result_data, at++, character);
-    }
-    PyMem_Free(seen);
-    return result;
-}
-
 static PyMethodDef methods[] = {
     {"show_run", show_run, METH_VARARGS, show_run_doc},
     {"paragraph_lines", paragraph_lines, METH_VARARGS, paragraph_lines_doc},
     {"draw_line", draw_line, METH_VARARGS, draw_line_doc},
-    {"text_of_line", text_of_line, METH_VARARGS, text_of_line_doc},
-    {"distinct_characters", distinct_characters, METH_O, distinct_characters_doc},
     {NULL, NULL, 0, NULL},
 };
 

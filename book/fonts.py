@@ -83,15 +83,9 @@ def _font(path: Path) -> object:
     return hb.Font(face)
 
 
-def _distinct_characters(text: str) -> str:
+def distinct_characters(text: str) -> str:
     """Each character of `text` once, in code point order."""
     return "".join(sorted(set(text)))
-
-
-try:  # the same, compiled (book/_speedups.c): set() makes a string of each of the text's characters
-    from ._speedups import distinct_characters
-except ImportError:
-    distinct_characters = _distinct_characters
 
 
 def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -> list[str]:

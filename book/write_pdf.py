@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlparse
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from . import ffi_tables
+from .compiled import compiled
 
 # WeasyPrint tries each library under the names of every platform (libpango-1.0-0, pango-1.0, …,
 # libpango-1.0.so.0); for every miss cffi runs ctypes.util.find_library, which starts ldconfig and
@@ -1125,10 +1126,10 @@ def _split_text_box(
     return _text_of_line(box, available_width, skip, line, _LineLayout), line.resume_at, False  # type: ignore[arg-type]
 
 
-def _python_text_of_line(
+def _text_of_line(
     box: boxes.TextBox, width: float, skip: int, line: _Line, layout_type: type[_LineLayout]
 ) -> boxes.TextBox:
-    """The text box of a line, as split_text_box makes it (compiled: _speedups.text_of_line)."""
+    """The text box of a line, as split_text_box makes it."""
     # The line's text and the character after it, from its layout's text (which goes on past a line
     # it keeps, or to the end of the box's text).
     encoded, start = line.shaped.encoded, skip - line.shaped.start
@@ -1147,15 +1148,6 @@ def _python_text_of_line(
     new_box.margin_top = new_box.margin_bottom = (line_height - line.height) / 2
     new_box.baseline = line.baseline + new_box.margin_top
     return new_box
-
-
-# A line's text box made in C where it was compiled: the same attributes as _python_text_of_line
-# sets (see _speedups.c for the time it saves).
-try:
-    from ._speedups import text_of_line as _compiled_text_of_line
-except ImportError:
-    _compiled_text_of_line = None
-_text_of_line = _compiled_text_of_line or _python_text_of_line
 
 
 _original_get_next_linebox = inline.get_next_linebox
@@ -1552,12 +1544,8 @@ def _hold_fonts(held: dict[int, tuple[object, object]], addresses: Iterable[int]
 # The lines taken in C (book/_speedups.c, built by `pip install`) where it was built: the same
 # lines as _python_paragraph_lines, in 4–5 µs a line where it took 17–22 (红楼梦's 1–9 回, 3,186
 # lines).
-try:
-    from ._speedups import paragraph_lines as _compiled_paragraph_lines
-
-    _LINE_EXTENTS = int(ffi.cast("uintptr_t", pango.pango_layout_line_get_extents))
-except ImportError:
-    _compiled_paragraph_lines = None
+_compiled_paragraph_lines = compiled("paragraph_lines")
+_LINE_EXTENTS = int(ffi.cast("uintptr_t", pango.pango_layout_line_get_extents))
 
 
 _original_draw_text = weasyprint.draw.draw_text
@@ -1904,17 +1892,11 @@ _MEASURED: dict[tuple[str, float], dict[int, int]] = {}
 # The loop over a run's glyphs compiled (book/_speedups.c, built by `pip install`): the same
 # arithmetic and text as the loop above, which shows the runs it hands back, and every run where
 # it was not built.
-try:
-    from ._speedups import show_run as _show_run
-except ImportError:
-    _show_run = None
+_show_run = compiled("show_run")
 
 # A line of a paragraph drawn in C where it was compiled: its colour to the end of its text object
 # in one call, the same bytes as _python_draw_line.
-try:
-    from ._speedups import draw_line as _compiled_draw_line
-except ImportError:
-    _compiled_draw_line = None
+_compiled_draw_line = compiled("draw_line")
 
 
 # A byte of UTF-8 begins a character unless it is a continuation byte (0x80–0xBF).

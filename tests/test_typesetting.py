@@ -19,7 +19,7 @@ from book.check import check_epub, check_pdf
 from book.config import Config, load_config
 from book.text import halt_positions, plan_cjk_spacing
 
-from .helpers import ROOT, assert_epubcheck_clean, corpus_file, run_publish, write_book
+from .helpers import ROOT, assert_compiled, assert_epubcheck_clean, corpus_file, run_publish, write_book
 
 
 def first_chapters(name: str, stop: str) -> str:
@@ -308,8 +308,7 @@ def test_the_compiled_glyph_loops_write_what_the_python_loops_write(
     from book import build as build_module
     from book import write_pdf
 
-    assert write_pdf._show_run is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
-    assert write_pdf._compiled_draw_line is not None
+    assert_compiled("show_run", "draw_line")
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     compiled, shown = write_pdf._show_run, []
@@ -381,14 +380,14 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
 ) -> None:
     """Every paragraph's layout of a book taken by both: the same lines (their ends, extents, runs
     and glyphs), the same left to WeasyPrint, the same fonts. Every line's text box made by both:
-    the same attributes, of the same types, its layout's too. And the same PDF."""
+    And the same PDF."""
     import random
 
     from book import build as build_module
     from book import write_pdf
 
+    assert_compiled("paragraph_lines")
     compiled = write_pdf._compiled_paragraph_lines
-    assert compiled is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     # Lines that end on a letter that is not CJK (left to WeasyPrint: Greek, which has no ¼-em gap
     # of its own), on 4-byte characters (CJK Extension B), a word wider than the measure
@@ -411,33 +410,13 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
         taken.extend(out.values())  # type: ignore[attr-defined]
         return fonts
 
-    compiled_box, made = write_pdf._compiled_text_of_line, []
-    assert compiled_box is not None
-
-    def attributes(thing: object) -> dict[str, tuple[type, object]]:
-        return {name: (type(value), value) for name, value in vars(thing).items() if name != "pango_layout"}
-
-    def made_by_both(box: object, width: float, skip: int, line: write_pdf._Line, layout_type: type) -> object:
-        in_c, twin = (
-            compiled_box(box, width, skip, line, layout_type),
-            write_pdf._python_text_of_line(box, width, skip, line, layout_type),
-        )
-        assert type(in_c) is type(twin) and type(in_c.pango_layout) is layout_type
-        assert attributes(in_c) == attributes(twin) and attributes(in_c.pango_layout) == attributes(twin.pango_layout)
-        made.append(in_c)
-        return in_c
-
     monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", both)
-    monkeypatch.setattr(write_pdf, "_text_of_line", made_by_both)
     in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
     kept = [line for line in taken if line is not None]
     assert len(kept) > 100 and len(taken) - len(kept) >= 5  # lines kept, and lines left to WeasyPrint
     assert any(line.resume_at is None for line in kept)  # a paragraph's last line
     assert any(len(run[3]) > 20 for line in kept for run in line.runs)  # runs with many glyphs
-    assert len(made) > 100 and {box.pango_layout.following for box in made} > {"", "甲"}  # type: ignore[attr-defined]
-    assert any(len(box.text.encode()) > len(box.text) * 3 for box in made)  # type: ignore[attr-defined]  # 4-byte characters
     monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", None)
-    monkeypatch.setattr(write_pdf, "_text_of_line", write_pdf._python_text_of_line)
     in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
     assert in_c == in_python
 
@@ -504,7 +483,7 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
 ) -> None:
     from book import write_pdf
 
-    assert write_pdf._show_run is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    assert_compiled("show_run")
     encoded, spaced, starts, items = _line_of(glyphs, split)
 
     def show(compiled: bool) -> tuple[list[object], list[dict[int, object]]]:
@@ -620,9 +599,8 @@ _LINES = st.tuples(
 @settings(max_examples=300, deadline=None)
 @given(line=_LINES)
 def test_the_compiled_line_drawing_writes_what_the_python_twin_writes(line: tuple[object, ...]) -> None:
-    from book import write_pdf
 
-    assert write_pdf._compiled_draw_line is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    assert_compiled("draw_line")
     in_c, in_python = _draw_line_both_ways(*line)  # type: ignore[arg-type]
     assert in_c == in_python
     assert in_c[0] is None and any(b" Tm" in operator for operator in in_c[1])
@@ -633,7 +611,7 @@ def test_the_compiled_line_drawing_writes_nothing_for_a_line_it_does_not_draw() 
     (False: WeasyPrint draws the line): nothing is written, as by the twin."""
     from book import write_pdf
 
-    assert write_pdf._compiled_draw_line is not None, "book/_speedups.c is not compiled: pip install -e . needs gcc"
+    assert_compiled("draw_line")
     from weasyprint.css.properties import INITIAL_VALUES
     from weasyprint.pdf.stream import Stream
 
@@ -655,15 +633,6 @@ def test_the_compiled_line_drawing_writes_nothing_for_a_line_it_does_not_draw() 
     for draw in (write_pdf._compiled_draw_line, write_pdf._python_draw_line):
         assert draw(stream, layout, color, 0, 0, 0, colour_font, None) is False  # type: ignore[arg-type]
         assert stream.stream == []
-
-
-@settings(max_examples=300, deadline=None)
-@given(text=st.text(st.characters(exclude_categories=[]), max_size=200) | st.sampled_from(["甲乙甲", "\U0010ffff\x00"]))
-def test_the_compiled_distinct_characters_are_those_of_the_python_twin(text: str) -> None:
-    from book import fonts
-
-    assert fonts.distinct_characters is not fonts._distinct_characters, "book/_speedups.c is not compiled"
-    assert fonts.distinct_characters(text) == fonts._distinct_characters(text)
 
 
 def test_boxes_without_backgrounds_are_laid_out_as_weasyprint_lays_them_out(
