@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,17 +183,20 @@ def _build(
         printer = None
 
     def record(pdf: PdfResult) -> None:
-        result.sizes["pdf"], result.pages, result.pdf_warnings = pdf.size, pdf.pages, list(pdf.warnings)
-        result.laid_out = pdf.laid_out
-        result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
+        result.pages, result.pdf_warnings, result.laid_out = pdf.pages, list(pdf.warnings), pdf.laid_out
+        if "pdf" in formats:
+            result.sizes["pdf"] = pdf.size
+            result.outputs["pdf"] = out_dir / f"{config.slug}.pdf"
 
-    with staged_outputs(out_dir) as outputs:
+    with staged_outputs(out_dir) as outputs, tempfile.TemporaryDirectory(prefix="book-") as scratch:
         page_starts: tuple[PageStart, ...] = ()
         if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
             identifier = manuscript.metadata.identifier
             profile = print_profile(config)
             progress(f"rendering {len(manuscript.chapters)} chapters for print")
-            path = outputs.stage(f"{config.slug}.pdf")
+            # Asked for the cover alone, the book is printed only to count its pages (the spine's
+            # width): dist/'s print PDF stays as it was.
+            path = outputs.stage(f"{config.slug}.pdf") if "pdf" in formats else Path(scratch) / "count.pdf"
             if printed_in_pieces:
                 pieces = timed(
                     "render pdf", lambda: render_print_pieces(manuscript, templates, fonts, config.trim, profile)

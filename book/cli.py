@@ -185,8 +185,8 @@ def _build_with(
         result = build(
             config, out_dir.resolve(), formats, jobs=options.jobs, cache=not options.no_cache, printer=printer
         )
-    missing = result.manuscript.findings_of("missing-glyph")
-    for finding in missing:
+    warned = [f for f in result.manuscript.findings if f.code in ("missing-glyph", "no-chinese")]
+    for finding in warned:
         print(f"warning: {finding.source}:{finding.line}: {finding.message}", file=sys.stderr)
     for message in result.pdf_warnings:
         print(f"warning: PDF: {message}", file=sys.stderr)

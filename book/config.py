@@ -96,7 +96,11 @@ SCHEMA: dict[str, Option] = {
     "subjects": Option((list,), [], "Subjects (keywords)."),
     "rights": Option((str,), "", "Rights statement, e.g. 版权所有 © 2022 株洲日报."),
     "isbn": Option((str,), "", "ISBN-13; used as the identifier when given."),
-    "date": Option((str, dt.date), None, "Publication date, YYYY-MM-DD; default: SOURCE_DATE_EPOCH."),
+    "date": Option(
+        (str, dt.date),
+        None,
+        "Publication date, YYYY-MM-DD; default: SOURCE_DATE_EPOCH, else the newest seed's modification time.",
+    ),
     "lead_title": Option((str,), "导语", "Title of the chapter made from text before the first heading."),
     "chapter_titles": Option((dict,), {}, "Chapter titles to replace, by chapter number: {1: 导语}."),
     "trim": Option((str, dict), DEFAULT_TRIM, "Trim size: 大32开, 32开, A5, 16开 or {width: mm, height: mm}."),
@@ -213,6 +217,14 @@ class Config:
         return self.path.parent
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as book.yaml is read: a date stays text, for the date check to judge. (PyYAML's own
+    constructor fails on `date: 2022-13-45` with a bare ValueError, not a YAML error.)"""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 def load_config(path: Path) -> Config:
     """Read and validate a book.yaml; raise ConfigError listing every problem."""
     if not path.exists():
@@ -224,12 +236,16 @@ def load_config(path: Path) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 (byte {exc.start})", where=str(path), fix="save it as UTF-8") from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
+        context, opened = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+        if "quoted scalar" in context and opened is not None:
+            # An unclosed quote is found at the end of the file; the line to fix is where it opened.
+            mark, problem = opened, f"a quote opened here is not closed ({problem})"
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"invalid YAML: {problem}", where=where, fix="fix the YAML syntax there") from exc
     if data is None:
         data = {}

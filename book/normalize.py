@@ -53,6 +53,7 @@ from .script import detect_script, to_script
 from .text import (
     IDEOGRAPHIC_SPACE,
     fix_punctuation,
+    han_characters,
     is_traditional,
     remove_xml_invalid,
 )
@@ -108,6 +109,10 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             seed_chapters = _seed_as_part(seed, seed_title, seed_chapters)
         chapters.extend(seed_chapters)
 
+    if seeds and not any(han_characters(block.text) for chapter in chapters for block in chapter.blocks):
+        names = ", ".join(seed.path.name for seed in seeds)
+        message = f"no Chinese text in {names}: is it the right file, in the right encoding?"
+        findings.append(Finding("no-chinese", message, seeds[0].path.name, 1))
     title = config.title or title or (seeds[0].path.stem if seeds else "")
     if len(chapters) == 1 and chapters[0].title_line == 0:
         # A seed without headings is one chapter named after the book.

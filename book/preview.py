@@ -40,6 +40,7 @@ class Preview:
         self.chapters: list[tuple[str, str]] = []  # (file in the EPUB, title)
         self.folder = self.config_path.parent / "build" / "preview"
         self.pdf: Path | None = None
+        self.fonts: list[str] = []  # the font files of the EPUB, which set the preview's headings
         self.page_count = 0
         self.lock = threading.Lock()
 
@@ -76,6 +77,9 @@ class Preview:
             self.chapters = [
                 (f"EPUB/chapter-{n:03d}.xhtml", c.title) for n, c in enumerate(result.manuscript.chapters, start=1)
             ]
+            # The book's own faces, as the EPUB embeds them, set the preview's headings too: a machine
+            # without CJK fonts would show the chapters' titles as boxes.
+            self.fonts = sorted(p.name for p in (target / "EPUB" / "fonts").glob("*") if p.is_file())
             self.pdf, self.error, self.version = result.outputs.get("pdf"), "", self.version + 1
             self.page_count = result.pages
         shutil.rmtree(old, ignore_errors=True)
@@ -115,6 +119,12 @@ class Preview:
     def index(self) -> str:
         with self.lock:
             version, error, chapters, pdf = self.version, self.error, list(self.chapters), self.pdf
+            fonts = list(self.fonts)
+        faces = "".join(
+            f'@font-face{{font-family:"Book {i}";src:url("/v{version}/EPUB/fonts/{html.escape(name)}")}}'
+            for i, name in enumerate(fonts)
+        )
+        families = ",".join([*(f'"Book {i}"' for i in range(len(fonts))), "sans-serif"])
         pages = "".join(
             f'<img loading="lazy" alt="第{n}页" src="/v{version}/page/{n}.png">' for n in range(1, self.page_count + 1)
         )
@@ -126,7 +136,7 @@ class Preview:
         banner = f'<p class="error">{html.escape(error)}</p>' if error else ""
         pdf_link = f'<p><a href="/book.pdf?v={version}">PDF</a></p><div class="pages">{pages}</div>' if pdf else ""
         return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>预览</title>
-<style>body{{font-family:sans-serif;margin:1em}}iframe{{width:100%;height:70vh;border:1px solid #ccc}}
+<style>{faces}body{{font-family:{families};margin:1em}}iframe{{width:100%;height:70vh;border:1px solid #ccc}}
 .error{{color:#b00;white-space:pre-wrap}}
 .pages img{{height:300px;margin:4px;border:1px solid #ccc}}</style></head><body data-version="{version}">
 {banner}{pdf_link}{items}

@@ -45,6 +45,7 @@ FINDING_CODES: dict[str, tuple[str, str]] = {
     "damaged": ("damaged text", "`?` written for lost characters by a lossy conversion: kept, with count and lines"),
     "escape": ("escapes", "literal \\uXXXX escapes in the text"),
     "mojibake": ("mojibake", "text read one byte out of step after a lost byte (GBK)"),
+    "no-chinese": ("no Chinese text", "the seeds hold no Han character at all: the wrong file, or the wrong encoding"),
     "config": ("config", "book.yaml asks for something the text does not have"),
     "missing-glyph": ("missing glyphs", "a character none of the book's fonts has"),
 }

@@ -71,6 +71,20 @@ BAD_INPUTS = {
     "undecodable bytes": ({"seed.txt": "正文".encode() + b"\xff\xfe"}, "seeds: [seed.txt]\n", "offset 6", 3),
     "invalid YAML": ({"seed.txt": "正文。"}, "seeds: [seed.txt\ntitle: x\n", "book.yaml:", 2),
     "unknown key": ({"seed.txt": "正文。"}, "seeds: [seed.txt]\ncolour: red\n", "book.yaml:2: colour: unknown key", 2),
+    # Unquoted, PyYAML's timestamp raised a bare ValueError: a 40-line traceback.
+    "impossible date": (
+        {"seed.txt": "正文。"},
+        "seeds: [seed.txt]\ndate: 2022-13-45\n",
+        "book.yaml:2: date: '2022-13-45' is not a date",
+        2,
+    ),
+    # A quote left open on line 3 was reported at the end of the file.
+    "unclosed quote": (
+        {"seed.txt": "正文。"},
+        'seeds: [seed.txt]\ntitle: x\ndescription: "open\nslug: s\n\n\n\n',
+        "book.yaml:3: invalid YAML: a quote opened here is not closed",
+        2,
+    ),
 }
 
 
@@ -206,3 +220,26 @@ def test_the_installed_command_is_publish() -> None:
     command = Path(sys.executable).parent / "publish"
     result = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "normalize" in result.stdout
+
+
+def test_a_seed_without_chinese_text_is_a_warning(tmp_path: Path) -> None:
+    """/etc/passwd as a seed builds, but the build says that the book holds no Chinese text."""
+    passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+    config = write_book(tmp_path, {"passwd.txt": passwd})
+    result = run_publish(str(config), "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    assert "warning: passwd.txt:1: no Chinese text in passwd.txt" in result.stderr
+
+
+def test_screen_and_cover_alone_leave_the_print_pdf_as_it_was(tmp_path: Path) -> None:
+    """`-f screen,cover` writes those two; the print PDF, which the cover's spine is counted from, is
+    not rewritten in dist/."""
+    config = write_book(tmp_path, {"seed.txt": "书名\n\n第一章　开始\n\n正文一段。\n\n第二章　继续\n\n正文二段。\n"})
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "book.pdf").write_bytes(b"the print PDF of the last build")
+    result = run_publish(str(config), "-f", "screen,cover")
+    assert result.returncode == 0, result.stderr
+    assert (dist / "book.pdf").read_bytes() == b"the print PDF of the last build"
+    assert (dist / "book-screen.pdf").stat().st_size > 1000 and (dist / "book-cover.pdf").stat().st_size > 1000
+    assert sorted(p.name for p in dist.iterdir()) == ["book-cover.pdf", "book-screen.pdf", "book.pdf"]

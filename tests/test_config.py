@@ -84,3 +84,15 @@ def test_readme_lists_every_finding_code() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## The normalization report", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"^\| `([\w-]+)` \|", section, flags=re.M) == list(FINDING_CODES)
+
+
+def test_init_and_the_readme_give_the_same_default_date() -> None:
+    """`init` writes each option's help as a comment; the date's default there is the README's."""
+    from book.config import SCHEMA
+    from book.scaffold import book_yaml
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `date` |"))
+    comment = next(line for line in book_yaml().splitlines() if line.startswith("# date:"))
+    for source in ("SOURCE_DATE_EPOCH", "newest seed"):
+        assert source in row and source in comment and source in SCHEMA["date"].help

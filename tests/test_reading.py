@@ -100,6 +100,13 @@ def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> No
         page.goto(url.split()[1])
         frame = page.frame_locator("iframe").last
         assert "英文单词如" in frame.locator("body").inner_text()
+        # The preview's own headings are set in the book's embedded faces, not the machine's.
+        loaded = page.evaluate(
+            "async () => { await document.fonts.ready; await document.fonts.load('16px \"Book 0\"', '第一章');"
+            " return [...document.fonts].filter(f => f.status == 'loaded').map(f => f.family); }"
+        )
+        assert any("Book" in family for family in loaded), loaded
+        assert "Book 0" in page.evaluate("getComputedStyle(document.querySelector('h2')).fontFamily")
         page.locator(".pages img").first.scroll_into_view_if_needed()
         page.wait_for_function("document.querySelector('.pages img').naturalWidth > 100")
         assert page.locator(".pages img").count() >= 4  # the PDF's pages, as images
