@@ -115,6 +115,7 @@ _CURLY_SINGLE = re.compile("(?<![A-Za-z])\u2018([^\u2018\u2019]*)\u2019(?![A-Za-
 
 
 # A text with none of these has nothing fix_punctuation changes (its rules all start from one).
+_ASCII_LEFT = re.compile("[,?!;:.()\"'-]")
 _CANDIDATE = re.compile("[,?!;:.．()\"'\u2026\u2014\ufe50-\ufe57-]|。。。")
 _CURLY_QUOTE = re.compile("[,?!;:.．()\"'\u2026\u2014\u201c\u201d\u2018\u2019\ufe50-\ufe57-]|。。。")
 
@@ -152,11 +153,12 @@ def fix_punctuation(text: str, *, traditional: bool = False, markdown: bool = Fa
     if not (_CURLY_QUOTE if traditional else _CANDIDATE).search(text):
         return text, changes  # no mark any rule below would change
     # Each pass turns ASCII marks into full-width ones, which can make a neighbouring mark
-    # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent.
+    # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent. Only an
+    # ASCII mark can change in a later pass: without one left, the text is done.
     while True:
         fixed = _fix_punctuation_once(text, changes, traditional, markdown)
-        if fixed == text:
-            return text, changes
+        if fixed == text or not _ASCII_LEFT.search(fixed):
+            return fixed, changes
         text = fixed
 
 
