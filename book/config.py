@@ -222,7 +222,11 @@ class _Loader(yaml.SafeLoader):
     constructor fails on `date: 2022-13-45` with a bare ValueError, not a YAML error.)"""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+def _date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(node.value)  # a timestamp is a scalar node: its text as written
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
 
 
 def load_config(path: Path) -> Config:
