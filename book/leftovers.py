@@ -29,9 +29,10 @@ def remove_boilerplate(
     or `End of Project Gutenberg…`): one finding for each, with its line range."""
     findings = []
     start = next((i for i, line in enumerate(lines) if rules.boilerplate_start.match(line.raw.strip(SPACES))), None)
-    end = next((i for i, line in enumerate(lines) if rules.boilerplate_end.match(line.raw.strip(SPACES))), None)
+    after = 0 if start is None else start + 1  # the footer follows the text, whatever the header says
+    end = next((i for i in range(after, len(lines)) if rules.boilerplate_end.match(lines[i].raw.strip(SPACES))), None)
     kept = lines
-    if end is not None and (start is None or end > start):
+    if end is not None:
         first, last = lines[end].number, lines[-1].number
         findings.append(
             Finding("boilerplate", "Project Gutenberg licence footer removed", source, first, "", end_line=last)

@@ -243,3 +243,17 @@ def test_each_article_of_several_seeds_keeps_its_title_and_byline() -> None:
         assert book.chapters[1].blocks[0].text == "南都讯　正文一段。"
     titled = normalize([first, second], dataclasses.replace(config, title="新闻选"))
     assert titled.metadata.title == "新闻选" and titled.chapters[0].title == "某地发生大事"
+
+
+def test_a_gutenberg_licence_header_and_footer_are_removed_and_name_the_book() -> None:
+    """Everything up to `*** START OF …` and from `*** END OF …` on is licence text, even where the
+    header itself mentions an end; the header's Title: and Author: name the book."""
+    text = (
+        "The Project Gutenberg EBook of Journey to the West\n\nTitle: 西遊記\n\nAuthor: Cheng'en Wu\n\n"
+        "End of Project Gutenberg's notice\n\n*** START OF THIS PROJECT GUTENBERG EBOOK 西遊記 ***\n\n"
+        "第一回　開篇\n\n正文一段。\n\n*** END OF THIS PROJECT GUTENBERG EBOOK 西遊記 ***\n\nlicence text\n"
+    )
+    book = normalize_text(text)
+    assert book.metadata.title == "西遊記" and [c.name for c in book.metadata.creators] == ["Cheng'en Wu"]
+    assert [(c.title, [b.text for b in c.blocks]) for c in book.chapters] == [("第一回　開篇", ["正文一段。"])]
+    assert [(f.line, f.end_line) for f in book.findings_of("boilerplate")] == [(15, 17), (1, 9)]
