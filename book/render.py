@@ -340,6 +340,7 @@ def render_epub(
         (
             render_template(templates, "shared.css"),
             render_template(templates, "epub/epub.css", fonts=font_rules, writing_mode=writing_mode),
+            *book_additions(templates, "epub/extra.css"),
         )
     )
     return EpubRendition(
@@ -436,7 +437,8 @@ def render_print_pieces(
 def print_stylesheets(
     templates: jinja2.Environment, fonts: tuple[FontFace, ...], trim: tuple[float, float], profile: PdfProfile
 ) -> tuple[str, ...]:
-    """shared.css and print.css for a trim size and a profile, with the book's @font-face rules."""
+    """shared.css and print.css for a trim size and a profile, with the book's @font-face rules,
+    then the book's own additions (print/extra.css)."""
     return (
         render_template(templates, "shared.css"),
         render_template(
@@ -447,7 +449,18 @@ def print_stylesheets(
             trim_height=trim[1],
             profile=_profile_context(profile),
         ),
+        *book_additions(templates, "print/extra.css"),
     )
+
+
+def book_additions(templates: jinja2.Environment, name: str) -> tuple[str, ...]:
+    """A book's own stylesheet of additions (`styles/print/extra.css`, `styles/epub/extra.css`), set
+    after the project's: a book changes a rule or two and keeps every later fix of the rest."""
+    try:
+        templates.get_template(name)
+    except jinja2.TemplateNotFound:
+        return ()
+    return (render_template(templates, name),)
 
 
 def _print_chapters(manuscript: Manuscript) -> list[dict[str, object]]:

@@ -8,7 +8,6 @@ import yaml
 
 from .config import SCHEMA
 from .errors import OutputError
-from .render import DEFAULT_STYLES
 
 SAMPLE = """我的第一本书
 
@@ -25,11 +24,21 @@ SAMPLE = """我的第一本书
 英文单词如 Python 和数字 2024 与汉字之间会自动留出四分之一字宽的空隙，但文字本身不会被改动。
 """
 
-STYLES_README = """Overrides of the project's templates and stylesheets for this book.
+STYLES_README = """This book's changes to the project's templates and stylesheets.
 
-A file here replaces the project's file of the same path (see the project's styles/ folder):
-shared.css, epub/epub.css, epub/chapter.xhtml, print/print.css, print/book.html, ...
-The example print/print.css below is the project's own; change it to change this book's print layout.
+print/extra.css and epub/extra.css are read after the project's stylesheets: put in them the few
+rules this book sets otherwise, and the book keeps every later fix of the rest.
+A file of the same path as one of the project's (shared.css, print/print.css, print/book.html,
+epub/chapter.xhtml, ...) replaces that file whole.
+"""
+
+EXTRA_CSS = """/* This book's print rules, read after the project's print.css. For example: */
+
+/* Chapter titles larger: */
+/* .chapter-title { font-size: 18pt; } */
+
+/* Body text a little looser: */
+/* body { line-height: 1.8; } */
 """
 
 
@@ -55,7 +64,7 @@ def create_book(folder: Path) -> list[Path]:
         folder / "book.yaml": book_yaml(),
         folder / "seeds" / "sample.txt": SAMPLE,
         folder / "styles" / "README": STYLES_README,
-        folder / "styles" / "print" / "print.css": (DEFAULT_STYLES / "print" / "print.css").read_text(encoding="utf-8"),
+        folder / "styles" / "print" / "extra.css": EXTRA_CSS,
     }
     existing = [path for path in files if path.exists()]
     if existing:

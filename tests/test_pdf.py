@@ -280,3 +280,34 @@ def test_a_file_name_title_breaks_only_after_its_separators(tmp_path: Path) -> N
     lines = [line["text"].replace("\u200b", "") for line in words]
     assert "".join(lines) == name and len(lines) > 1
     assert all(line.endswith(("_", "-")) for line in lines[:-1])
+
+
+def test_a_books_extra_css_is_read_after_the_projects(tmp_path: Path) -> None:
+    """`init` gives a book a short styles/print/extra.css, not a copy of print.css; a rule put in
+    extra.css (and epub/extra.css) wins over the project's, and the rest of the layout stays the
+    project's."""
+    import zipfile
+
+    from book.config import load_config
+
+    from .helpers import run_publish, write_book
+
+    assert run_publish("init", str(tmp_path / "new"), "-q").returncode == 0
+    styles = tmp_path / "new" / "styles"
+    assert sorted(p.relative_to(styles).as_posix() for p in styles.rglob("*") if p.is_file()) == [
+        "README",
+        "print/extra.css",
+    ]
+    folder = tmp_path / "book"
+    config = write_book(folder, {"seed.txt": "书名\n\n第一章　开始\n\n正文一段。\n"})
+    (folder / "styles" / "print").mkdir(parents=True)
+    (folder / "styles" / "epub").mkdir()
+    (folder / "styles" / "print" / "extra.css").write_text(".chapter-title { font-size: 30pt; }\n", encoding="utf-8")
+    (folder / "styles" / "epub" / "extra.css").write_text("h2 { color: #123456; }\n", encoding="utf-8")
+    result = build(load_config(config), folder / "dist", ("epub", "pdf"))
+    with pdfplumber.open(result.outputs["pdf"]) as document:
+        sizes = {round(c["size"]) for page in document.pages for c in page.chars if c["text"] == "开"}
+    assert 30 in sizes and 16 not in sizes  # print.css sets 16 pt
+    with zipfile.ZipFile(result.outputs["epub"]) as epub:
+        css = next(epub.read(n).decode() for n in epub.namelist() if n.endswith(".css"))
+    assert css.index("#123456") > css.index("text-indent")  # after the project's rules
