@@ -6,8 +6,10 @@
 # A stamp file in build/ remembers each install.
 
 PYTHON ?= python3
-STAMP := build/.installed-$(shell cat pyproject.toml book/_speedups.c .ci/system-packages | sha1sum | cut -c1-12)
-TEST_STAMP := build/.test-installed-$(shell cat pyproject.toml book/_speedups.c .ci/system-packages .ci/test-packages | sha1sum | cut -c1-12)
+# The stamps name the interpreter too: an install into one Python says nothing of another.
+INTERPRETER := $(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version)')
+STAMP := build/.installed-$(shell (cat pyproject.toml book/_speedups.c .ci/system-packages; echo "$(INTERPRETER)") | sha1sum | cut -c1-12)
+TEST_STAMP := build/.test-installed-$(shell (cat pyproject.toml book/_speedups.c .ci/system-packages .ci/test-packages; echo "$(INTERPRETER)") | sha1sum | cut -c1-12)
 
 ACE := build/node/node_modules/.bin/ace-puppeteer
 

@@ -1,13 +1,26 @@
 #!/usr/bin/env python3
 """Build a Chinese book (EPUB 3 and print PDF) from seed text. Run with --help for the options."""
 
+import importlib.util
 import logging
 import multiprocessing
 import os
 import sys
 
-from book.assemble import leave_to_exit
-from book.cli import main
+# The packages a build needs (pyproject.toml's dependencies, by the names they are imported as).
+# Run by a Python that lacks them, the command says so in one line instead of a traceback.
+NEEDED = ("weasyprint", "ebooklib", "jinja2", "yaml", "uharfbuzz", "pikepdf", "opencc", "charset_normalizer")
+_missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+if _missing and __name__ == "__main__":
+    print(
+        f"error: {sys.executable} lacks packages the book needs ({', '.join(_missing)}) "
+        f"(install them for it: make book PYTHON={sys.executable})",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+from book.assemble import leave_to_exit  # noqa: E402
+from book.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     leave_to_exit()  # the process ends with os._exit, below

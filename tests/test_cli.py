@@ -243,3 +243,17 @@ def test_screen_and_cover_alone_leave_the_print_pdf_as_it_was(tmp_path: Path) ->
     assert (dist / "book.pdf").read_bytes() == b"the print PDF of the last build"
     assert (dist / "book-screen.pdf").stat().st_size > 1000 and (dist / "book-cover.pdf").stat().st_size > 1000
     assert sorted(p.name for p in dist.iterdir()) == ["book-cover.pdf", "book-screen.pdf", "book.pdf"]
+
+
+def test_a_python_without_the_packages_is_told_how_to_install_them(tmp_path: Path) -> None:
+    """Run by an interpreter the packages were not installed for, publish.py says so in one line
+    (it died with an AssertionError in a 15-line traceback), and the Makefile's install stamps name
+    the interpreter, so that `make book PYTHON=…` installs for it."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    bare = tmp_path / "bare" / "bin" / "python"
+    result = subprocess.run([str(bare), str(ROOT / "publish.py"), "--help"], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {bare} lacks packages the book needs (weasyprint,") and "PYTHON=" in line
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "INTERPRETER" in makefile.split("STAMP :=")[1].split("\n")[0]
