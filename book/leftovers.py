@@ -226,10 +226,11 @@ def remove_inline_cruft(
     result = []
     findings = []
     for line in lines:
-        text = line.raw
-        for match in list(rules.inline_cruft.finditer(text)):
-            findings.append(Finding("removed-inline", "an inline web marker removed", source, line.number, match[0]))
-        if findings and findings[-1].line == line.number:
-            text = rules.inline_cruft.sub("", text)
-        result.append(PhysicalLine(line.number, text, line.hint) if text != line.raw else line)
+        markers = rules.inline_cruft.findall(line.raw)
+        if not markers:
+            result.append(line)
+            continue
+        message = "an inline web marker removed"
+        findings += [Finding("removed-inline", message, source, line.number, marker) for marker in markers]
+        result.append(PhysicalLine(line.number, rules.inline_cruft.sub("", line.raw), line.hint))
     return result, findings

@@ -49,7 +49,6 @@ class Line:
     number: int  # the first physical line
     text: str
     hint: str = ""
-    indented: bool = False  # indented more than the body text of its section
 
 
 @dataclass(frozen=True)
@@ -187,11 +186,11 @@ def join_lines(
             and (keep_breaks is None or keep_breaks(text))
         )
         if continues and current is not None:
-            current = Line(current.number, join_wrapped(current.text, text), current.hint, current.indented)
+            current = Line(current.number, join_wrapped(current.text, text), current.hint)
         else:
             if current is not None:
                 result.append(current)
-            current = Line(line.number, text, line.hint, indented)
+            current = Line(line.number, text, line.hint)
         if keep_breaks is not None:
             previous_full = keep_breaks(text)
         else:
