@@ -176,9 +176,7 @@ def _yaml_string(value: str) -> str:
 def manuscript_text(manuscript: Manuscript) -> str:
     """The normalized book as a plain-text seed: normalizing it again gives the same book."""
     meta = manuscript.metadata
-    if not manuscript.chapters:
-        return ""  # no text: the title is the file's name, not a line of text
-    parts = [meta.title]
+    parts = [meta.title] if manuscript.chapters else []  # no text: the title is the file's name, no line
     parts.extend(f"{c.organization}{c.label}/{c.name}" for c in meta.creators if c.label)
     for chapter in manuscript.chapters:
         if chapter.title_line:  # a title the text gave, not one the normalizer made up
