@@ -22,8 +22,9 @@ sys.path.insert(0, str(ROOT))
 from book.build import PROFILES_DIR, print_profile, read_manuscript  # noqa: E402
 from book.config import load_config  # noqa: E402
 from book.fonts import DEFAULT_FACES, FONTS_DIR  # noqa: E402
+from book.pdf.options import render_options  # noqa: E402
+from book.pdf.writer import write_pdf  # noqa: E402
 from book.render import DEFAULT_STYLES, load_templates, render_print  # noqa: E402
-from book.write_pdf import render_options, write_pdf  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "hongloumeng.simp.utf8.txt"
 

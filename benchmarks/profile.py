@@ -21,7 +21,7 @@ any other: WeasyPrint's and the libraries'), and cffi's calling overhead the cal
 collection, which runs in whichever frame allocates when one is due, is a part of its own.
 
 --without PART[,PART]: the build in one process (`--jobs 1`: the switches are this process's),
-with parts of the typesetting extension turned off (write_pdf.render_options), to see what the
+with parts of the typesetting extension turned off (book.pdf.options.render_options), to see what the
 rest costs: paragraph-layout and glyph-drawing only make the build
 faster (the same pages); cjk-justification leaves Chinese lines ragged.
 
@@ -43,7 +43,7 @@ SEED = ROOT.parent / "shared" / "corpus" / "hongloumeng.simp.utf8.txt"
 
 PARTS = (
     "normalizer, templates, configuration",
-    "typesetting extension (write_pdf.py, its C)",
+    "typesetting extension (book/pdf, its C)",
     "assembly, pieces, workers",
     "Pango and HarfBuzz: breaking and shaping",
     "Python's garbage collector (--native only)",
@@ -63,14 +63,14 @@ _LAYOUT_CALL = "pango_layout_get_lines_readonly"
 _SETTLED_BUILD = """
 import runpy, sys
 sys.path.insert(0, sys.argv[1])
-from book import write_pdf
-write_pdf.settle_printing_process()
+from book.pdf import options, writer
+writer.settle_printing_process()
 parts = {part.replace("-", "_"): False for part in filter(None, sys.argv[2].split(","))}
 sys.argv = sys.argv[3:]
-with write_pdf.render_options(**parts):
+with options.render_options(**parts):
     runpy.run_path(sys.argv[0], run_name="__main__")
 """
-# The parts of the typesetting extension that --without can turn off (write_pdf.RenderOptions).
+# The parts of the typesetting extension that --without can turn off (book.pdf.options.RenderOptions).
 SWITCHES = ("paragraph-layout", "glyph-drawing", "cjk-justification")
 
 
@@ -110,7 +110,11 @@ def _ours(frame: str, lines: dict[str, list[str]]) -> str | None:
         return None
     path, _, number = where.rpartition(":")
     module = path.rsplit("/", 1)[-1]
-    if module in {"write_pdf.py", "_speedups.c"} or (module == "text.py" and frame.startswith("halt_positions")):
+    if (
+        ("/book/pdf/" in "/" + path and module != "ffi_tables.py")
+        or module == "_speedups.c"
+        or (module == "text.py" and frame.startswith("halt_positions"))
+    ):
         if frame.startswith("_lay_out_paragraph ") and number.isdigit():
             source = lines.setdefault(path, _source(path))
             if len(source) >= int(number) and _LAYOUT_CALL in source[int(number) - 1]:

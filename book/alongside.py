@@ -184,7 +184,7 @@ def _print(receive: Callable[[], object], tell: Callable[[object], None], fork_t
     """print_ahead's work: load WeasyPrint, then print the job it is handed (None: no job), telling
     ("progress", message) as it goes and ("laid out", page starts) before it draws the pages. A
     long book's job makes this process a piece worker, and its twin another if the job asks."""
-    from .write_pdf import settle_printing_process, write_pdf
+    from .pdf.writer import settle_printing_process, write_pdf
 
     settle_printing_process()
     job = receive()

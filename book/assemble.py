@@ -1,4 +1,4 @@
-"""assemble: one PDF from the pieces of a book printed in pieces (write_pdf.PieceWriter).
+"""assemble: one PDF from the pieces of a book printed in pieces (pdf.writer.PieceWriter).
 
 The chapters' pages go in as each piece comes (Assembly.add), in order, with their bookmarks and
 named destinations; the front matter's, made last, go first, and its catalogue (the output intent,

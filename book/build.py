@@ -216,7 +216,7 @@ def _build(
                     printer.send((path, rendition, allowed, identifier, face_files))
                     sent = time.perf_counter()
                 else:
-                    from .write_pdf import write_pdf  # imported when needed: WeasyPrint takes 0.5 s to load
+                    from .pdf.writer import write_pdf  # imported when needed: WeasyPrint takes 0.5 s to load
 
                     pdf = timed(
                         "write pdf", lambda: write_pdf(path, rendition, allowed, identifier, face_files, progress)
@@ -225,7 +225,7 @@ def _build(
                 record(pdf)
                 page_starts = pdf.page_starts
             if "cover" in formats:
-                from .write_pdf import write_pdf
+                from .pdf.writer import write_pdf
 
                 spine = spine_width(pdf.pages, config.pdf.paper_thickness)
                 cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
@@ -235,7 +235,7 @@ def _build(
                 result.pdf_warnings += written.warnings
                 result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
         if "screen" in formats:
-            from .write_pdf import write_pdf
+            from .pdf.writer import write_pdf
 
             screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
             path = outputs.stage(f"{config.slug}-screen.pdf")

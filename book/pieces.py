@@ -43,7 +43,7 @@ MAX_HELD = 2
 # Chapters a worker is given to lay out at a time: with the next one queued behind it, a worker
 # goes straight on when it has sent a layout, instead of waiting for this process to answer it.
 LAYOUTS_AHEAD = 2
-_CODE = ("write_pdf.py", "_speedups.c", "assemble.py", "pieces.py", "render.py")
+_CODE = ("_speedups.c", "assemble.py", "pieces.py", "render.py")
 
 
 @dataclass(frozen=True)
@@ -213,8 +213,8 @@ def fingerprint(job: PrintJob, digest: Callable[[Path], bytes] = file_digest) ->
     for package in ("weasyprint", "pydyf", "pikepdf", "uharfbuzz"):
         summary.update(f"{package} {importlib.metadata.version(package)}\n".encode())
     here = Path(__file__).parent
-    for name in _CODE:
-        summary.update((here / name).read_bytes())
+    for path in [*(here / name for name in _CODE), *sorted((here / "pdf").glob("*.py"))]:
+        summary.update(path.read_bytes())
     summary.update(json.dumps([job.stylesheets, job.base_url, job.document_id, repr(job.profile)]).encode())
     files = [*_loaded_files(job), *job.faces]
     if job.profile.output_profile is not None:
@@ -546,14 +546,14 @@ def _handle(writer: object, pending: dict[int, object], message: tuple[object, .
 
 
 def _writer(job: PrintJob) -> object:
-    from .write_pdf import PieceWriter  # WeasyPrint is loaded where the pieces are laid out
+    from .pdf.writer import PieceWriter  # WeasyPrint is loaded where the pieces are laid out
 
     return PieceWriter(job.stylesheets, job.base_url, job.allowed, job.profile, job.document_id, job.faces)
 
 
 def _serve(connection: Connection, job: PrintJob) -> None:
     """A worker process: one PieceWriter for the book, messages answered in order until "stop"."""
-    from .write_pdf import settle_printing_process
+    from .pdf.writer import settle_printing_process
 
     settle_printing_process()
     serve(connection.recv, connection.send, job)

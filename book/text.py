@@ -246,7 +246,7 @@ def halt_positions(text: str, limit: int | None = None) -> list[int]:
     the first `limit` of them, if given.
 
     clreq "Punctuation Width Adjustment": `。”` `”，` `：“` `）。` take 1.5 em; the blank half of the
-    closing mark before, or of the opening mark after, is removed. write_pdf applies it as the
+    closing mark before, or of the opening mark after, is removed. book.pdf.justify applies it as the
     text is shaped, where the whole line and the character after it are known."""
     return [match.start() for match in itertools.islice(_HALT.finditer(text), limit)]
 

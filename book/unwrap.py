@@ -123,7 +123,14 @@ def _wrap_of(section: list[PhysicalLine]) -> tuple[int, int, int, bool, int] | N
     wider = sum(1 for width in widths if width > high)  # paragraphs on one line, as unwrapped texts have
     if wider > MAX_WIDER_SHARE * texts:
         return None
-    base = _base_indent(section)
+    # The body text's indentation, from the lines that follow a full line: most continue a
+    # paragraph. (Counted over all lines, short paragraphs' indented first lines could outnumber them.)
+    after_full = Counter(
+        _indent(section[i + 1].raw)
+        for i, width in enumerate(widths[:-1])
+        if low <= width <= high and section[i + 1].raw.strip(SPACES)
+    )
+    base = min(after_full.most_common(1)[0][0], 8) if after_full else _base_indent(section)
     full_and_continued = sum(
         1
         for i, width in enumerate(widths[:-1])

@@ -16,7 +16,7 @@ SITE = "/usr/lib/python3.11/site-packages"
 BUILD = ['process 7:"python publish.py"', "<module> (publish.py:14)", "main (book/cli.py:116)"]
 LAYOUT = next(
     number
-    for number, line in enumerate((ROOT / "book" / "write_pdf.py").read_text(encoding="utf-8").splitlines(), 1)
+    for number, line in enumerate((ROOT / "book" / "pdf" / "paragraph.py").read_text(encoding="utf-8").splitlines(), 1)
     if "pango_layout_get_lines_readonly" in line
 )
 
@@ -28,7 +28,7 @@ def part(stack: list[str], native: bool = False) -> str:
 def test_each_module_of_ours_is_its_part_and_the_rest_is_weasyprint_s() -> None:
     assert part(["normalize (book/normalize.py:40)"]) == profile.NORMALIZER
     assert part(["render (book/render.py:12)"]) == profile.NORMALIZER
-    assert part(["_draw_text (book/write_pdf.py:1500)"]) == profile.EXTENSION
+    assert part(["_draw_text (book/pdf/paragraph.py:1500)"]) == profile.EXTENSION
     assert part(["show_run (book/_speedups.c:120)"]) == profile.EXTENSION
     assert part(["halt_positions (book/text.py:194)"]) == profile.EXTENSION  # the extension's mark rule
     assert part(["Assembly.add (book/assemble.py:182)"]) == profile.ASSEMBLY
@@ -40,18 +40,18 @@ def test_each_module_of_ours_is_its_part_and_the_rest_is_weasyprint_s() -> None:
 
 
 def test_the_paragraph_layout_call_is_pango_s_and_the_rest_of_its_function_ours() -> None:
-    assert part([f"_lay_out_paragraph (book/write_pdf.py:{LAYOUT})"]) == profile.PANGO
-    assert part([f"_lay_out_paragraph (book/write_pdf.py:{LAYOUT + 2})"]) == profile.EXTENSION
+    assert part([f"_lay_out_paragraph (book/pdf/paragraph.py:{LAYOUT})"]) == profile.PANGO
+    assert part([f"_lay_out_paragraph (book/pdf/paragraph.py:{LAYOUT + 2})"]) == profile.EXTENSION
 
 
 def test_generated_code_is_its_caller_s() -> None:
     """A named tuple's __new__ runs in code compiled from a string."""
-    assert part(["_lay_out_paragraph (book/write_pdf.py:1400)", "<lambda> (<string>:1)"]) == profile.EXTENSION
+    assert part(["_lay_out_paragraph (book/pdf/paragraph.py:1400)", "<lambda> (<string>:1)"]) == profile.EXTENSION
     assert part([f"copy ({SITE}/weasyprint/boxes.py:130)", "__init__ (<string>:3)"]) == profile.OTHERS
 
 
 def test_native_frames_give_a_library_s_time_to_it_and_the_interpreter_s_to_the_python_frame() -> None:
-    python = "_paragraph_linebox (book/write_pdf.py:1240)"
+    python = "_paragraph_linebox (book/pdf/paragraph.py:1240)"
     interpreter = "_PyEval_EvalFrameDefault (libpython3.11.so.1.0)"
     shaping = ["hb_shape_plan_execute (libharfbuzz.so.0.60000.0)"]
     assert part([python, interpreter], native=True) == profile.EXTENSION
@@ -73,8 +73,8 @@ def test_the_report_gives_the_shares_of_the_parts_and_our_own_code(tmp_path: Pat
     raw = tmp_path / "samples.txt"
     samples = [
         (["normalize (book/normalize.py:40)"], 1),
-        (["_draw_text (book/write_pdf.py:1500)"], 2),
-        ([f"_lay_out_paragraph (book/write_pdf.py:{LAYOUT})"], 3),
+        (["_draw_text (book/pdf/paragraph.py:1500)"], 2),
+        ([f"_lay_out_paragraph (book/pdf/paragraph.py:{LAYOUT})"], 3),
         ([f"block_container_layout ({SITE}/weasyprint/layout/block.py:700)"], 4),
     ]
     raw.write_text("".join(f"{';'.join([*BUILD, *stack])} {count}\n" for stack, count in samples), encoding="utf-8")
@@ -91,10 +91,10 @@ def test_each_part_the_profile_can_turn_off_is_a_switch_of_the_extension() -> No
     """--without PART turns that part of the extension off in the profiled build (render_options)."""
     import dataclasses
 
-    from book import write_pdf
+    from book.pdf import options
 
-    parts = {field.name for field in dataclasses.fields(write_pdf.RenderOptions)}
+    parts = {field.name for field in dataclasses.fields(options.RenderOptions)}
     assert {name.replace("-", "_") for name in profile.SWITCHES} == parts
-    with write_pdf.render_options(**dict.fromkeys(parts, False)) as options:
-        assert not any(dataclasses.astuple(options))
-    assert all(dataclasses.astuple(write_pdf._options()))  # back on after the context
+    with options.render_options(**dict.fromkeys(parts, False)) as chosen:
+        assert not any(dataclasses.astuple(chosen))
+    assert all(dataclasses.astuple(options.current_options()))  # back on after the context

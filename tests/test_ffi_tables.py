@@ -1,4 +1,4 @@
-"""WeasyPrint's C declarations from cffi tables (book/ffi_tables.py): the same C types as parsed ones,
+"""WeasyPrint's C declarations from cffi tables (book/pdf/ffi_tables.py): the same C types as parsed ones,
 used by the next process, and a damaged table is passed over."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import cffi
 
-from book import ffi_tables
+from book.pdf import ffi_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,11 +31,11 @@ def _weasyprint_declarations() -> str:
 
 
 def test_tables_give_the_types_and_layouts_that_parsing_gives(tmp_path: Path, monkeypatch) -> None:
-    from book import write_pdf
+    from book.pdf import loader
 
     parsed = cffi.FFI()
     parsed.cdef(_weasyprint_declarations())
-    parsed.cdef(write_pdf._DECLARATIONS)
+    parsed.cdef(loader.DECLARATIONS)
     monkeypatch.setattr(ffi_tables, "_table", tmp_path / "_weasyprint_ffi_test.py")
     ffi_tables.save(parsed)
     tabled = ffi_tables._load(tmp_path / "_weasyprint_ffi_test.py")
@@ -62,7 +62,7 @@ def _fields(ffi: object, name: str) -> list[tuple[str, int, str, int]]:
 
 
 def _ffi_kind(cache: Path) -> str:
-    program = "import book.write_pdf; from weasyprint.text import ffi; print(type(ffi.ffi).__name__)"
+    program = "import book.pdf; from weasyprint.text import ffi; print(type(ffi.ffi).__name__)"
     environment = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     result = subprocess.run(
         [sys.executable, "-c", program], cwd=ROOT, env=environment, capture_output=True, text=True, check=True

@@ -207,9 +207,9 @@ def test_the_html_parser_compiles_each_pattern_once(monkeypatch: pytest.MonkeyPa
     import tinyhtml5
     import tinyhtml5.inputstream
 
-    from book import write_pdf
+    from book.pdf import patches
 
-    write_pdf.install()  # tinyhtml5's cache filled under the right keys
+    patches.install()  # tinyhtml5's cache filled under the right keys
 
     html = "<p>甲 &amp; 乙<b>丙</b></p>" * 20
     first = tinyhtml5.parse(html)

@@ -234,7 +234,7 @@ def test_a_pdf_failing_in_the_second_process_fails_the_build(tmp_path: Path, mon
     def refused(*_: object, **__: object) -> None:
         raise RenderError("refused to read http://example.org/font.otf")
 
-    monkeypatch.setattr("book.write_pdf.write_pdf", refused)  # the forked process runs the module as it is
+    monkeypatch.setattr("book.pdf.writer.write_pdf", refused)  # the forked process runs the module as it is
     _last_good(tmp_path / "dist")
     with pytest.raises(RenderError, match="refused"):
         build(load_config(ROOT / "book.yaml"), tmp_path / "dist")

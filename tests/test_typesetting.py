@@ -103,38 +103,38 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     from weasyprint.layout import inline, page
     from weasyprint.text.line_break import Layout
 
-    from book import write_pdf
+    from book.pdf import glyphs, justify, lines, pages, patches
 
     # The extension replaces these functions of WeasyPrint 70, and relies on how WeasyPrint calls
     # them; an upgrade that renames or reshapes them must fail here, not silently set ragged text.
     assert weasyprint.__version__.startswith("70.")
-    write_pdf.install()
-    for patch in write_pdf.PATCHES:  # each target exists, and is replaced once installed
+    patches.install()
+    for patch in patches.PATCHES:  # each target exists, and is replaced once installed
         owner = patch.owner
         current = owner[patch.name] if isinstance(owner, dict) else getattr(owner, patch.name)
         assert current is patch.replacement, patch
         assert patch.why and patch.upstream.startswith(("WeasyPrint 70 ", "pydyf", "tinyhtml5")), patch
-    assert inline.count_expandable_spaces is write_pdf._count_expansion_opportunities
-    assert inline.justify_line is write_pdf._justify_line
-    assert inline.add_word_spacing is write_pdf._add_word_spacing
-    assert inline.split_first_line is write_pdf._split_first_line
-    assert page.resolve_percentages is write_pdf._resolve_percentages
-    assert Layout.set_text is write_pdf._set_text_with_cjk_spacing
+    assert inline.count_expandable_spaces is justify.count_expansion_opportunities
+    assert inline.justify_line is justify.justify_line
+    assert inline.add_word_spacing is justify.add_word_spacing
+    assert inline.split_first_line is lines.split_first_line
+    assert page.resolve_percentages is pages.resolve_percentages
+    assert Layout.set_text is justify.set_text_with_cjk_spacing
     assert "justify_line" in inline.text_align.__code__.co_names
-    assert "add_word_spacing" in write_pdf._original_justify_line.__code__.co_names
-    assert "split_first_line" in write_pdf._original_split_text_box.__code__.co_names
-    assert inline.split_text_box is write_pdf._split_text_box
-    assert inline.get_next_linebox is write_pdf._get_next_linebox
+    assert "add_word_spacing" in justify._original_justify_line.__code__.co_names
+    assert "split_first_line" in lines._original_split_text_box.__code__.co_names
+    assert inline.split_text_box is lines.split_text_box
+    assert inline.get_next_linebox is lines.get_next_linebox
     # The steps a plain paragraph's line takes in get_next_linebox and split_inline_box, which
     # _paragraph_linebox takes too.
     for name in ("avoid_collisions", "split_inline_box", "text_align", "line_box_verticality"):
-        assert name in write_pdf._original_get_next_linebox.__code__.co_names
+        assert name in lines._original_get_next_linebox.__code__.co_names
     for name in ("split_text_box", "resolve_percentages"):
         assert name in inline.split_inline_level.__code__.co_names
     assert "_adjust_line_height" in inline.split_inline_box.__code__.co_names
     # A line of one text box on the baseline is placed with inline_box_verticality's and
     # aligned_subtree_verticality's steps for it (_line_box_verticality), in their order.
-    for function, lines in (
+    for function, excerpts in (
         (inline.line_box_verticality, ("box, top_bottom_subtrees, baseline_y=0)",)),
         (
             inline.inline_box_verticality,
@@ -156,11 +156,11 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
             ),
         ),
     ):
-        for line in lines:
-            assert line in inspect.getsource(function), line
+        for excerpt in excerpts:
+            assert excerpt in inspect.getsource(function), excerpt
     # Lines from a paragraph's layout are drawn with draw_first_line's arithmetic, repeated in
     # _show_glyphs: the same text operators, widths, kerning and ToUnicode text.
-    assert weasyprint.draw.draw_text is write_pdf._draw_text
+    assert weasyprint.draw.draw_text is glyphs.draw_text
     source = inspect.getsource(weasyprint.draw.text.draw_first_line)
     for line in (
         "offset = glyph_info.geometry.x_offset / font_size",
@@ -184,7 +184,7 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     ):
         assert line in inspect.getsource(method), line
     # A justified line's layout was a new one of the box's text (now a copy of the box's own).
-    assert "create_layout" in write_pdf._original_add_word_spacing.__code__.co_names
+    assert "create_layout" in justify._original_add_word_spacing.__code__.co_names
     # A plain line's bounds are avoid_collisions' without floats (_line_bounds), in its order.
     source = inspect.getsource(float_layout.avoid_collisions)
     for line in (
@@ -199,7 +199,7 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
     ):
         assert line in source, line
     # Page styles are set once a page, by set_page_type_computed_styles (shared by _set_page_type_computed_styles).
-    assert page.set_page_type_computed_styles is write_pdf._set_page_type_computed_styles
+    assert page.set_page_type_computed_styles is pages.set_page_type_computed_styles
     assert "set_page_type_computed_styles" in page.remake_page.__code__.co_names
     # Margin boxes without content get a width, a height and spacing of 0 after resolve_percentages.
     source = inspect.getsource(page.make_margin_boxes)
@@ -211,7 +211,7 @@ def test_a_paragraph_laid_out_at_once_breaks_and_sets_as_line_by_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import options, paragraph
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here, where it is counted
     # Dialogue: many pairs of marks meet and are set in half width, more than the 32 font features
@@ -222,19 +222,19 @@ def test_a_paragraph_laid_out_at_once_breaks_and_sets_as_line_by_line(
     text = "标题\n\n" + dialogue + "\n\n短的一段。\n\n" + mixed + "\n\n" + "甲" * 300 + "。\n"
     config = load_config(write_book(tmp_path, {"seed.txt": text}))
     laid_out: list[int] = []
-    lay_out = write_pdf._lay_out_paragraph
-    monkeypatch.setattr(write_pdf, "_lay_out_paragraph", lambda *a: laid_out.append(1) or lay_out(*a))
+    lay_out = paragraph._lay_out_paragraph
+    monkeypatch.setattr(paragraph, "_lay_out_paragraph", lambda *a: laid_out.append(1) or lay_out(*a))
 
     def pdf(name: str) -> bytes:
         return build(config, tmp_path / name, ("pdf",)).outputs["pdf"].read_bytes()
 
     at_once = pdf("at-once")
     assert laid_out
-    with write_pdf.render_options(paragraph_layout=False):
+    with options.render_options(paragraph_layout=False):
         line_by_line = pdf("line-by-line")
     assert at_once == line_by_line  # same breaks, same widths, same glyphs: byte for byte
     # Laid out whole, the paragraph's first marks would lose half width: the comparison sees it.
-    monkeypatch.setattr(write_pdf, "_HALTS_PER_LAYOUT", 10**6)
+    monkeypatch.setattr(paragraph, "_HALTS_PER_LAYOUT", 10**6)
     assert pdf("uncut") != line_by_line
 
 
@@ -262,12 +262,12 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import glyphs, options
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
     drawn: set[int] = set()  # the glyphs drawn from their runs
-    runs_to_draw, draw_line = write_pdf._runs_to_draw, write_pdf._compiled_draw_line
+    runs_to_draw, draw_line = glyphs._runs_to_draw, glyphs._compiled_draw_line
 
     def noted(stream: object, layout: object, fonts: object) -> object:  # a standalone line (or any, without C)
         runs = runs_to_draw(stream, layout, fonts)  # type: ignore[arg-type]
@@ -280,12 +280,12 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
             drawn.update(glyph for run in layout.runs for glyph in memoryview(run[3]).cast("i")[0::5])  # type: ignore[attr-defined]
         return done
 
-    monkeypatch.setattr(write_pdf, "_runs_to_draw", noted)
+    monkeypatch.setattr(glyphs, "_runs_to_draw", noted)
     if draw_line is not None:
-        monkeypatch.setattr(write_pdf, "_compiled_draw_line", noted_line)
+        monkeypatch.setattr(glyphs, "_compiled_draw_line", noted_line)
     from_glyphs = build(config, tmp_path / "from-glyphs", ("pdf",)).outputs["pdf"]
-    assert write_pdf._EMPTY_GLYPH in drawn and len(drawn) > 50
-    with write_pdf.render_options(glyph_drawing=False):
+    assert glyphs._EMPTY_GLYPH in drawn and len(drawn) > 50
+    with options.render_options(glyph_drawing=False):
         as_weasyprint = build(config, tmp_path / "as-weasyprint", ("pdf",)).outputs["pdf"]
     ours, theirs = _characters(from_glyphs), _characters(as_weasyprint)
     assert [c[:2] for c in ours] == [c[:2] for c in theirs]  # the same text on the same pages
@@ -306,26 +306,26 @@ def test_the_compiled_glyph_loops_write_what_the_python_loops_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import glyphs
 
     assert_compiled("show_run", "draw_line")
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
-    compiled, shown = write_pdf._show_run, []
-    monkeypatch.setattr(write_pdf, "_show_run", lambda *args: shown.append(compiled(*args)) or shown[-1])
-    compiled_line, drawn = write_pdf._compiled_draw_line, []
-    monkeypatch.setattr(write_pdf, "_compiled_draw_line", lambda *args: drawn.append(compiled_line(*args)) or drawn[-1])
+    compiled, shown = glyphs._show_run, []
+    monkeypatch.setattr(glyphs, "_show_run", lambda *args: shown.append(compiled(*args)) or shown[-1])
+    compiled_line, drawn = glyphs._compiled_draw_line, []
+    monkeypatch.setattr(glyphs, "_compiled_draw_line", lambda *args: drawn.append(compiled_line(*args)) or drawn[-1])
     # No width measured yet in this process: the C measures each glyph through its callback the
     # first time, and takes it from those measured after that (the Python loop, from those only).
-    monkeypatch.setattr(write_pdf, "_MEASURED", {})
+    monkeypatch.setattr(glyphs, "_MEASURED", {})
     in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
-    assert write_pdf._MEASURED
+    assert glyphs._MEASURED
     # The standalone lines' runs (headings, the contents, running heads) shown in C: no glyph of
     # these fonts is raised. The paragraphs' lines drawn in C, each page's fonts added on the way.
     assert len(shown) > 20 and None not in shown
     assert drawn.count(None) >= 10 and any(type(done) is int for done in drawn) and True not in drawn
-    monkeypatch.setattr(write_pdf, "_show_run", None)
-    monkeypatch.setattr(write_pdf, "_compiled_draw_line", None)
+    monkeypatch.setattr(glyphs, "_show_run", None)
+    monkeypatch.setattr(glyphs, "_compiled_draw_line", None)
     in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
     assert in_c == in_python
 
@@ -333,16 +333,16 @@ def test_the_compiled_glyph_loops_write_what_the_python_loops_write(
 def test_a_paragraph_is_laid_out_once_across_page_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A paragraph over several pages is laid out once (one window: it has no mark that meets
     another), though its width differs by some 1e-8 pt between left and right pages
-    (write_pdf._same_measure). Compared exactly, every page turn laid out the rest again."""
+    (paragraph._same_measure). Compared exactly, every page turn laid out the rest again."""
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import lines, paragraph
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
-    paragraph = "甲乙丙丁戊己庚辛壬癸，" * 400  # 4,400 characters
-    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n\n{paragraph}\n"}))
+    text = "甲乙丙丁戊己庚辛壬癸，" * 400  # 4,400 characters
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{text}\n\n{text}\n"}))
     widths: set[float] = set()
     laid_out: list[int] = []
-    line, lay_out = write_pdf._paragraph_line, write_pdf._lay_out_paragraph
+    line, lay_out = lines.paragraph_line, paragraph._lay_out_paragraph
 
     def measured(context: object, box: object, width: float | None, *rest: object) -> object:
         if len(box.text) > 1000:  # type: ignore[attr-defined]
@@ -354,8 +354,8 @@ def test_a_paragraph_is_laid_out_once_across_page_turns(tmp_path: Path, monkeypa
             laid_out.append(skip)
         return lay_out(context, box, width, skip, first_width)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(write_pdf, "_paragraph_line", measured)
-    monkeypatch.setattr(write_pdf, "_lay_out_paragraph", noted)
+    monkeypatch.setattr(lines, "paragraph_line", measured)
+    monkeypatch.setattr(paragraph, "_lay_out_paragraph", noted)
     result = build(config, tmp_path / "dist", ("pdf",))
     assert result.pages >= 8 and len(widths) == 2  # over left and right pages, of two widths
     assert laid_out == [0, 0]
@@ -365,7 +365,7 @@ def test_a_paragraph_is_laid_out_once_across_page_turns(tmp_path: Path, monkeypa
 def test_lines_of_the_same_measure_overflow_alike(width: float, more: float, offset: int) -> None:
     """_same_measure(a, b) holds exactly when every line, a whole number of Pango units wide,
     overflows a and b alike: lines laid out at one are those of the other."""
-    from book.write_pdf import _same_measure
+    from book.pdf.paragraph import _same_measure
 
     other, units = width + more, int(width * 1024) + offset
     if _same_measure(width, other):
@@ -384,10 +384,10 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
     import random
 
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import paragraph
 
     assert_compiled("paragraph_lines")
-    compiled = write_pdf._compiled_paragraph_lines
+    compiled = paragraph._compiled_paragraph_lines
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     # Lines that end on a letter that is not CJK (left to WeasyPrint: Greek, which has no ¼-em gap
     # of its own), on 4-byte characters (CJK Extension B), a word wider than the measure
@@ -398,25 +398,25 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
     wide = "甲" * 30 + "α" * 80 + "乙" * 30
     text = _GLYPH_KINDS + "\n\n".join([*paragraphs, wide]) + "\n"
     config = load_config(write_book(tmp_path, {"seed.txt": text}))
-    taken: list[write_pdf._Line | None] = []
+    taken: list[paragraph.Line | None] = []
 
     def both(address: int, extents: int, limit: int, skip: int, length: int, *rest: object) -> set[int]:
         first_width, width, _, _, _, shaped, out = rest
         in_python: dict[int, object] = {}
-        lines = write_pdf.ffi.cast("GSList *", address)
-        fonts = write_pdf._python_paragraph_lines(lines, limit, skip, length, first_width, width, shaped, in_python)
+        lines = paragraph.ffi.cast("GSList *", address)
+        fonts = paragraph._python_paragraph_lines(lines, limit, skip, length, first_width, width, shaped, in_python)
         assert compiled(address, extents, limit, skip, length, *rest) == fonts
         assert list(out.items()) == list(in_python.items())  # type: ignore[attr-defined]
         taken.extend(out.values())  # type: ignore[attr-defined]
         return fonts
 
-    monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", both)
+    monkeypatch.setattr(paragraph, "_compiled_paragraph_lines", both)
     in_c = build(config, tmp_path / "c", ("pdf",)).outputs["pdf"].read_bytes()
     kept = [line for line in taken if line is not None]
     assert len(kept) > 100 and len(taken) - len(kept) >= 5  # lines kept, and lines left to WeasyPrint
     assert any(line.resume_at is None for line in kept)  # a paragraph's last line
     assert any(len(run[3]) > 20 for line in kept for run in line.runs)  # runs with many glyphs
-    monkeypatch.setattr(write_pdf, "_compiled_paragraph_lines", None)
+    monkeypatch.setattr(paragraph, "_compiled_paragraph_lines", None)
     in_python = build(config, tmp_path / "python", ("pdf",)).outputs["pdf"].read_bytes()
     assert in_c == in_python
 
@@ -481,7 +481,7 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
     font_sizes: tuple[float, float],
     spacing: float,
 ) -> None:
-    from book import write_pdf
+    from book.pdf import glyphs as drawing
 
     assert_compiled("show_run")
     encoded, spaced, starts, items = _line_of(glyphs, split)
@@ -501,12 +501,12 @@ def test_the_compiled_glyph_loop_shows_any_run_as_the_python_loop_shows_it(
             justification_spacing=spacing, spaced_by=0, shaped=SimpleNamespace(encoded=encoded, spaced=bytes(spaced))
         )
         operators = _Operators()
-        show_run = write_pdf._show_run
-        write_pdf._show_run = show_run if compiled else None
+        show_run = drawing._show_run
+        drawing._show_run = show_run if compiled else None
         try:
-            write_pdf._show_glyphs(operators, layout, runs, spacing)  # type: ignore[arg-type]
+            drawing._show_glyphs(operators, layout, runs, spacing)  # type: ignore[arg-type]
         finally:
-            write_pdf._show_run = show_run
+            drawing._show_run = show_run
         return operators.stream, [d for face in faces for d in (face.widths, face.to_unicode)]
 
     in_c, in_python = show(True), show(False)
@@ -532,7 +532,7 @@ def _draw_line_both_ways(
     from weasyprint.css.properties import INITIAL_VALUES
     from weasyprint.pdf.stream import Stream
 
-    from book import write_pdf
+    from book.pdf import glyphs as drawing
 
     encoded, spaced, starts, items = _line_of(glyphs, split)
     widths = {g[1]: g[2] for g in glyphs}  # the glyphs' widths in their fonts
@@ -546,9 +546,9 @@ def _draw_line_both_ways(
         return measured[glyph]  # type: ignore[no-any-return]
 
     drawn = []
-    for draw in (write_pdf._compiled_draw_line, write_pdf._python_draw_line):
-        for measured in [key for key in write_pdf._MEASURED if key[0] in ("F0", "F1")]:  # these faces only
-            del write_pdf._MEASURED[measured]
+    for draw in (drawing._compiled_draw_line, drawing._python_draw_line):
+        for measured in [key for key in drawing._MEASURED if key[0] in ("F0", "F1")]:  # these faces only
+            del drawing._MEASURED[measured]
         faces = [SimpleNamespace(hash=f"F{n}", widths={}, to_unicode={}) for n in range(2)]
         fonts, runs = {}, []
         for n, (first, end) in enumerate(items):
@@ -559,7 +559,7 @@ def _draw_line_both_ways(
             infos = b"".join(struct.pack("=IiiiI", g[1], g[3], g[4], g[5], 0) for g in run_glyphs)
             clusters = struct.pack(f"={len(run_glyphs)}i", *(starts[i] - offset for i in range(first, end)))
             runs.append((1000 + n, offset, length, infos, clusters))
-            fonts[1000 + n] = write_pdf._PageFont.of(faces[n], f"pango{n}", font_sizes[n], None, True)
+            fonts[1000 + n] = drawing._PageFont.of(faces[n], f"pango{n}", font_sizes[n], None, True)
             if measured_before:
                 fonts[1000 + n].measured.update((g[1], g[2]) for g in run_glyphs)
         shaped = SimpleNamespace(encoded=encoded, spaced=bytes(spaced))
@@ -609,7 +609,7 @@ def test_the_compiled_line_drawing_writes_what_the_python_twin_writes(line: tupl
 def test_the_compiled_line_drawing_writes_nothing_for_a_line_it_does_not_draw() -> None:
     """A font the page lacks (its address comes back), a glyph no font has and a colour font
     (False: WeasyPrint draws the line): nothing is written, as by the twin."""
-    from book import write_pdf
+    from book.pdf import glyphs
 
     assert_compiled("draw_line")
     from weasyprint.css.properties import INITIAL_VALUES
@@ -626,11 +626,11 @@ def test_the_compiled_line_drawing_writes_nothing_for_a_line_it_does_not_draw() 
     layout = SimpleNamespace(runs=(run,), shaped=shaped, spaced_by=0)
     stream = Stream({}, None, {"ExtGState": {}}, {}, {}, {}, None)
     color = INITIAL_VALUES["color"]
-    assert write_pdf._compiled_draw_line(stream, layout, color, 0, 0, 0, {}, None) == 1000  # not the page's yet
+    assert glyphs._compiled_draw_line(stream, layout, color, 0, 0, 0, {}, None) == 1000  # not the page's yet
     assert stream.stream == []
     face = SimpleNamespace(hash="F0", widths={}, to_unicode={})
-    colour_font = {1000: write_pdf._PageFont.of(face, "pango", 10.5, None, drawable=False)}
-    for draw in (write_pdf._compiled_draw_line, write_pdf._python_draw_line):
+    colour_font = {1000: glyphs._PageFont.of(face, "pango", 10.5, None, drawable=False)}
+    for draw in (glyphs._compiled_draw_line, glyphs._python_draw_line):
         assert draw(stream, layout, color, 0, 0, 0, colour_font, None) is False  # type: ignore[arg-type]
         assert stream.stream == []
 
@@ -639,7 +639,7 @@ def test_boxes_without_backgrounds_are_laid_out_as_weasyprint_lays_them_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import pages
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
     # Backgrounds, rounded and percentage corners, shadows and hidden text among plain boxes.
@@ -657,11 +657,11 @@ def test_boxes_without_backgrounds_are_laid_out_as_weasyprint_lays_them_out(
     text = "# 第一章 开始\n\n段落一。\n\n> 引文，有底色。\n\n- 隐藏的条目\n\n段落二。\n"
     config = load_config(write_book(tmp_path, {"seed.md": text}, "styles: styles\n"))
     plain: list[bool] = []
-    nothing_behind = write_pdf._nothing_behind
-    monkeypatch.setattr(write_pdf, "_nothing_behind", lambda style: plain.append(nothing_behind(style)) or plain[-1])
+    nothing_behind = pages._nothing_behind
+    monkeypatch.setattr(pages, "_nothing_behind", lambda style: plain.append(nothing_behind(style)) or plain[-1])
     quick = build(config, tmp_path / "quick", ("pdf",)).outputs["pdf"].read_bytes()
     assert True in plain and False in plain
-    monkeypatch.setattr(write_pdf, "_nothing_behind", lambda style: False)  # every box the original way
+    monkeypatch.setattr(pages, "_nothing_behind", lambda style: False)  # every box the original way
     assert build(config, tmp_path / "original", ("pdf",)).outputs["pdf"].read_bytes() == quick
 
 
@@ -671,7 +671,7 @@ def test_pages_that_the_same_page_rules_match_share_their_styles(
     import weasyprint.layout.page
 
     from book import build as build_module
-    from book import write_pdf
+    from book.pdf import pages
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here, where it is counted
     # Chapters open on rectos (:nth(1 of chapter), a blank verso before some), running heads differ
@@ -679,9 +679,9 @@ def test_pages_that_the_same_page_rules_match_share_their_styles(
     chapters = "".join(f"第{n}章　回目{n}\n\n" + ("正文" * 40 + "。\n\n") * (n * 10) for n in range(1, 6))
     config = load_config(write_book(tmp_path, {"seed.txt": "书名\n\n" + chapters}))
     cascades: list[int] = []
-    cascade = write_pdf._original_set_page_type_computed_styles
+    cascade = pages._original_set_page_type_computed_styles
     counted = lambda *a: cascades.append(1) or cascade(*a)  # noqa: E731
-    monkeypatch.setattr(write_pdf, "_original_set_page_type_computed_styles", counted)
+    monkeypatch.setattr(pages, "_original_set_page_type_computed_styles", counted)
 
     shared = build(config, tmp_path / "shared", ("pdf",))
     assert 0 < len(cascades) < shared.pages / 3
@@ -845,14 +845,15 @@ def test_book_yaml_can_set_the_body_face(tmp_path: Path) -> None:
 def test_importing_the_package_changes_no_other_library() -> None:
     """Importing every module of book (the PDF writer included) leaves WeasyPrint's, pydyf's and
     tinyhtml5's functions, ctypes' library search and sys.modules as they were: the changes in
-    write_pdf.PATCHES are made by install(), which each render calls."""
+    patches.PATCHES are made by install(), which each render calls."""
     program = """
 import ctypes.util, importlib, pkgutil, sys
 search = ctypes.util.find_library
 import book
-for module in pkgutil.iter_modules(book.__path__):
-    importlib.import_module("book." + module.name)
-from book.write_pdf import PATCHES, install
+for module in pkgutil.walk_packages(book.__path__, "book."):
+    importlib.import_module(module.name)
+from book.pdf.patches import PATCHES
+from book.pdf.patches import install
 def applied(patch):
     owner = patch.owner
     return (owner.get(patch.name) if isinstance(owner, dict) else getattr(owner, patch.name)) is patch.replacement

@@ -1,0 +1,343 @@
+"""paragraph: a paragraph of plain text laid out at once in one Pango layout, its lines noted.
+
+WeasyPrint finds each line on its own, shaping the text from the line's start again; here the
+lines of a paragraph are read from one layout (with the C loop paragraph_lines where it was
+built, else its Python twin), and lines.py hands them to WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from weasyprint.formatting_structure import boxes
+from weasyprint.text import line_break
+from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, gobject, pango
+from weasyprint.text.line_break import Layout
+
+from ..compiled import compiled
+from ..text import HAN, halt_positions
+from .justify import CJK_JUSTIFIABLE, cjk_character_starts, spaces_and_ligatures
+from .options import current_options
+
+# Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
+# it sets and shapes the text from the line's start (two lines of it, see split_first_line),
+# takes the first line and throws the rest away, so every character is shaped two or three times.
+# A paragraph of Chinese is one unbroken text: its lines are laid out in one Pango layout of the
+# available width (the first line shorter by the indent), and each is read from it when
+# WeasyPrint asks for it, then drawn from its glyphs (draw_text). A line is taken from the layout
+# only where WeasyPrint would have kept Pango's break as it is: none of the spaces and breaks
+# WeasyPrint handles itself in the text (_PLAIN_TEXT), and the line ends on a CJK character or
+# ends the text. Anything else is left to WeasyPrint.
+
+# Characters WeasyPrint handles itself when it breaks lines: collapsible and no-break spaces (it
+# trims and justifies them), line and paragraph separators, soft hyphens, zero-width spaces.
+# The ideographic space U+3000 is none of these: a CJK character like any other.
+_PLAIN_TEXT = re.compile("[^ \t\n\r\f\v\x85\xa0\xad\u200b\u2028\u2029]+")
+_HAN = re.compile(HAN)
+_HALTS_PER_LAYOUT = 24
+
+
+class Line(NamedTuple):
+    """A line of a paragraph laid out at once: where it ends and its metrics, in points. (A named
+    tuple: one is made for each line of a book, and a frozen dataclass sets each field through
+    object.__setattr__.)"""
+
+    end: int  # in UTF-8 bytes from the start of the text box
+    resume_at: int | None
+    width: float
+    height: float
+    baseline: float
+    direction: int
+    shaped: Shaped
+    runs: tuple[_GlyphRun, ...]  # its glyphs, as Pango shaped them in the paragraph's layout
+    opportunities: float | None  # for justification (_opportunities); None: counted from its text
+
+
+class Shaped(NamedTuple):
+    """The text of a paragraph's layout, for the lines taken from it."""
+
+    encoded: bytes
+    start: int  # where its text begins in the text box's, in UTF-8 bytes
+    spaced: bytes  # 1 at the first byte of each CJK character, which justification spaces
+    strut: tuple[float, float]  # the line-height and baseline of the text's style
+    # The fonts of its lines' runs by address: the PangoFont * and a reference that holds it (no
+    # other font takes its address while a line is kept): fonts_held
+    fonts: dict[int, tuple[object, object]]
+
+
+# A run of a line's glyphs in one font, copied out of the layout (which is then freed: a
+# PangoLayout kept per paragraph until the pages are drawn took 170 bytes a character): its font's
+# address (Shaped.fonts), the item's offset and length in Shaped.encoded (bytes), its
+# PangoGlyphInfos (glyph, width, x offset, y offset, attributes: 32 bits each) and its log
+# clusters (32 bits each), as Pango stores them.
+_GlyphRun = tuple[int, int, int, bytes, bytes]
+
+
+class LineLayout(Layout):
+    """The layout of a line taken from a paragraph's layout: drawn from its glyphs (draw_text),
+    without setting and shaping the line's text again. Set up again, it is the line's own layout."""
+
+    shaped: Shaped
+    runs: tuple[_GlyphRun, ...]
+    opportunities: float | None  # Line.opportunities
+    spaced_by = 0  # the CJK letter-spacing already in the glyphs' widths, in Pango units (_standalone_line)
+
+
+class _Paragraph(NamedTuple):
+    """The lines of a text box's text from one start on, laid out at one width."""
+
+    text: str
+    width: float
+    start: int  # in UTF-8 bytes
+    first_width: float  # the width of the line at `start`
+    lines: dict[int, Line | None]  # by start, in UTF-8 bytes; None: left to WeasyPrint
+
+
+def _opportunities(shaped: Shaped, start: int, end: int) -> float | None:
+    """count_expansion_opportunities for the text box of a line of `shaped` (bytes `start` to
+    `end` of its text), its CJK characters counted by the layout's flags, without matching the
+    text; None where a mark ligates (see count_expansion_opportunities)."""
+    text = shaped.encoded[start:end].decode()
+    spaces, ligatures = spaces_and_ligatures(text)
+    if not text or ligatures:
+        return None
+    count: float = shaped.spaced.count(1, start, end)
+    if count:  # the first and the last character get half their share
+        count -= shaped.spaced[start] / 2 + (CJK_JUSTIFIABLE.match(text[-1]) is not None) / 2
+    return spaces + count
+
+
+def paragraph_line(
+    context: object, box: boxes.TextBox, width: float | None, skip: int, line_width: float | None
+) -> Line | None:
+    """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`
+    (`line_width` for this line), or None where WeasyPrint must find it itself."""
+    if (
+        not current_options().paragraph_layout
+        or width is None
+        or not 0 < width < 2**21
+        or box.justification_spacing
+        or not _plain_style(box.style)
+    ):
+        return None
+    paragraph = getattr(box, "paragraph", None)
+    if (
+        paragraph is None
+        or paragraph.text is not box.text
+        or not _same_measure(paragraph.width, width)
+        or skip not in paragraph.lines
+        or (skip == paragraph.start and not _same_measure(paragraph.first_width, line_width))
+    ):
+        if not _plain_text(box) or line_width is None or not 0 < line_width <= width:
+            return None
+        paragraph = box.paragraph = _short_paragraph(context, box, width, skip, line_width)
+    return paragraph.lines[skip]
+
+
+def _pango_width(width: float) -> int:
+    """A line width in points as Pango is given it, in whole Pango units (create_layout)."""
+    return int(width * TO_UNITS)
+
+
+def _same_measure(laid_out: float, width: float) -> bool:
+    """Whether lines laid out at width `laid_out` (points) are those of `width`: Pango is given
+    the width in whole Pango units (_pango_width), and a line's width, a whole number of units,
+    overflows both or neither (x > w for x = k / 1024 is k > int(w * 1024)).
+
+    A paragraph's width differs by some 1e-8 pt between left and right pages (split_inline_box
+    widens its right edge by a factor of 1 + 1e-9, and a left page's edge is elsewhere): compared
+    exactly, each page turn laid out the rest of a paragraph again (1.24 million characters laid
+    out for 红楼梦, 857,000 compared in units)."""
+    return _pango_width(laid_out) == _pango_width(width)
+
+
+def _plain_text(box: boxes.TextBox) -> bool:
+    """Whether the text of `box` has none of the characters WeasyPrint handles itself
+    (_PLAIN_TEXT). Known once per text: a long paragraph is laid out in several windows."""
+    text = box.text
+    known = getattr(box, "book_plain_text", None)
+    if known is None or known[0] is not text:
+        known = box.book_plain_text = (text, _PLAIN_TEXT.fullmatch(text) is not None)  # type: ignore[attr-defined]
+    return known[1]
+
+
+def _plain_style(style: dict[str, object]) -> bool:
+    """Whether text of this style breaks into lines as Pango breaks it, with nothing that WeasyPrint
+    adds (spacing, decoration, hyphenation). Known once per style object: a paragraph's style is
+    read again for each of its lines."""
+    known = getattr(style, "book_plain", None)
+    if known is None:
+        known = style.book_plain = (  # type: ignore[attr-defined]
+            style["white_space"] == "normal"
+            and style["word_break"] == "normal"
+            and style["letter_spacing"] == "normal"
+            and not style["word_spacing"]
+            and style["text_decoration_line"] == "none"
+            and style["hyphens"] != "auto"
+            and bool(style["font_size"])
+        )
+    return known  # type: ignore[no-any-return]
+
+
+# A short text comes back page after page (a running head, a folio): its layout is kept, for the
+# fonts it was made with. The key holds what the layout depends on besides the defaults that
+# paragraph_line asks for.
+_SHORT_TEXT = 64
+_short_paragraphs: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], _Paragraph]] = weakref.WeakKeyDictionary()
+
+
+def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, line_width: float) -> _Paragraph:
+    """_lay_out_paragraph, or for a short text laid out before in the same fonts, that layout."""
+    if len(box.text) > _SHORT_TEXT:
+        return _lay_out_paragraph(context, box, width, skip, line_width)
+    style = box.style
+    key = (
+        box.text,
+        _pango_width(width),  # _same_measure
+        skip,
+        _pango_width(line_width),
+        line_break._font_style_cache_key(style, include_size=True),
+        style["font_kerning"],
+        style["direction"],
+        style["overflow_wrap"],
+    )
+    known = _short_paragraphs.setdefault(style.font_config, {})
+    if (paragraph := known.get(key)) is None:
+        if len(known) >= 512:
+            known.clear()
+        paragraph = known[key] = _lay_out_paragraph(context, box, width, skip, line_width)
+    return paragraph._replace(text=box.text)  # the box's own text: paragraph_line's check
+
+
+def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, first_width: float) -> _Paragraph:
+    """Lay out the text of `box` from `skip` on at `width`, its first line at `first_width` (a
+    paragraph's first line is shorter by the indent), and note each line.
+
+    Pango gives HarfBuzz at most 32 font features for a run of text (pango/shape.c), and a run
+    is all of a paragraph in one font: past 32, halt would be dropped from the first marks. So
+    the text is laid out up to its 25th halted mark, cut between two Han characters; the lines
+    that end two characters or more before the cut are kept (their breaks are those of the whole
+    text, as in split_first_line), and the next layout starts where they end."""
+    encoded = box.text.encode()
+    text = encoded[skip:].decode()
+    halts = halt_positions(text, _HALTS_PER_LAYOUT + 1)  # not the rest of a long paragraph's, each window
+    cut = len(text)
+    if len(halts) > _HALTS_PER_LAYOUT:
+        cut = halts[_HALTS_PER_LAYOUT]
+        while cut > 1 and not (_HAN.match(text[cut - 1]) and _HAN.match(text[cut])):
+            cut -= 1
+    shown = text[:cut].encode()
+    keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
+    layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
+    if first_width != width:
+        # Pango sets the first line in the layout's width less the indent: in Pango units, that is
+        # the width WeasyPrint would give it, to the unit.
+        pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+    fonts = fonts_held(box.style)
+    shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
+    lines: dict[int, Line | None] = {}
+    # The lines that end by the cut (a break after it may depend on the text past the cut), in C
+    # where it was compiled
+    layout_lines = pango.pango_layout_get_lines_readonly(layout.layout)
+    arguments = (keep_to - skip, skip, len(encoded), first_width, width)
+    if _compiled_paragraph_lines is None:
+        used = _python_paragraph_lines(layout_lines, *arguments, shaped, lines)
+    else:
+        address = int(ffi.cast("uintptr_t", layout_lines))
+        used = _compiled_paragraph_lines(
+            address, _LINE_EXTENTS, *arguments, shaped.encoded, shaped.spaced, Line, shaped, lines
+        )
+    hold_fonts(fonts, used)
+    lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
+    return _Paragraph(box.text, width, skip, first_width, lines)
+
+
+def _python_paragraph_lines(
+    lines: object,
+    limit: int,
+    skip: int,
+    text_length: int,
+    first_width: float,
+    width: float,
+    shaped: Shaped,
+    out: dict[int, Line | None],
+) -> set[int]:
+    """The lines of a PangoLayout of `shaped` (`lines`, its list of PangoLayoutLine) up to the first
+    that ends past byte `limit` of its text, not included, into `out` by their start in the text
+    box's text (the layout's starts `skip` bytes into it, and it is `text_length` bytes long). A
+    line is None where it overflows its measure (`first_width` for the layout's first, `width`
+    after it), or where it ends before the text's end on a character that is not CJK: a break
+    WeasyPrint may move. The addresses of the lines' fonts are returned. (Compiled:
+    _speedups.paragraph_lines.)"""
+    fonts: set[int] = set()
+    logical = ffi.new("PangoRectangle *")
+    item = ffi.cast("GSList *", lines)
+    while item != ffi.NULL:
+        line = ffi.cast("PangoLayoutLine *", item.data)
+        item = item.next
+        start, end = line.start_index, line.start_index + line.length
+        if end > limit:
+            break
+        pango.pango_layout_line_get_extents(line, ffi.NULL, logical)
+        line_width = first_width if start == 0 else width
+        last = shaped.encoded[max(0, end - 4) : end].decode(errors="ignore")[-1:]  # a character is 4 bytes at most
+        if logical.width * FROM_UNITS > line_width or (skip + end < text_length and not CJK_JUSTIFIABLE.match(last)):
+            out[skip + start] = None
+            continue
+        runs = python_runs(line)
+        fonts.update(run[0] for run in runs)
+        out[skip + start] = Line(
+            skip + end,
+            skip + end if skip + end < text_length else None,
+            logical.width * FROM_UNITS,
+            logical.height * FROM_UNITS,
+            -logical.y * FROM_UNITS,
+            line.resolved_dir,
+            shaped,
+            runs,
+            _opportunities(shaped, start, end),
+        )
+    return fonts
+
+
+def python_runs(line: object) -> tuple[_GlyphRun, ...]:
+    """The runs of a PangoLayoutLine, copied out of it."""
+    runs = []
+    run = line.runs  # type: ignore[attr-defined]
+    while run != ffi.NULL:
+        glyph_string, item = run.data.glyphs, run.data.item
+        run = run.next
+        count = glyph_string.num_glyphs
+        glyphs = ffi.buffer(glyph_string.glyphs, 20 * count)[:]
+        clusters = ffi.buffer(glyph_string.log_clusters, 4 * count)[:]
+        runs.append((int(ffi.cast("uintptr_t", item.analysis.font)), item.offset, item.length, glyphs, clusters))
+    return tuple(runs)
+
+
+# The fonts of the lines taken from layouts, held as long as their font configuration lives (its
+# font map keeps them that long anyway: 30 回 of 红楼梦 used 3). Held for each layout, they were
+# referenced again for each.
+_held_fonts: weakref.WeakKeyDictionary[object, dict[int, tuple[object, object]]] = weakref.WeakKeyDictionary()
+
+
+def fonts_held(style: dict[str, object]) -> dict[int, tuple[object, object]]:
+    """The fonts held for the font configuration of `style` (Shaped.fonts)."""
+    return _held_fonts.setdefault(style.font_config, {})  # type: ignore[attr-defined]
+
+
+def hold_fonts(held: dict[int, tuple[object, object]], addresses: Iterable[int]) -> None:
+    """Hold the fonts at `addresses` (Shaped.fonts)."""
+    for address in addresses:
+        if address not in held:
+            font = ffi.cast("PangoFont *", address)
+            held[address] = (font, ffi.gc(gobject.g_object_ref(font), gobject.g_object_unref))
+
+
+# The lines taken in C (book/_speedups.c, built by `pip install`) where it was built: the same
+# lines as _python_paragraph_lines, in 4–5 µs a line where it took 17–22 (红楼梦's 1–9 回, 3,186
+# lines).
+_compiled_paragraph_lines = compiled("paragraph_lines")
+_LINE_EXTENTS = int(ffi.cast("uintptr_t", pango.pango_layout_line_get_extents))
