@@ -22,16 +22,24 @@ from weasyprint.text.fonts import FontConfiguration
 from .sandbox import RestrictedFetcher
 
 _original_get_hb_object_data = weasyprint.pdf.fonts.get_hb_object_data
-_FACE_SAMPLE = 4096
-_face_files: dict[tuple[int, bytes, bytes], bytes] = {}
+_FACE_SAMPLE = 64 * 1024
+FaceKey = tuple[int, bytes, bytes]
+_face_files: dict[FaceKey, bytes] = {}
+
+
+def face_key(size: int, read: Callable[[int, int], bytes]) -> FaceKey:
+    """How a face file is known, from its `size` and `read(offset, length)`: its length and its
+    first and last 64 KiB, which hold the table directory (each table's checksum) and the tables
+    that set two faces apart (name, cmap, OS/2). Reading whole CJK faces cost 30 ms a book."""
+    sample = min(size, _FACE_SAMPLE)
+    return size, read(0, sample), read(size - sample, sample)
 
 
 def face_file(hb_object: object, ot_color: str | None = None, glyph: int | None = None) -> bytes | None:
     """get_hb_object_data, which copies a face's file out of HarfBuzz once per process.
 
     WeasyPrint copies the whole file (20 MB for a CJK face, 20 ms) for every font of every
-    document: every piece of a book printed in pieces. Faces are known by their length and
-    their first and last 4 KiB (the table directory, with each table's checksum, comes first)."""
+    document: every piece of a book printed in pieces. Faces are known by face_key."""
     if ot_color is not None:
         return _original_get_hb_object_data(hb_object, ot_color, glyph)
     blob = harfbuzz.hb_face_reference_blob(hb_object)
@@ -41,8 +49,7 @@ def face_file(hb_object: object, ot_color: str | None = None, glyph: int | None 
             size = int(length[0])
         if data == ffi.NULL:
             return None
-        sample = min(size, _FACE_SAMPLE)
-        key = (size, ffi.unpack(data, sample), ffi.unpack(data + size - sample, sample))
+        key = face_key(size, lambda offset, length: ffi.unpack(data + offset, length))
         if (known := _face_files.get(key)) is None:
             if len(_face_files) >= 8:  # a book has a handful of faces; a long-lived process may see more
                 _face_files.clear()
@@ -115,27 +122,26 @@ class BookFonts(FontConfiguration):
 class FaceFinder:
     """Which of the book's font files a WeasyPrint font was loaded from (None: a system font).
 
-    WeasyPrint holds the file's bytes (it loads @font-face files whole). They are matched by
-    length and by their first and last 64 KiB, which hold the tables (name, cmap, OS/2) that set
-    two faces apart; reading and comparing whole CJK faces cost 30 ms a book."""
-
-    _SAMPLE = 64 * 1024
+    WeasyPrint holds the file's bytes (it loads @font-face files whole); they and the book's
+    files are known by face_key."""
 
     def __init__(self, faces: tuple[Path, ...]) -> None:
         self._by_pointer: dict[int, str | None] = {}
-        self._faces: dict[tuple[int, bytes, bytes], str] = {}
+        self._faces: dict[FaceKey, str] = {}
         for path in faces:
             with path.open("rb") as file:
-                head = file.read(self._SAMPLE)
-                size = file.seek(0, 2)
-                file.seek(max(0, size - self._SAMPLE))
-                self._faces.setdefault((size, head, file.read()), str(path))
+
+                def read(offset: int, length: int) -> bytes:
+                    file.seek(offset)
+                    return file.read(length)
+
+                self._faces.setdefault(face_key(path.stat().st_size, read), str(path))
 
     def __call__(self, font: object) -> str | None:
         pointer = int(ffi.cast("uintptr_t", font.hb_face))  # type: ignore[attr-defined]
         if pointer not in self._by_pointer:
             data = font.file_content  # type: ignore[attr-defined]
-            key = (len(data), data[: self._SAMPLE], data[max(0, len(data) - self._SAMPLE) :])
+            key = face_key(len(data), lambda offset, length: data[offset : offset + length])
             self._by_pointer[pointer] = self._faces.get(key)
         return self._by_pointer[pointer]
 

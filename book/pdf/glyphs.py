@@ -22,8 +22,15 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 from ..compiled import compiled
 from .options import current_options
 from .paragraph import LineLayout, Shaped, fonts_held, hold_fonts, python_runs
+from .side import SideTable
 
 _original_draw_text = weasyprint.draw.draw_text
+# A standalone line's operators as shown on a page (by its layout): a leader's dots are copies of one box.
+_SHOWN: SideTable[tuple[object, list[object]]] = SideTable()
+# A standalone line's glyphs (by its layout), for its style and text.
+_STANDALONE: SideTable[tuple[object, tuple[object, ...], LineLayout | None]] = SideTable()
+# The fonts of a page's lines (by its stream).
+_PAGE_FONTS: SideTable[dict[int, _PageFont]] = SideTable()
 _EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
 _GLYPH_HIGH_BYTE = 3 if sys.byteorder == "little" else 0
 
@@ -69,7 +76,7 @@ def draw_text(stream: object, textbox: boxes.TextBox, offset_x: float, text_over
         layout = _standalone_line(textbox)
     # A standalone line's glyphs shown on this page before (a leader's dots are copies of one box):
     # the same operators again.
-    shown_before = getattr(layout, "book_shown", (None, None))
+    shown_before = _SHOWN.get(layout) or (None, None)
     replay = shown_before[1] if shown_before[0] is stream else None
     runs: list[_Run] | None = []
     if shown:
@@ -87,7 +94,7 @@ def draw_text(stream: object, textbox: boxes.TextBox, offset_x: float, text_over
             _show_glyphs(
                 stream, layout, runs, layout.justification_spacing if current_options().cjk_justification else 0
             )  # type: ignore[arg-type,union-attr]
-            layout.book_shown = (stream, stream.stream[start:])  # type: ignore[attr-defined,union-attr]
+            _SHOWN.set(layout, (stream, stream.stream[start:]))  # type: ignore[attr-defined]
     stream.end_text()  # type: ignore[attr-defined]
     return None
 
@@ -127,7 +134,7 @@ def _standalone_line(textbox: boxes.TextBox) -> LineLayout | None:
     letter-spacing that Pango added, so none is added when they are shown."""
     layout = textbox.pango_layout
     key = (layout.text, layout.justification_spacing)
-    known = getattr(layout, "book_line", None)
+    known = _STANDALONE.get(layout)
     if known is not None and known[0] is textbox.style and known[1] == key:
         return known[2]  # type: ignore[no-any-return]
     layout.reactivate(textbox.style)
@@ -149,7 +156,7 @@ def _standalone_line(textbox: boxes.TextBox) -> LineLayout | None:
                 line.spaced_by = int(layout.justification_spacing * TO_UNITS)
     finally:
         layout.deactivate()
-    layout.book_line = (textbox.style, key, line)  # type: ignore[attr-defined]
+    _STANDALONE.set(layout, (textbox.style, key, line))
     return line
 
 
@@ -157,7 +164,7 @@ _Run = tuple[object, object, float, dict[int, int], int, int, bytes, bytes]
 
 
 class _PageFont(NamedTuple):
-    """A font of a page's lines (stream.book_fonts, by the address of its Pango font). The page
+    """A font of a page's lines (_PAGE_FONTS, by the address of its Pango font). The page
     holds it: no other font takes its address. _speedups.draw_line reads its fields in this order."""
 
     font: weasyprint.pdf.fonts.Font
@@ -195,10 +202,9 @@ class _PageFont(NamedTuple):
 
 
 def _page_fonts(stream: object) -> dict[int, _PageFont]:
-    """The fonts of the page that `stream` draws, by their Pango font's address (stream.book_fonts)."""
-    if (fonts := stream.__dict__.get("book_fonts")) is None:
-        fonts = stream.book_fonts = {}  # type: ignore[attr-defined]
-    return fonts  # type: ignore[no-any-return]
+    """The fonts of the page that `stream` draws, by their Pango font's address."""
+    fonts = _PAGE_FONTS.get(stream)
+    return _PAGE_FONTS.set(stream, {}) if fonts is None else fonts
 
 
 def _page_font(stream: object, layout: LineLayout, fonts: dict[int, _PageFont], address: int) -> _PageFont:

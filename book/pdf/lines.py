@@ -21,9 +21,12 @@ from ..text import HAN
 from .justify import CJK_JUSTIFIABLE, count_expansion_opportunities
 from .options import current_options
 from .paragraph import Line, LineLayout, paragraph_line
+from .side import SideTable
 
 _original_split_first_line = inline.split_first_line
 _HAN = re.compile(HAN)
+# The containing block size a paragraph's text box was resolved in (by the box).
+_RESOLVED_IN: SideTable[tuple[float, float]] = SideTable()
 
 
 def split_first_line(
@@ -198,9 +201,9 @@ def _paragraph_linebox(
     # The paragraph's text box is resolved again for each of its lines; the same containing block
     # size gives the same values.
     size = (containing_block.width, containing_block.height)
-    if getattr(text_box, "book_resolved_in", None) != size:
+    if _RESOLVED_IN.get(text_box) != size:
         inline.resolve_percentages(text_box, containing_block)
-        text_box.book_resolved_in = size  # type: ignore[attr-defined]
+        _RESOLVED_IN.set(text_box, size)
     # The width of the paragraph's lines, and of this one (the first is shorter by the indent).
     full_width, width = max_x - position_x, max_x - (position_x + linebox.text_indent)
     line = paragraph_line(context, text_box, full_width, skip, width)

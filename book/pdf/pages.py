@@ -19,6 +19,7 @@ from weasyprint.draw.color import get_color
 from weasyprint.formatting_structure import boxes
 
 from ..model import PageStart, parse_block_id
+from .side import SideTable
 
 
 def page_starts_of(document: Document) -> tuple[PageStart, ...]:
@@ -103,6 +104,8 @@ def resolve_percentages(box: boxes.Box, containing_block: object) -> None:
 # shadow (box.background = None). Whether a style has any is known once per style object.
 _original_layout_box_backgrounds = weasyprint.layout.background.layout_box_backgrounds
 _SQUARE_CORNER = (0, "px")
+# Whether a style has nothing behind it (_nothing_behind), by the style.
+_NOTHING_BEHIND: SideTable[bool] = SideTable()
 _CORNERS = tuple(f"border_{corner}_radius" for corner in ("top_left", "top_right", "bottom_right", "bottom_left"))
 
 
@@ -130,7 +133,7 @@ def _nothing_behind(style: dict[str, object]) -> bool:
     """Whether layout_box_backgrounds finds nothing to lay out for a box of this style: square
     corners (resolve_radii_percentages' short track), no border image or mask, and a transparent
     background without images and shadows (or hidden)."""
-    known = getattr(style, "book_nothing_behind", None)
+    known = _NOTHING_BEHIND.get(style)
     if known is None:
         known = (
             all(_SQUARE_CORNER in style[corner] for corner in _CORNERS)  # type: ignore[operator]
@@ -145,8 +148,8 @@ def _nothing_behind(style: dict[str, object]) -> bool:
             )
             and not style["box_shadow"]
         )
-        style.book_nothing_behind = known  # type: ignore[attr-defined]
-    return known  # type: ignore[no-any-return]
+        _NOTHING_BEHIND.set(style, known)
+    return known
 
 
 # Page styles. WeasyPrint cascades the @page rules again for every page (layout/page.py,
@@ -158,14 +161,21 @@ def _nothing_behind(style: dict[str, object]) -> bool:
 # puts the page counter first). The first page's are not shared: viewport units (vw, vh, …) read
 # the page size that the first page sets (css/units.py, initial_page_sizes).
 _original_set_page_type_computed_styles = weasyprint.layout.page.set_page_type_computed_styles
+# By a document's StyleFor: the styles of each set of matching selectors, and every @page selector
+# of its style sheets with the sets found for each kind of page.
+_PageStyles = dict[tuple[object, ...], list[tuple[object, object, object]]]
+_PAGE_STYLES: SideTable[_PageStyles] = SideTable()
+_PAGE_SELECTORS: SideTable[tuple[tuple[tuple[tuple[object, ...], object], ...], dict[object, tuple[object, ...]]]] = (
+    SideTable()
+)
 
 
 def set_page_type_computed_styles(page_type: object, html: object, style_for: object) -> None:
     """set_page_type_computed_styles, the styles computed once for each set of matching @page selectors."""
     matched = _matching_page_selectors(page_type, style_for)
-    known: dict[tuple[object, ...], list[tuple[object, object, object]]] = style_for.__dict__.setdefault(
-        "book_page_styles", {}
-    )
+    known = _PAGE_STYLES.get(style_for)
+    if known is None:
+        known = _PAGE_STYLES.set(style_for, {})
     cascaded, computed = style_for.get_cascaded_styles(), style_for.get_computed_styles()  # type: ignore[attr-defined]
     if (styles := known.get(matched)) is None:
         _original_set_page_type_computed_styles(page_type, html, style_for)
@@ -189,15 +199,18 @@ def _matching_page_selectors(page_type: object, style_for: object) -> tuple[tupl
     its place in the document or its page group: the selectors that match are looked up by those,
     the :nth() selectors tried on each page (8 of the 48 a book's style sheets have)."""
     match = style_for._page_type_match  # type: ignore[attr-defined]
-    if (selectors := style_for.__dict__.get("book_page_selectors")) is None:
-        selectors = style_for.book_page_selectors = (  # type: ignore[attr-defined]
-            tuple(
-                ((sheet_index, rule_index, selector_index, pseudo_type), page_selector)
-                for sheet_index, (sheet, _, _) in enumerate(style_for._sheets)  # type: ignore[attr-defined]
-                for rule_index, (_, rule_selectors, _) in enumerate(sheet.page_rules)
-                for selector_index, (_, pseudo_type, page_selector) in enumerate(rule_selectors)
+    if (selectors := _PAGE_SELECTORS.get(style_for)) is None:
+        selectors = _PAGE_SELECTORS.set(
+            style_for,
+            (
+                tuple(
+                    ((sheet_index, rule_index, selector_index, pseudo_type), page_selector)
+                    for sheet_index, (sheet, _, _) in enumerate(style_for._sheets)  # type: ignore[attr-defined]
+                    for rule_index, (_, rule_selectors, _) in enumerate(sheet.page_rules)
+                    for selector_index, (_, pseudo_type, page_selector) in enumerate(rule_selectors)
+                ),
+                {},
             ),
-            {},
         )
     every, known = selectors
     nth = tuple(match(page_selector, page_type) for _, page_selector in every if page_selector.index is not None)

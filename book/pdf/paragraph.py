@@ -21,6 +21,7 @@ from ..compiled import compiled
 from ..text import HAN, halt_positions
 from .justify import CJK_JUSTIFIABLE, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
+from .side import SideTable
 
 # Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
 # it sets and shapes the text from the line's start (two lines of it, see split_first_line),
@@ -37,6 +38,11 @@ from .options import current_options
 # The ideographic space U+3000 is none of these: a CJK character like any other.
 _PLAIN_TEXT = re.compile("[^ \t\n\r\f\v\x85\xa0\xad\u200b\u2028\u2029]+")
 _HAN = re.compile(HAN)
+# By text box: its paragraph's layout from one start and width; whether its text is plain (for
+# that text). By style: whether it is plain.
+_PARAGRAPHS: SideTable[_Paragraph] = SideTable()
+_PLAIN_TEXTS: SideTable[tuple[str, bool]] = SideTable()
+_PLAIN_STYLES: SideTable[bool] = SideTable()
 _HALTS_PER_LAYOUT = 24
 
 
@@ -123,7 +129,7 @@ def paragraph_line(
         or not _plain_style(box.style)
     ):
         return None
-    paragraph = getattr(box, "paragraph", None)
+    paragraph = _PARAGRAPHS.get(box)
     if (
         paragraph is None
         or paragraph.text is not box.text
@@ -133,7 +139,7 @@ def paragraph_line(
     ):
         if not _plain_text(box) or line_width is None or not 0 < line_width <= width:
             return None
-        paragraph = box.paragraph = _short_paragraph(context, box, width, skip, line_width)
+        paragraph = _PARAGRAPHS.set(box, _short_paragraph(context, box, width, skip, line_width))
     return paragraph.lines[skip]
 
 
@@ -158,9 +164,9 @@ def _plain_text(box: boxes.TextBox) -> bool:
     """Whether the text of `box` has none of the characters WeasyPrint handles itself
     (_PLAIN_TEXT). Known once per text: a long paragraph is laid out in several windows."""
     text = box.text
-    known = getattr(box, "book_plain_text", None)
+    known = _PLAIN_TEXTS.get(box)
     if known is None or known[0] is not text:
-        known = box.book_plain_text = (text, _PLAIN_TEXT.fullmatch(text) is not None)  # type: ignore[attr-defined]
+        known = _PLAIN_TEXTS.set(box, (text, _PLAIN_TEXT.fullmatch(text) is not None))
     return known[1]
 
 
@@ -168,18 +174,19 @@ def _plain_style(style: dict[str, object]) -> bool:
     """Whether text of this style breaks into lines as Pango breaks it, with nothing that WeasyPrint
     adds (spacing, decoration, hyphenation). Known once per style object: a paragraph's style is
     read again for each of its lines."""
-    known = getattr(style, "book_plain", None)
+    known = _PLAIN_STYLES.get(style)
     if known is None:
-        known = style.book_plain = (  # type: ignore[attr-defined]
+        known = _PLAIN_STYLES.set(
+            style,
             style["white_space"] == "normal"
             and style["word_break"] == "normal"
             and style["letter_spacing"] == "normal"
             and not style["word_spacing"]
             and style["text_decoration_line"] == "none"
             and style["hyphens"] != "auto"
-            and bool(style["font_size"])
+            and bool(style["font_size"]),
         )
-    return known  # type: ignore[no-any-return]
+    return known
 
 
 # A short text comes back page after page (a running head, a folio): its layout is kept, for the
