@@ -1,10 +1,8 @@
-"""alongside: work done in a forked process while this one goes on.
+"""alongside: work done in a forked process while this one goes on (printing.py decides what).
 
-A short book's print PDF is made in a second process, on the second core, while this one makes
-the EPUB. The process is forked as soon as the command starts, so that loading WeasyPrint (about
-half a second) overlaps with reading and normalizing the seeds; it then waits for the rendition.
-The EPUB waits only for where the printed pages begin (its page list), which the PDF knows once
-it is laid out, before it is drawn.
+The process that prints a short book's PDF while this one makes the EPUB is forked as soon as the
+command starts, so that loading WeasyPrint (about half a second) overlaps with reading and
+normalizing the seeds (printing.print_ahead).
 
 A fork starts at once, where a spawned process would first spend about a second importing. It is
 used only while this process has a single thread, since a fork copies no other thread and a lock
@@ -169,39 +167,3 @@ def _fork_twin(
             os._exit(code)
     twin_end.close()
     return pid
-
-
-def print_ahead(formats: tuple[str, ...], jobs: int | None) -> Alongside[object] | None:
-    """A process to print the PDF of a short book, started now: WeasyPrint loads in it while this
-    process reads and normalizes the seeds. None where it would not be used: no print PDF, a PDF
-    printed in pieces (`jobs`), a cover or screen PDF (they print here), or no fork."""
-    if "pdf" not in formats or {"cover", "screen"} & set(formats) or jobs is not None or not can_fork():
-        return None
-    return Alongside(_print)
-
-
-def _print(receive: Callable[[], object], tell: Callable[[object], None], fork_twin: ForkTwin) -> object:
-    """print_ahead's work: load WeasyPrint, then print the job it is handed (None: no job), telling
-    ("progress", message) as it goes and ("laid out", page starts) before it draws the pages. A
-    long book's job makes this process a piece worker, and its twin another if the job asks."""
-    from .pdf.writer import settle_printing_process, write_pdf
-
-    settle_printing_process()
-    job = receive()
-    if job is None:
-        return None
-    if job[0] == "pieces":  # type: ignore[index]  # a long book's pieces: this process is a worker
-        from .pieces import serve
-
-        serve(receive, tell, job[1], fork_twin if job[2] else None)  # type: ignore[index]
-        return None
-    path, rendition, allowed, identifier, faces = job  # type: ignore[misc]
-    return write_pdf(
-        path,
-        rendition,
-        allowed,
-        identifier,
-        faces,
-        lambda message: tell(("progress", message)),
-        lambda starts: tell(("laid out", starts)),
-    )

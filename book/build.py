@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .alongside import Alongside, print_ahead
+from .alongside import Alongside
 from .config import Config, build_timestamp
 from .errors import SourceError
 from .fonts import (
@@ -33,6 +33,7 @@ from .fonts import (
 from .model import Finding, Manuscript, PageStart, PdfProfile, PdfResult
 from .normalize import normalize
 from .output import staged_outputs
+from .printing import PrintBook, pages_laid_out, print_ahead, printed
 from .read import read_seed
 from .render import (
     DEFAULT_STYLES,
@@ -213,7 +214,7 @@ def _build(
                     "render pdf", lambda: render_print(manuscript, templates, fonts, config.trim, profile)
                 )
                 if printer:  # printed in the other process, while this one makes the EPUB
-                    printer.send((path, rendition, allowed, identifier, face_files))
+                    printer.send(PrintBook(path, rendition, allowed, identifier, face_files))
                     sent = time.perf_counter()
                 else:
                     from .pdf.writer import write_pdf  # imported when needed: WeasyPrint takes 0.5 s to load
@@ -246,7 +247,7 @@ def _build(
             result.sizes["screen"] = written.size
             result.pdf_warnings += written.warnings
             result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
-        laid_out = (lambda: _laid_out(printer, progress)) if printer else (lambda: page_starts)
+        laid_out = (lambda: pages_laid_out(printer, progress)) if printer else (lambda: page_starts)
         if "epub" in formats:
             progress("writing the EPUB")
             epub_path = outputs.stage(f"{config.slug}.epub")
@@ -257,21 +258,11 @@ def _build(
         if printer:
             if "epub" not in formats:
                 laid_out()  # shows the layout's progress
-            record(printer.result())  # type: ignore[arg-type]
+            record(printed(printer))
             result.seconds["write pdf (alongside)"] = time.perf_counter() - sent
     check()
     result.manuscript = checked[0]
     return result
-
-
-def _laid_out(printer: Alongside[object], progress: Callable[[str], None]) -> tuple[PageStart, ...]:
-    """Where the printed pages begin, once the printing process has laid them out; its progress
-    messages until then are shown here."""
-    while True:
-        kind, value = printer.receive()  # type: ignore[misc]
-        if kind == "laid out":
-            return value  # type: ignore[no-any-return]
-        progress(value)
 
 
 def _make_epub(
@@ -340,7 +331,8 @@ def _print_in_pieces(
 ) -> PdfResult:
     """The print PDF laid out chapter by chapter in `jobs` processes and assembled (pieces.py);
     `meanwhile()` is done while the workers lay out the first chapters."""
-    from .pieces import PieceCache, PrintJob, print_in_pieces
+    from .pieces import PieceCache, print_in_pieces
+    from .printing import PrintJob
 
     job = PrintJob(
         pieces.stylesheets, pieces.base_url, allowed, pieces.profile, identifier, tuple(face.path for face in fonts)

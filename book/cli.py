@@ -12,8 +12,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import FORMATS, Config, load_config
-from .errors import BookError, ConfigError, OutputError
+from .config import Config, default_formats, load_config, parse_formats
+from .errors import BookError, OutputError
 from .model import Manuscript
 
 if TYPE_CHECKING:
@@ -124,26 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def default_formats(config: Config) -> str:
-    """The outputs built when -f is not given: EPUB and print PDF, plus what book.yaml's `pdf` asks for."""
-    return ",".join(["epub", "pdf"] + ["screen"] * config.pdf.screen + ["cover"] * config.pdf.cover)
-
-
-def parse_formats(value: str) -> tuple[str, ...]:
-    """The outputs named by -f (epub,pdf,screen,cover); a ConfigError for an unknown one."""
-    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise ConfigError(
-            f"unknown format(s) {', '.join(unknown) or '(none)'}",
-            where="-f/--format",
-            fix=f"use {', '.join(FORMATS)}, comma-separated",
-        )
-    return formats
-
-
 def _build(options: argparse.Namespace) -> int:
-    from .alongside import print_ahead
+    from .printing import print_ahead
 
     config = load_config(options.config)
     formats = parse_formats(options.format or default_formats(config))

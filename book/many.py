@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import load_config
+from .config import default_formats, load_config, parse_formats
 from .errors import BookError
 
 
@@ -38,7 +38,6 @@ class BookOutcome:
 def build_book(task: BookTask) -> BookOutcome:
     """Build one book; never raises for the book's own problems (they are the outcome)."""
     from .build import build, write_report
-    from .cli import default_formats, parse_formats
 
     start = time.perf_counter()
     try:

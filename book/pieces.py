@@ -21,7 +21,6 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -29,14 +28,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .alongside import Alongside, ForkTwin
+from .alongside import Alongside
 from .assemble import Assembly, FontProgram, Piece, compressed_subset
-from .errors import BookError, RenderError
-from .model import PageStart, PdfProfile
+from .model import PageStart
+from .printing import Draw, Drawn, Drop, LaidOut, LayOut, Printer, PrintJob, Workers, answered, receive
 
 # Laid-out chapters a worker may hold while it waits to learn their first folio.
 MAX_HELD = 2
@@ -44,18 +42,6 @@ MAX_HELD = 2
 # goes straight on when it has sent a layout, instead of waiting for this process to answer it.
 LAYOUTS_AHEAD = 2
 _CODE = ("_speedups.c", "assemble.py", "pieces.py", "render.py")
-
-
-@dataclass(frozen=True)
-class PrintJob:
-    """What every worker needs to know of the book, sent once."""
-
-    stylesheets: tuple[str, ...]
-    base_url: str
-    allowed: tuple[Path, ...]
-    profile: PdfProfile
-    document_id: str
-    faces: tuple[Path, ...]  # the book's font files, the fonts that assemble.py embeds once
 
 
 @dataclass(frozen=True)
@@ -260,7 +246,7 @@ def print_in_pieces(
     try:
         schedule = _Schedule(keys, chapters, cache, front, base)
         workers = min(jobs, len(schedule.to_lay_out()) or 1)
-        with Assembly() as book, _Workers(job, workers, printer) as pool:
+        with Assembly() as book, Workers(job, workers, printer) as pool:
             # Each chapter's pages go into the book as soon as its piece is drawn or found in the
             # cache, while the workers lay out the others; what the book's fonts and bookmarks need
             # of them is made while the front matter is drawn: little is left once it comes.
@@ -309,9 +295,9 @@ class _Schedule:
             self._known_layout(key)
         self.warnings: list[str] = []
         self.front_warnings: list[str] = []
-        self.held: dict[int, _Worker] = {}  # laid out, waiting for the first folio
-        self.laying_out: dict[int, _Worker] = {}
-        self.drawing: dict[int, _Worker] = {}
+        self.held: dict[int, Printer] = {}  # laid out, waiting for the first folio
+        self.laying_out: dict[int, Printer] = {}
+        self.drawing: dict[int, Printer] = {}
         self.laid_out = 0  # chapters laid out in this build
         self._add_front()
         self._look_up()
@@ -391,7 +377,7 @@ class _Schedule:
 
     def run(
         self,
-        pool: list[_Worker],
+        pool: list[Printer],
         progress: Callable[[str], None],
         hand_over: Callable[[int, Piece], None] = lambda *_: None,
         first_wait: Callable[[], None] = lambda: None,
@@ -408,7 +394,7 @@ class _Schedule:
                 worker = min(pool, key=lambda w: w.load)
                 if worker.laying_out >= LAYOUTS_AHEAD or worker.held >= MAX_HELD:
                     break
-                worker.send(("layout", index, self.html[index], self._name(index)))
+                worker.send(LayOut(index, self.html[index], self._name(index)))
                 worker.laying_out += 1
                 self.laying_out[index] = worker
                 if index < self.chapters:
@@ -417,7 +403,7 @@ class _Schedule:
                 if piece is not None and index not in handed:
                     hand_over(index, piece)
                     handed.add(index)
-                    if _answered(pool):  # a worker waits for its next piece: the rest after that
+                    if answered(pool):  # a worker waits for its next piece: the rest after that
                         break
             if len(handed) == self.chapters:
                 if len(self.pieces) > self.chapters and self.pieces[-1] is not None:
@@ -426,26 +412,24 @@ class _Schedule:
                     waited_last = True
                     last_wait()
                     continue
-            if not waited_first and not _answered(pool):
+            if not waited_first and not answered(pool):
                 waited_first = True
                 first_wait()
                 continue
-            message = _receive(pool)
-            kind, index = message[0], message[1]
-            worker = self.laying_out.pop(index, None) or self.held.pop(index, None)  # type: ignore[arg-type]
-            if kind == "laid":
-                _, _, pages, starts = message
-                worker.laying_out -= 1  # type: ignore[union-attr]
-                self.counts[index], self.page_starts[index] = pages, starts
-                self.cache.store_layout(self.keys[index], pages, starts)
-                self.held[index] = worker  # type: ignore[assignment]
-                worker.held += 1  # type: ignore[union-attr]
-                self.laid_out += index < self.chapters
-            elif kind == "drawn":
-                _, _, folio, fonts, warnings = message
-                self.drawing.pop(index).drawing -= 1
-                self.pieces[index] = self.cache.store_piece(self.keys[index], folio, fonts, warnings)
-                self._warn(index, warnings)
+            answer = receive(pool)
+            match answer:
+                case LaidOut(index, pages, starts):
+                    worker = self.laying_out.pop(index)
+                    worker.laying_out -= 1
+                    self.counts[index], self.page_starts[index] = pages, starts
+                    self.cache.store_layout(self.keys[index], pages, starts)
+                    self.held[index] = worker
+                    worker.held += 1
+                    self.laid_out += index < self.chapters
+                case Drawn(index, folio, fonts, warnings):
+                    self.drawing.pop(index).drawing -= 1
+                    self.pieces[index] = self.cache.store_piece(self.keys[index], folio, fonts, warnings)
+                    self._warn(index, warnings)
             for held_index, held_worker in list(self.held.items()):
                 folio = self._folio(held_index)
                 if folio is None:
@@ -454,205 +438,13 @@ class _Schedule:
                 if self.pieces[held_index] is None:
                     part = self.cache.part(self.keys[held_index], folio)
                     front = held_index == self.chapters
-                    held_worker.send(("draw", held_index, folio, part, front))
+                    held_worker.send(Draw(held_index, folio, part, front))
                     self.drawing[held_index] = held_worker
                     held_worker.drawing += 1
                 else:  # the same piece was in the cache after all
-                    held_worker.send(("drop", held_index))
+                    held_worker.send(Drop(held_index))
                 del self.held[held_index]
                 held_worker.held -= 1
-            if kind == "laid":  # the folios it gives find the pieces after it, once its draw is on its way
+            if isinstance(answer, LaidOut):  # the folios it gives find the pieces after it, once its draw is on its way
                 self._add_front()
                 self._look_up()
-
-
-class _Worker:
-    """One worker: a process (`connection`), or this process when there is one job. This process's
-    writer (`job`) is made when a piece is first sent: a rebuild that finds every piece in the
-    cache does not load WeasyPrint (about 1 s)."""
-
-    def __init__(self, connection: Connection | None, job: PrintJob | None = None) -> None:
-        self.connection, self.job = connection, job
-        self._writer: object | None = None
-        self.laying_out = 0  # chapters sent to lay out, not yet laid out
-        self.held = 0
-        self.drawing = 0
-        self.inbox: list[tuple[object, ...]] = []
-        self.pending: dict[int, object] = {}
-
-    @property
-    def load(self) -> int:
-        return self.laying_out * 10 + self.held + self.drawing
-
-    def send(self, message: tuple[object, ...]) -> None:
-        if self.connection is not None:
-            self.connection.send(message)
-        else:
-            if self._writer is None and message[0] in ("layout", "draw"):
-                self._writer = _writer(self.job)  # type: ignore[arg-type]
-            self.inbox.append(_handle(self._writer, self.pending, message) or ("none", -1))
-
-
-def _receive(pool: list[_Worker]) -> tuple[object, ...]:
-    """The next message from any worker; a worker's error is raised here."""
-    for worker in pool:
-        while worker.inbox:
-            message = worker.inbox.pop(0)
-            if message[0] != "none":
-                return _checked(message)
-    ready = wait([w.connection for w in pool if w.connection is not None])
-    try:
-        message = ready[0].recv()  # type: ignore[union-attr]
-    except (EOFError, ConnectionResetError) as exc:  # ended, or killed with messages unread
-        raise RenderError(
-            "a process laying out the PDF stopped unexpectedly",
-            fix="try again with --jobs 1; if it stops again, report the book that makes it fail",
-        ) from exc
-    return _checked(message)
-
-
-def _answered(pool: list[_Worker]) -> bool:
-    """Whether a worker has answered (its message waits to be received)."""
-    connections = [w.connection for w in pool if w.connection is not None]
-    waiting = any(message[0] != "none" for w in pool for message in w.inbox)
-    return waiting or bool(connections and wait(connections, 0))
-
-
-def _checked(message: tuple[object, ...]) -> tuple[object, ...]:
-    if message[0] == "error":
-        raise message[2]  # type: ignore[misc]
-    return message
-
-
-def _handle(writer: object, pending: dict[int, object], message: tuple[object, ...]) -> tuple[object, ...] | None:
-    """Do what a message asks of a worker; the answer to send back, if any."""
-    kind, index = message[0], message[1]
-    try:
-        if kind == "layout":
-            laid = writer.lay_out(message[2])  # type: ignore[attr-defined]
-            pending[index] = laid  # type: ignore[index]
-            return ("laid", index, laid.pages, writer.page_starts(laid))  # type: ignore[attr-defined]
-        if kind == "draw":
-            _, _, folio, part, front = message
-            drawn = writer.draw(pending.pop(index), folio, part, front=front)  # type: ignore[attr-defined,arg-type]
-            return ("drawn", index, folio, drawn.fonts, drawn.warnings)
-        pending.pop(index, None)  # type: ignore[call-overload]
-        return None
-    except BookError as exc:
-        return ("error", index, exc)
-    except Exception as exc:  # WeasyPrint's own failures: reported as the build's, with the piece's name
-        name = message[3] if kind == "layout" else "the front matter" if message[4] else f"chapter {index + 1}"
-        return ("error", index, RenderError(f"laying out {name} failed: {exc!r}"))
-
-
-def _writer(job: PrintJob) -> object:
-    from .pdf.writer import PieceWriter  # WeasyPrint is loaded where the pieces are laid out
-
-    return PieceWriter(job.stylesheets, job.base_url, job.allowed, job.profile, job.document_id, job.faces)
-
-
-def _serve(connection: Connection, job: PrintJob) -> None:
-    """A worker process: one PieceWriter for the book, messages answered in order until "stop"."""
-    from .pdf.writer import settle_printing_process
-
-    settle_printing_process()
-    serve(connection.recv, connection.send, job)
-
-
-def serve(
-    receive: Callable[[], object],
-    send: Callable[[object], None],
-    job: PrintJob,
-    fork_twin: ForkTwin | None = None,
-) -> None:
-    """A worker's loop, on any channel: the spawned workers' pipes, or the process forked as the
-    command started (alongside.print_ahead), the first of the workers; `fork_twin`, if given,
-    starts its twin (alongside.Alongside), the second, once the writer is made."""
-    try:
-        writer = _writer(job)
-    except BookError as exc:
-        send(("error", -1, exc))
-        return
-    if fork_twin is not None:
-        fork_twin(lambda twin_receive, twin_send: _answer(writer, twin_receive, twin_send))
-    _answer(writer, receive, send)
-
-
-def _answer(writer: object, receive: Callable[[], object], send: Callable[[object], None]) -> None:
-    """Answer the messages in order, until "stop"."""
-    pending: dict[int, object] = {}
-    while True:
-        message: tuple[object, ...] = receive()  # type: ignore[assignment]
-        if message[0] == "stop":
-            return
-        answer = _handle(writer, pending, message)
-        if answer is not None:
-            send(answer)
-
-
-class _Alongside:
-    """The process forked as the command started (alongside.Alongside), as a worker's connection:
-    WeasyPrint loaded in it while this process read the seeds; here it would load only now."""
-
-    def __init__(self, process: Alongside[object]) -> None:
-        self.process = process
-
-    def fileno(self) -> int:
-        return self.process.fileno()
-
-    def send(self, message: object) -> None:
-        self.process.send(message)
-
-    def recv(self) -> object:
-        return self.process.receive()
-
-
-class _Workers:
-    """`count` worker processes: the process forked as the command started, if there is one (it
-    has loaded WeasyPrint while this one read the seeds), and its twin for a second; spawned ones
-    (a clean interpreter each) for the others; or this process for one."""
-
-    def __init__(self, job: PrintJob, count: int, printer: Alongside[object] | None = None) -> None:
-        self.job, self.count, self.printer = job, count, printer
-        self.processes: list[multiprocessing.process.BaseProcess] = []
-
-    def __enter__(self) -> list[_Worker]:
-        try:
-            return self._start()
-        except BaseException:  # an interrupt while the workers start: stop those started
-            self.__exit__()
-            raise
-
-    def _start(self) -> list[_Worker]:
-        pool = []
-        if self.printer is not None:
-            # Its twin, forked from it once WeasyPrint is loaded and the writer made, is ready at
-            # once: a spawned worker began its first chapter 0.7 s after it (a cold 红楼梦 build).
-            twin = self.count >= 2
-            self.printer.send(("pieces", self.job, twin))
-            pool.append(_Worker(_Alongside(self.printer)))  # type: ignore[arg-type]
-            if twin:
-                pool.append(_Worker(self.printer.twin))
-        elif self.count <= 1:
-            return [_Worker(None, self.job)]
-        context = multiprocessing.get_context("spawn")
-        for _ in range(self.count - len(pool)):
-            ours, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, self.job), daemon=True)
-            process.start()
-            theirs.close()
-            self.processes.append(process)
-            pool.append(_Worker(ours))
-        return pool
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.printer is not None:
-            if exc_info and exc_info[0] is None:  # done: the twin ends, then the process, when told
-                self.printer.twin.close()
-                self.printer.send(("stop",))
-                self.printer.result()
-            else:
-                self.printer.close()
-        for process in self.processes:
-            process.terminate()
-            process.join()

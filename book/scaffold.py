@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import SCHEMA
 from .errors import OutputError
+from .schema import SCHEMA
 
 SAMPLE = """我的第一本书
 

@@ -126,7 +126,7 @@ def test_a_failing_format_leaves_the_other_outputs_as_they_were(tmp_path: Path) 
 def test_init_scaffolds_a_book_that_builds_and_never_overwrites(tmp_path: Path) -> None:
     import yaml
 
-    from book.config import SCHEMA
+    from book.schema import SCHEMA
 
     from .helpers import assert_epubcheck_clean
 

@@ -21,7 +21,8 @@ from book.config import load_config
 from book.errors import RenderError
 from book.fonts import DEFAULT_FACES
 from book.model import PdfProfile
-from book.pieces import PieceCache, PrintJob, file_digest, fingerprint
+from book.pieces import PieceCache, file_digest, fingerprint
+from book.printing import LayOut, PrintJob
 
 from .helpers import assert_epubcheck_clean, tool, write_book
 
@@ -168,7 +169,7 @@ def test_the_process_forked_at_the_start_and_its_twin_lay_out_a_long_book(
 ) -> None:
 
     from book import build as build_module
-    from book import pieces
+    from book import printing
     from book.alongside import can_fork
 
     if not can_fork():
@@ -176,23 +177,23 @@ def test_the_process_forked_at_the_start_and_its_twin_lay_out_a_long_book(
     # The twelve chapters count as a long book (printed in pieces) without --jobs, as 红楼梦 does.
     monkeypatch.setattr(build_module, "PIECES_FROM_CHARACTERS", 1000)
     where = tmp_path / "laid-out-in"
-    writer = pieces._writer
+    writer = printing._writer
 
     def noted(job: PrintJob) -> object:  # inherited by the forked process, not by spawned workers
         with where.open("a") as file:
             file.write(f"{os.getpid()}\n")
         return writer(job)
 
-    monkeypatch.setattr(pieces, "_writer", noted)
-    handle, laid_out_by = pieces._handle, tmp_path / "laid-out-by"
+    monkeypatch.setattr(printing, "_writer", noted)
+    handle, laid_out_by = printing.handle, tmp_path / "laid-out-by"
 
-    def handled(writer: object, pending: dict[int, object], message: tuple[object, ...]) -> object:
-        if message[0] == "layout":  # inherited by the forked process and its twin, not by spawned workers
+    def handled(writer: object, pending: dict[int, object], message: object) -> object:
+        if isinstance(message, LayOut):  # inherited by the forked process and its twin, not by spawned workers
             with laid_out_by.open("a") as file:
                 file.write(f"{os.getpid()}\n")
         return handle(writer, pending, message)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pieces, "_handle", handled)
+    monkeypatch.setattr(printing, "handle", handled)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # all cores (no --jobs): two workers
     config = load_config(write_book(tmp_path, _twelve_chapters(), BOOK))
     cold = build(config, tmp_path / "dist", ("pdf",), jobs=None)
@@ -264,7 +265,7 @@ def test_a_worker_killed_mid_book_stops_the_build_with_a_clear_error(
     import signal
 
     from book import build as build_module
-    from book import pieces
+    from book import printing
     from book.alongside import can_fork
     from book.errors import BookError
 
@@ -273,19 +274,19 @@ def test_a_worker_killed_mid_book_stops_the_build_with_a_clear_error(
     monkeypatch.setattr(build_module, "PIECES_FROM_CHARACTERS", 1000)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     command = os.getpid()
-    handle = pieces._handle
+    handle = printing.handle
 
-    def killed(writer: object, pending: dict[int, object], message: tuple[object, ...]) -> object:
+    def killed(writer: object, pending: dict[int, object], message: object) -> object:
         # Inherited by the forked process and its twin; the twin is the forked process's child.
         twin = os.getppid() != command
-        if os.getpid() != command and message[0] == "layout" and twin == (which == "its twin"):
+        if os.getpid() != command and isinstance(message, LayOut) and twin == (which == "its twin"):
             os.kill(os.getpid(), signal.SIGKILL)  # killed with its messages unread
         return handle(writer, pending, message)  # type: ignore[arg-type]
 
     config = load_config(write_book(tmp_path, _twelve_chapters(), BOOK))
     first = build(config, tmp_path / "dist", ("pdf",), jobs=1, cache=False)
     before = first.outputs["pdf"].read_bytes()
-    monkeypatch.setattr(pieces, "_handle", killed)
+    monkeypatch.setattr(printing, "handle", killed)
     with pytest.raises(BookError, match="stopped"):
         build(config, tmp_path / "dist", ("pdf",), cache=False)
     assert first.outputs["pdf"].read_bytes() == before  # the last good PDF is kept
