@@ -24,6 +24,7 @@ book: $(STAMP)
 test: $(TEST_STAMP) $(ACE)
 	$(PYTHON) -m compileall -q book
 	$(PYTHON) -m ruff check book tests publish.py
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest
 
 # The quick loop while working: no corpus, no Java, no browser, no long book (pyproject's markers).

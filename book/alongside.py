@@ -139,7 +139,8 @@ def _run(
     try:
         connection.send(outcome)
     except Exception:  # what it returned or raised cannot be pickled: the parent gets the traceback
-        text = "".join(traceback.format_exception(outcome[1])) if outcome[0] == "failed" else repr(outcome[1])
+        failure = outcome[1]
+        text = "".join(traceback.format_exception(failure)) if isinstance(failure, BaseException) else repr(failure)
         connection.send(("failed", BookError(f"the second process of the build failed: {text}")))
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import OutputError, writing
+from .model import GlyphsUsed, PieceGlyphs
 
 
 def _loaded_when_used(name: str) -> types.ModuleType:
@@ -87,10 +88,10 @@ _DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF
 @dataclass(frozen=True)
 class Piece:
     """A drawn piece: its PDF, and the glyphs it used of each font left to the assembler
-    ({font name: {"face": path, "widths": [[gid, …], [width, …]], "to_unicode": [[gid, …], [text, …]]}})."""
+    (model.PieceGlyphs by font name)."""
 
     path: Path
-    fonts: dict[str, dict[str, object]]
+    fonts: dict[str, PieceGlyphs]
 
 
 def assemble(path: Path, front: Piece, chapters: list[Piece], subset: Subsetter | None = None) -> int:
@@ -169,12 +170,12 @@ class Assembly:
         self._pdf: pikepdf.Pdf | None = None
         self._chapters: dict[int, tuple[Piece, pikepdf.Pdf]] = {}
         # Each chapter's pages, copied into the book; the page tree is made once, by `finish`
-        self._pages: dict[int, list[pikepdf.Dictionary]] = {}
+        self._pages: dict[int, list[pikepdf.Object]] = {}
         # The chapters' bookmarks (each with its chapter's first page, counted from the first
         # chapter's), named destinations, and use of each font
-        self._prepared: (
-            tuple[list[tuple[int, _Bookmark]], dict[str, pikepdf.Array], dict[str, dict[str, object]]] | None
-        ) = None
+        self._prepared: tuple[list[tuple[int, _Bookmark]], dict[str, pikepdf.Array], dict[str, GlyphsUsed]] | None = (
+            None
+        )
         self._fonts: dict[str, _FontData] = {}
 
     def __enter__(self) -> Assembly:
@@ -221,7 +222,8 @@ class Assembly:
         source = self._sources.enter_context(pikepdf.open(front.path))
         if self._pdf is None:  # the front matter alone (a book printed in one piece): it is the book
             pdf = source
-            pages = front_pages = [page.obj for page in source.pages]
+            pages: list[pikepdf.Object] = [page.obj for page in source.pages]
+            front_pages = pages
         else:
             pdf = self._pdf
             front_pages = _copied_pages(pdf, source)
@@ -252,15 +254,15 @@ class Assembly:
         for name in dict.fromkeys([*usage, *front_usage]):
             font, known = front_usage.get(name, _NO_GLYPHS), usage.get(name, _NO_GLYPHS)
             widths, to_unicode = font["widths"], font["to_unicode"]
-            adds = widths.keys() - known["widths"].keys() or to_unicode.keys() - known["to_unicode"].keys()  # type: ignore[attr-defined]
+            adds = widths.keys() - known["widths"].keys() or to_unicode.keys() - known["to_unicode"].keys()
             if name in self._fonts and not adds:
                 fonts[name] = self._fonts[name]
                 continue
             # The chapters' value of a glyph before the front matter's, as if they came after it.
-            merged = {
+            merged: GlyphsUsed = {
                 "face": (front_usage.get(name) or usage[name])["face"],
-                "widths": {**widths, **known["widths"]},  # type: ignore[dict-item]
-                "to_unicode": {**to_unicode, **known["to_unicode"]},  # type: ignore[dict-item]
+                "widths": {**widths, **known["widths"]},
+                "to_unicode": {**to_unicode, **known["to_unicode"]},
             }
             fonts[name] = _font_data(merged, subset)
         _embed_fonts(pdf, pages, fonts)
@@ -283,7 +285,7 @@ class Assembly:
 def _bookmarks(source: pikepdf.Pdf) -> list[_Bookmark]:
     """The piece's bookmarks, pointing at its pages counted from its first. (The outline is read
     without being written back: pikepdf's open_outline writes it on leaving.)"""
-    pages = {page.objgen: index for index, page in enumerate(source.pages)}
+    pages: dict[object, int] = {page.objgen: index for index, page in enumerate(source.pages)}
 
     def read(item: pikepdf.OutlineItem) -> _Bookmark:
         target = item.destination
@@ -297,14 +299,14 @@ def _bookmarks(source: pikepdf.Pdf) -> list[_Bookmark]:
     return [read(item) for item in pikepdf.Outline(source).root]
 
 
-def _copied_pages(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+def _copied_pages(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> list[pikepdf.Object]:
     """The pages of `source` copied into `pdf`, in no page tree yet (_make_page_tree). Each has
     what it inherits from its page tree (media box, resources): qpdf writes it into every page as
     it opens the file."""
     return [pdf.copy_foreign(page.obj) for page in source.pages]
 
 
-def _make_page_tree(pdf: pikepdf.Pdf, pages: list[pikepdf.Dictionary]) -> None:
+def _make_page_tree(pdf: pikepdf.Pdf, pages: list[pikepdf.Object]) -> None:
     """Make `pages` the pages of `pdf` (new, its page tree never read), in that order: one /Pages
     node, as qpdf's would be. Adding them one by one (pages.extend, pages.insert) takes qpdf time
     in proportion to the pages already in: the pages of 红楼梦's 120 pieces went in in 202-212 ms,
@@ -316,13 +318,13 @@ def _make_page_tree(pdf: pikepdf.Pdf, pages: list[pikepdf.Dictionary]) -> None:
     tree.Count = len(pages)
 
 
-def _named_destinations(source: pikepdf.Pdf, pages: list[pikepdf.Dictionary]) -> dict[str, pikepdf.Array]:
+def _named_destinations(source: pikepdf.Pdf, pages: list[pikepdf.Object]) -> dict[str, pikepdf.Array]:
     """The piece's named destinations (its ids), as destinations on its pages in the book (`pages`,
     in the order of its own)."""
     names = source.Root.get("/Names")
     if names is None or "/Dests" not in names:
         return {}
-    at = {page.objgen: index for index, page in enumerate(source.pages)}
+    at: dict[object, int] = {page.objgen: index for index, page in enumerate(source.pages)}
     found = {}
     for name, target in pikepdf.NameTree(names.Dests).items():
         if isinstance(target, pikepdf.Array) and len(target) and target[0].objgen in at:
@@ -330,7 +332,7 @@ def _named_destinations(source: pikepdf.Pdf, pages: list[pikepdf.Dictionary]) ->
     return found
 
 
-def _resources(pages: list[pikepdf.Dictionary]) -> Iterator[pikepdf.Dictionary]:
+def _resources(pages: list[pikepdf.Object]) -> Iterator[pikepdf.Object]:
     """Every resource dictionary of the book: its pages' and their form XObjects', each once."""
     seen: set[tuple[int, int]] = set()
     stack = [page.get("/Resources") for page in pages]
@@ -346,25 +348,25 @@ def _resources(pages: list[pikepdf.Dictionary]) -> Iterator[pikepdf.Dictionary]:
                 stack.append(xobject.get("/Resources"))
 
 
-_NO_GLYPHS: dict[str, object] = {"widths": {}, "to_unicode": {}}
+_NO_GLYPHS: GlyphsUsed = {"face": "", "widths": {}, "to_unicode": {}}
 
 
-def _font_usage(pieces: Iterable[Piece]) -> dict[str, dict[str, object]]:
+def _font_usage(pieces: Iterable[Piece]) -> dict[str, GlyphsUsed]:
     """The glyphs the pieces used of each font left to the assembler, merged (a later piece's
     width or text of a glyph wins)."""
-    usage: dict[str, dict[str, object]] = {}
+    usage: dict[str, GlyphsUsed] = {}
     for piece in pieces:
         for name, font in piece.fonts.items():
             merged = usage.setdefault(name, {"face": font["face"], "widths": {}, "to_unicode": {}})
-            merged["widths"].update(zip(*font["widths"], strict=True))  # type: ignore[attr-defined]
-            merged["to_unicode"].update(zip(*font["to_unicode"], strict=True))  # type: ignore[attr-defined]
+            merged["widths"].update(zip(*font["widths"], strict=True))
+            merged["to_unicode"].update(zip(*font["to_unicode"], strict=True))
     return usage
 
 
-def _font_data(usage: dict[str, object], subset: Subsetter) -> _FontData:
+def _font_data(usage: GlyphsUsed, subset: Subsetter) -> _FontData:
     """A face's entries in the book, for the glyphs in `usage` (_font_usage)."""
-    widths = {int(gid): float(width) for gid, width in usage["widths"].items()}  # type: ignore[attr-defined]
-    to_unicode = {int(gid): text for gid, text in usage["to_unicode"].items()}  # type: ignore[attr-defined]
+    widths = {int(gid): float(width) for gid, width in usage["widths"].items()}
+    to_unicode = {int(gid): text for gid, text in usage["to_unicode"].items()}
     glyphs = sorted(set(widths) | set(to_unicode) | {0})
     return _FontData(
         glyphs,
@@ -376,7 +378,7 @@ def _font_data(usage: dict[str, object], subset: Subsetter) -> _FontData:
     )
 
 
-def _embed_fonts(pdf: pikepdf.Pdf, pages: list[pikepdf.Dictionary], fonts: dict[str, _FontData]) -> None:
+def _embed_fonts(pdf: pikepdf.Pdf, pages: list[pikepdf.Object], fonts: dict[str, _FontData]) -> None:
     """Point every piece's dictionary of a book face at one dictionary, with one subset for all pages."""
     chosen: dict[str, pikepdf.Object] = {}
     for resources in _resources(pages):
@@ -391,7 +393,7 @@ def _embed_fonts(pdf: pikepdf.Pdf, pages: list[pikepdf.Dictionary], fonts: dict[
         _rewrite_font(pdf, font, fonts[name])
 
 
-def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, data: _FontData) -> None:
+def _rewrite_font(pdf: pikepdf.Pdf, font: pikepdf.Object, data: _FontData) -> None:
     """Fill a Type 0 font's dictionaries (WeasyPrint's layout of them) with the book's glyphs."""
     cid_font = font.DescendantFonts[0]
     descriptor = cid_font.FontDescriptor

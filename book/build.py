@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .render import PrintPieces
-    from .write_epub import CoverImage
+    from .write_epub import CoverImage, EmbeddedFont
 
 
 @dataclass
@@ -265,6 +266,13 @@ def _build(
     return result
 
 
+def _embedded(face: FontFace, text: dict[str, str]) -> EmbeddedFont:
+    """`face` subset to the text the EPUB sets in its role."""
+    from .write_epub import EmbeddedFont
+
+    return EmbeddedFont(face, subset_font(face, text[face.role]))
+
+
 def _make_epub(
     config: Config,
     manuscript: Manuscript,
@@ -272,14 +280,14 @@ def _make_epub(
     fonts: tuple[FontFace, ...],
     stamp: dt.datetime,
     path: Path,
-    page_starts: Callable[[], object],
+    page_starts: Callable[[], tuple[PageStart, ...]],
     timed: _Timer,
 ) -> tuple[int, int]:
     """Write the EPUB to `path`: its size and its fonts' bytes.
 
     `page_starts()` gives where the printed pages begin (empty without a PDF); it is called once the
     cover is made, so that while another process prints the PDF, the EPUB waits for the layout only then."""
-    from .write_epub import EmbeddedFont, write_epub  # imported when needed: ebooklib loads slowly
+    from .write_epub import write_epub  # imported when needed: ebooklib loads slowly
 
     cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
     faces = fonts if config.embed_fonts else ()
@@ -293,9 +301,7 @@ def _make_epub(
         ),
     )
     text = text_by_font_role(rendition)
-    embedded = tuple(
-        timed("subset fonts", lambda f=face: EmbeddedFont(f, subset_font(f, text[f.role]))) for face in faces
-    )
+    embedded = tuple(timed("subset fonts", functools.partial(_embedded, face, text)) for face in faces)
     size = timed(
         "write epub",
         lambda: write_epub(

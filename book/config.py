@@ -186,7 +186,8 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     values = {k: data.get(k, o.default) for k, o in SCHEMA.items()}
     root = path.parent
     seeds = _check_seeds(values["seeds"], problem)
-    authors = _check_authors(data.get("authors"), problem) if isinstance(data.get("authors"), list) else None
+    given_authors = data.get("authors")
+    authors = _check_authors(given_authors, problem) if isinstance(given_authors, list) else None
     trim = _check_trim(values["trim"], problem)
     chapter_titles = _check_chapter_titles(values["chapter_titles"], problem)
     date = _check_date(values["date"], problem)
@@ -345,7 +346,7 @@ def _check_trim(value: Any, problem: Any) -> tuple[float, float]:
         if set(value) != {"width", "height"} or not all(isinstance(v, int | float) and 50 <= v <= 600 for v in (w, h)):
             problem("trim", "a custom trim is {width: mm, height: mm}, each between 50 and 600")
             return TRIM_PRESETS[DEFAULT_TRIM]
-        return (float(w), float(h))
+        return (float(w), float(h))  # type: ignore[arg-type]  # both numbers: checked above
     return TRIM_PRESETS[DEFAULT_TRIM]
 
 

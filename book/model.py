@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 # Markdown seeds add quotes, list items and footnote definitions (label: the footnote's name).
 BlockKind = Literal["heading", "paragraph", "quote", "item", "ordered-item", "note"]
@@ -154,3 +154,20 @@ def parse_block_id(value: str) -> tuple[int, int] | None:
         return int(chapter), int(block)
     except ValueError:
         return None
+
+
+class GlyphsUsed(TypedDict):
+    """The glyphs a render used of one of the book's faces (a file), which the assembler embeds:
+    each glyph's width in thousandths of an em, and its text, by glyph id."""
+
+    face: str
+    widths: dict[int, float]
+    to_unicode: dict[int, str]
+
+
+class PieceGlyphs(TypedDict):
+    """GlyphsUsed as a piece keeps them: glyph ids beside their widths, glyph ids beside their texts."""
+
+    face: str
+    widths: tuple[list[int], list[float]]
+    to_unicode: tuple[list[int], list[str]]

@@ -29,11 +29,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .alongside import Alongside
 from .assemble import Assembly, FontProgram, Piece, compressed_subset
-from .model import PageStart
+from .model import PageStart, PieceGlyphs
 from .printing import Draw, Drawn, Drop, LaidOut, LayOut, Printer, PrintJob, Workers, answered, receive
 
 # Laid-out chapters a worker may hold while it waits to learn their first folio.
@@ -66,7 +67,7 @@ class PieceCache:
         self.folder = Path(tempfile.mkdtemp(prefix="book-pieces-")) if folder is None else folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.used: set[str] = set()
-        self._digests: dict[str, list[object]] | None = None
+        self._digests: dict[str, Any] | None = None
 
     def layout(self, key: str) -> dict[str, object] | None:
         return self._read(f"{key}.layout.json")
@@ -77,10 +78,10 @@ class PieceCache:
             return None
         self.used.add(f"{key}-{folio}.pdf")
         try:
-            fonts = _unpacked(entry["fonts"])  # type: ignore[arg-type]
+            fonts = _unpacked(entry["fonts"])
         except (KeyError, TypeError, ValueError):  # not this version's: drawn again
             return None
-        return Piece(self.folder / f"{key}-{folio}.pdf", fonts), tuple(entry["warnings"])  # type: ignore[arg-type]
+        return Piece(self.folder / f"{key}-{folio}.pdf", fonts), tuple(entry["warnings"])
 
     def part(self, key: str, folio: int) -> Path:
         """Where a worker writes a piece before it is stored."""
@@ -89,12 +90,12 @@ class PieceCache:
     def store_layout(self, key: str, pages: int, starts: tuple[PageStart, ...]) -> None:
         self._write(f"{key}.layout.json", {"pages": pages, "page_starts": [dataclasses.astuple(s) for s in starts]})
 
-    def store_piece(self, key: str, folio: int, fonts: dict[str, object], warnings: tuple[str, ...]) -> Piece:
+    def store_piece(self, key: str, folio: int, fonts: dict[str, PieceGlyphs], warnings: tuple[str, ...]) -> Piece:
         pdf = self.folder / f"{key}-{folio}.pdf"
         os.replace(self.part(key, folio), pdf)
         self.used.add(pdf.name)
         self._write(f"{key}-{folio}.json", {"fonts": _packed(fonts), "warnings": list(warnings)})
-        return Piece(pdf, fonts)  # type: ignore[arg-type]
+        return Piece(pdf, fonts)
 
     def subset(self, base: str, face: Path, glyphs: list[int]) -> FontProgram:
         """The subset of `face` to `glyphs` (assemble.compressed_subset), kept compressed: a rebuild
@@ -119,11 +120,11 @@ class PieceCache:
         not on every build (0.1 s). As git does with its index, a file changed in the last two
         seconds is not kept: a second change within the clock's tick would keep its time."""
         if self._digests is None:
-            self._digests = self._read("digests.json") or {}  # type: ignore[assignment]
+            self._digests = self._read("digests.json") or {}
         stat = path.stat()
         known = self._digests.get(str(path))
         if known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]:
-            return bytes.fromhex(known[2])  # type: ignore[arg-type]
+            return bytes.fromhex(known[2])
         value = file_digest(path)
         if time.time_ns() - stat.st_mtime_ns > 2_000_000_000:
             self._digests[str(path)] = [stat.st_size, stat.st_mtime_ns, value.hex()]
@@ -139,13 +140,13 @@ class PieceCache:
             if path.name not in self.used:
                 path.unlink(missing_ok=True)
 
-    def _read(self, name: str) -> dict[str, object] | None:
+    def _read(self, name: str) -> dict[str, Any] | None:
         try:
             entry = json.loads((self.folder / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         self.used.add(name)
-        return entry  # type: ignore[no-any-return]
+        return entry
 
     def _write(self, name: str, entry: dict[str, object]) -> None:
         part = self.folder / f"{name}.part"
@@ -154,13 +155,13 @@ class PieceCache:
         self.used.add(name)
 
 
-def _packed(fonts: dict[str, dict[str, object]]) -> dict[str, list[str]]:
+def _packed(fonts: dict[str, PieceGlyphs]) -> dict[str, list[str]]:
     """A piece's glyphs of each font (assemble.Piece) as they are stored beside it: the glyph ids
     and widths as machine arrays in base64, the texts joined by NUL (no text has one, text.py).
     A rebuild reads 120 pieces': JSON took 83 ms to read them as lists of numbers and strings."""
     packed = {}
     for name, font in fonts.items():
-        (glyphs, widths), (mapped, texts) = font["widths"], font["to_unicode"]  # type: ignore[misc]
+        (glyphs, widths), (mapped, texts) = font["widths"], font["to_unicode"]
         packed[name] = [
             str(font["face"]),
             base64.b64encode(array.array("I", glyphs)).decode(),
@@ -171,18 +172,18 @@ def _packed(fonts: dict[str, dict[str, object]]) -> dict[str, list[str]]:
     return packed
 
 
-def _unpacked(packed: dict[str, list[str]]) -> dict[str, dict[str, object]]:
+def _unpacked(packed: dict[str, list[str]]) -> dict[str, PieceGlyphs]:
     """The glyphs of each font as _packed stored them."""
-    fonts: dict[str, dict[str, object]] = {}
+    fonts: dict[str, PieceGlyphs] = {}
     for name, (face, glyphs, widths, mapped, texts) in packed.items():
-        numbers = [
+        numbers: list[list[Any]] = [
             array.array(code, base64.b64decode(digits)).tolist()
             for code, digits in zip("IdI", (glyphs, widths, mapped), strict=True)
         ]
         text = texts.split("\0") if numbers[2] else []
         if len(numbers[0]) != len(numbers[1]) or len(numbers[2]) != len(text):
             raise ValueError(f"the glyphs of {name} do not match their widths or texts")
-        fonts[name] = {"face": face, "widths": [numbers[0], numbers[1]], "to_unicode": [numbers[2], text]}
+        fonts[name] = {"face": face, "widths": (numbers[0], numbers[1]), "to_unicode": (numbers[2], text)}
     return fonts
 
 
@@ -426,9 +427,9 @@ class _Schedule:
                     self.held[index] = worker
                     worker.held += 1
                     self.laid_out += index < self.chapters
-                case Drawn(index, folio, fonts, warnings):
+                case Drawn(index, first_folio, fonts, warnings):
                     self.drawing.pop(index).drawing -= 1
-                    self.pieces[index] = self.cache.store_piece(self.keys[index], folio, fonts, warnings)
+                    self.pieces[index] = self.cache.store_piece(self.keys[index], first_folio, fonts, warnings)
                     self._warn(index, warnings)
             for held_index, held_worker in list(self.held.items()):
                 folio = self._folio(held_index)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from .alongside import Alongside, ForkTwin, can_fork
 from .errors import BookError, RenderError
-from .model import PageStart, PdfProfile, PdfResult
+from .model import PageStart, PdfProfile, PdfResult, PieceGlyphs
 
 if TYPE_CHECKING:
     from .pdf.writer import LaidOutPiece, PieceWriter
@@ -87,7 +87,7 @@ class LaidOut:
 class Drawn:
     index: int
     folio: int
-    fonts: dict[str, dict[str, object]]  # the glyphs used of each face, for the assembler
+    fonts: dict[str, PieceGlyphs]  # the glyphs used of each face, for the assembler
     warnings: tuple[str, ...]
 
 
@@ -351,14 +351,14 @@ def receive(pool: list[Printer]) -> LaidOut | Drawn:
     by_connection = {id(c): p for p in pool if (c := p.connection()) is not None}
     ready = wait([p.connection() for p in pool if p.connection() is not None])  # type: ignore[misc]
     try:
-        answer = by_connection[id(ready[0])].receive()
+        received = by_connection[id(ready[0])].receive()
     except (EOFError, ConnectionResetError) as exc:  # ended, or killed with messages unread
         raise RenderError(
             "a process laying out the PDF stopped unexpectedly",
             fix="try again with --jobs 1; if it stops again, report the book that makes it fail",
         ) from exc
-    assert isinstance(answer, LaidOut | Drawn | Failed), answer
-    return _checked(answer)
+    assert isinstance(received, LaidOut | Drawn | Failed), received
+    return _checked(received)
 
 
 def answered(pool: list[Printer]) -> bool:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import markupsafe
@@ -156,7 +157,7 @@ def block_elements(
 
     `pages` puts page-break markers where printed pages begin (EPUB); `print_ids` adds the
     data-block attributes the PDF writer reads back to find where pages begin."""
-    elements: list[dict[str, object]] = []
+    elements: list[dict[str, Any]] = []
     notes: list[dict[str, object]] = []
     tags = {"heading": "h3", "paragraph": "p", "quote": "blockquote"}
     for index, block in enumerate(chapter.blocks):
@@ -184,7 +185,7 @@ def block_elements(
             tag = "ul" if block.kind == "item" else "ol"
             if not elements or elements[-1]["tag"] != tag:
                 elements.append({"tag": tag, "items": [], "attributes": ""})
-            elements[-1]["items"].append({"html": html, "attributes": attributes})  # type: ignore[union-attr]
+            elements[-1]["items"].append({"html": html, "attributes": attributes})
         else:
             inner = markupsafe.Markup(f"<p>{html}</p>") if block.kind == "quote" else html
             elements.append({"tag": tags[block.kind], "html": inner, "attributes": attributes})
@@ -353,24 +354,24 @@ BACKMATTER_KINDS = ("afterword", "colophon", "appendix", "epilogue")
 
 def nested_toc(entries: list[tuple[str, str]], kinds: list[str]) -> list[dict[str, object]]:
     """Contents entries {href, title, children}: a part holds the chapters up to the next part or back matter."""
-    toc: list[dict[str, object]] = []
-    part: dict[str, object] | None = None
+    toc: list[dict[str, Any]] = []
+    part: dict[str, Any] | None = None
     for (href, title), kind in zip(entries, kinds, strict=True):
-        entry: dict[str, object] = {"href": href, "title": title, "children": []}
+        entry: dict[str, Any] = {"href": href, "title": title, "children": []}
         if kind == "part":
             part = entry
             toc.append(entry)
         elif part is not None and kind not in BACKMATTER_KINDS:
-            part["children"].append(entry)  # type: ignore[union-attr]
+            part["children"].append(entry)
         else:
             part = None
             toc.append(entry)
     return toc
 
 
-def _segments(text: str, starts: list[PageStart]) -> list[dict[str, object]]:
+def _segments(text: str, starts: list[PageStart]) -> list[dict[str, Any]]:
     """The text cut where printed pages begin: text segments and page markers, in order."""
-    segments: list[dict[str, object]] = []
+    segments: list[dict[str, Any]] = []
     position = 0
     for start in sorted(starts, key=lambda s: s.offset):
         offset = min(max(start.offset, position), len(text))

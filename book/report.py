@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .model import Manuscript
 from .normalize import punctuation_changes
@@ -94,7 +95,7 @@ def format_report(manuscript: Manuscript, limit: int = 12) -> str:
     return "\n".join(lines)
 
 
-def report_data(manuscript: Manuscript) -> dict[str, object]:
+def report_data(manuscript: Manuscript) -> dict[str, Any]:
     """The whole normalization report as JSON-ready data."""
     meta = manuscript.metadata
     examples: dict[str, list[str]] = {}

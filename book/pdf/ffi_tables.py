@@ -35,7 +35,7 @@ _MODULE = "weasyprint.text.ffi"
 _table: Path | None = None  # where this process's tables are, or would be kept
 
 
-class TabledFFI(_cffi_backend.FFI):  # type: ignore[misc]
+class TabledFFI(_cffi_backend.FFI):
     """An FFI made from tables. Its declarations are all in the tables, so cdef adds none: the
     tables' name holds the hash of WeasyPrint's declarations and of the extension's."""
 
@@ -132,8 +132,8 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         make = cffi.FFI
-        cffi.FFI = lambda: self.ffi  # type: ignore[misc]  # text/ffi.py: `ffi = cffi.FFI()`
+        cffi.FFI = lambda: self.ffi  # text/ffi.py: `ffi = cffi.FFI()`
         try:
             self.loader.exec_module(module)
         finally:
-            cffi.FFI = make  # type: ignore[misc]
+            cffi.FFI = make

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 import pydyf
 import weasyprint.pdf
 import weasyprint.pdf.fonts
+from weasyprint.pdf.fonts import Font
 from weasyprint.text.constants import FONTCONFIG_STRETCH, FONTCONFIG_STYLE, FONTCONFIG_WEIGHT
 from weasyprint.text.ffi import ffi, fontconfig, harfbuzz, pangoft2
 from weasyprint.text.fonts import FontConfiguration
 
+from ..model import GlyphsUsed, PieceGlyphs
 from .sandbox import RestrictedFetcher
 
 _original_get_hb_object_data = weasyprint.pdf.fonts.get_hb_object_data
@@ -35,7 +38,7 @@ def face_key(size: int, read: Callable[[int, int], bytes]) -> FaceKey:
     return size, read(0, sample), read(size - sample, sample)
 
 
-def face_file(hb_object: object, ot_color: str | None = None, glyph: int | None = None) -> bytes | None:
+def face_file(hb_object: Any, ot_color: str | None = None, glyph: int | None = None) -> bytes | None:
     """get_hb_object_data, which copies a face's file out of HarfBuzz once per process.
 
     WeasyPrint copies the whole file (20 MB for a CJK face, 20 ms) for every font of every
@@ -75,7 +78,7 @@ class BookFonts(FontConfiguration):
         super().__init__()
         self._added: set[Path] = set()
 
-    def add_font_face(self, rule_descriptors: dict[str, object], url_fetcher: object) -> object:
+    def add_font_face(self, rule_descriptors: dict[str, object], url_fetcher: Any) -> object:
         path = self._book_file(rule_descriptors, url_fetcher)
         if path is None:
             return super().add_font_face(rule_descriptors, url_fetcher)
@@ -104,7 +107,7 @@ class BookFonts(FontConfiguration):
             return pangoft2.pango_fc_font_map_config_changed(ffi.cast("PangoFcFontMap *", self.font_map))
         return super().add_font_face(rule_descriptors, url_fetcher)
 
-    def _book_file(self, rule_descriptors: dict[str, object], url_fetcher: object) -> Path | None:
+    def _book_file(self, rule_descriptors: dict[str, object], url_fetcher: Any) -> Path | None:
         """The book's OpenType or TrueType file that is the rule's first source, or None."""
         sources = [(kind, url) for kind, url in rule_descriptors["src"] if url is not None and kind != "internal"]  # type: ignore[attr-defined]
         if not isinstance(url_fetcher, RestrictedFetcher) or not sources or sources[0][0] != "external":
@@ -137,36 +140,36 @@ class FaceFinder:
 
                 self._faces.setdefault(face_key(path.stat().st_size, read), str(path))
 
-    def __call__(self, font: object) -> str | None:
-        pointer = int(ffi.cast("uintptr_t", font.hb_face))  # type: ignore[attr-defined]
+    def __call__(self, font: Any) -> str | None:
+        pointer = int(ffi.cast("uintptr_t", font.hb_face))
         if pointer not in self._by_pointer:
-            data = font.file_content  # type: ignore[attr-defined]
+            data = font.file_content
             key = face_key(len(data), lambda offset, length: data[offset : offset + length])
             self._by_pointer[pointer] = self._faces.get(key)
         return self._by_pointer[pointer]
 
 
-def json_ready(usage: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+def json_ready(usage: dict[str, GlyphsUsed]) -> dict[str, PieceGlyphs]:
     """The recorded glyphs as they are stored beside a cached piece (assemble.Piece): lists, which
     JSON reads in half the time of objects with a key per glyph (a rebuild reads 120 pieces')."""
     return {
         name: {
             "face": font["face"],
-            "widths": [list(font["widths"]), list(font["widths"].values())],  # type: ignore[attr-defined]
-            "to_unicode": [list(font["to_unicode"]), list(font["to_unicode"].values())],  # type: ignore[attr-defined]
+            "widths": (list(font["widths"]), list(font["widths"].values())),
+            "to_unicode": (list(font["to_unicode"]), list(font["to_unicode"].values())),
         }
         for name, font in usage.items()
     }
 
 
 _original_build_fonts_dictionary = weasyprint.pdf.build_fonts_dictionary
-_FontUsage = tuple[dict[str, dict[str, object]], Callable[[object], str | None]]
+_FontUsage = tuple[dict[str, GlyphsUsed], Callable[[object], str | None]]
 # While a PDF is drawn: the glyphs used per font, and how to find a font's file among the book's;
 # set for one pass and reset after it.
 FONT_USAGE: ContextVar[_FontUsage | None] = ContextVar("book_font_usage", default=None)
 
 
-def build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, object], *args: object) -> pydyf.Dictionary:
+def build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, Font], *args: object) -> pydyf.Dictionary:
     """WeasyPrint's font dictionaries; for a piece, the book's faces get a 4-byte placeholder
     program and their glyphs are recorded (FONT_USAGE) for the assembler.
 
@@ -178,12 +181,12 @@ def build_fonts_dictionary(pdf: pydyf.PDF, fonts: dict[str, object], *args: obje
         usage_by_font, face_of = font_usage
         for font in fonts.values():
             face = face_of(font)
-            if face is None or font.missing or font.bitmap:  # type: ignore[attr-defined]
+            if face is None or font.missing or font.bitmap:
                 continue  # a system fallback font or a font with missing glyphs: embedded here, as it is
-            usage = usage_by_font.setdefault(font.hash, {"face": face, "widths": {}, "to_unicode": {}})  # type: ignore[attr-defined]
-            usage["widths"].update(font.widths)  # type: ignore[attr-defined,union-attr]
-            usage["to_unicode"].update(font.to_unicode)  # type: ignore[attr-defined,union-attr]
-            font.widths, font.to_unicode = {0: font.widths.get(0, 0)}, {}  # type: ignore[attr-defined]
-            font.file_content = font.file_content[:4]  # type: ignore[attr-defined]  # keeps the OTTO/TrueType tag
-            font.clean = lambda *_: None  # type: ignore[attr-defined]  # no subsetting here
+            usage = usage_by_font.setdefault(font.hash, {"face": face, "widths": {}, "to_unicode": {}})
+            usage["widths"].update(font.widths)
+            usage["to_unicode"].update(font.to_unicode)
+            font.widths, font.to_unicode = {0: font.widths.get(0, 0)}, {}
+            font.file_content = font.file_content[:4]  # keeps the OTTO/TrueType tag
+            font.clean = lambda *_: None  # no subsetting here
     return _original_build_fonts_dictionary(pdf, fonts, *args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pydyf
 import weasyprint.draw
@@ -17,6 +17,7 @@ import weasyprint.pdf
 import weasyprint.pdf.fonts
 from weasyprint.formatting_structure import boxes
 from weasyprint.matrix import Matrix
+from weasyprint.pdf.stream import Stream
 from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 
 from ..compiled import compiled
@@ -35,7 +36,7 @@ _EMPTY_GLYPH, _UNKNOWN_GLYPH = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOW
 _GLYPH_HIGH_BYTE = 3 if sys.byteorder == "little" else 0
 
 
-def draw_text(stream: object, textbox: boxes.TextBox, offset_x: float, text_overflow: str, block_ellipsis: str) -> None:
+def draw_text(stream: Stream, textbox: boxes.TextBox, offset_x: float, text_overflow: str, block_ellipsis: str) -> None:
     """draw_text, which draws a line from glyphs already shaped.
 
     WeasyPrint sets up a new layout for every text box it draws, sets and shapes the text again
@@ -83,24 +84,24 @@ def draw_text(stream: object, textbox: boxes.TextBox, offset_x: float, text_over
         runs = None if layout is None else [] if replay else _runs_to_draw(stream, layout, _page_fonts(stream))
     if runs is None:  # see _runs_to_draw; or right-to-left text: WeasyPrint's own way
         return _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
-    stream.set_color(style["color"])  # type: ignore[attr-defined]
-    stream.begin_text()  # type: ignore[attr-defined]
+    stream.set_color(style["color"])
+    stream.begin_text()
     if shown:
-        stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)  # type: ignore[attr-defined]
+        stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
         if replay:
-            stream.stream.extend(replay)  # type: ignore[attr-defined]
+            stream.stream.extend(replay)
         else:
-            start = len(stream.stream)  # type: ignore[attr-defined]
+            start = len(stream.stream)
             _show_glyphs(
                 stream, layout, runs, layout.justification_spacing if current_options().cjk_justification else 0
-            )  # type: ignore[arg-type,union-attr]
-            _SHOWN.set(layout, (stream, stream.stream[start:]))  # type: ignore[attr-defined]
-    stream.end_text()  # type: ignore[attr-defined]
+            )
+            _SHOWN.set(layout, (stream, stream.stream[start:]))
+    stream.end_text()
     return None
 
 
 def _python_draw_line(
-    stream: object,
+    stream: Stream,
     layout: LineLayout,
     color: object,
     spacing: float,
@@ -116,11 +117,11 @@ def _python_draw_line(
     runs = _runs_to_draw(stream, layout, fonts)
     if runs is None:
         return False
-    stream.set_color(color)  # type: ignore[attr-defined]
-    stream.begin_text()  # type: ignore[attr-defined]
-    stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)  # type: ignore[attr-defined]
+    stream.set_color(color)
+    stream.begin_text()
+    stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
     _show_glyphs(stream, layout, runs, spacing, measure)
-    stream.end_text()  # type: ignore[attr-defined]
+    stream.end_text()
     return None
 
 
@@ -136,7 +137,7 @@ def _standalone_line(textbox: boxes.TextBox) -> LineLayout | None:
     key = (layout.text, layout.justification_spacing)
     known = _STANDALONE.get(layout)
     if known is not None and known[0] is textbox.style and known[1] == key:
-        return known[2]  # type: ignore[no-any-return]
+        return known[2]
     layout.reactivate(textbox.style)
     try:
         pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
@@ -168,7 +169,7 @@ class _PageFont(NamedTuple):
     holds it: no other font takes its address. _speedups.draw_line reads its fields in this order."""
 
     font: weasyprint.pdf.fonts.Font
-    pango_font: object
+    pango_font: Any
     font_size: float
     measured: dict[int, int]  # the widths measured in this process (_MEASURED), of its face at its size
     held: object  # the reference that holds the Pango font (Shaped.fonts)
@@ -182,7 +183,7 @@ class _PageFont(NamedTuple):
 
     @classmethod
     def of(
-        cls, font: weasyprint.pdf.fonts.Font, pango_font: object, size: float, held: object, drawable: bool
+        cls, font: weasyprint.pdf.fonts.Font, pango_font: Any, size: float, held: object, drawable: bool
     ) -> _PageFont:
         """The page's font `font` (its Pango font held by `held`) at `size`."""
         return cls(
@@ -201,25 +202,25 @@ class _PageFont(NamedTuple):
         )
 
 
-def _page_fonts(stream: object) -> dict[int, _PageFont]:
+def _page_fonts(stream: Stream) -> dict[int, _PageFont]:
     """The fonts of the page that `stream` draws, by their Pango font's address."""
     fonts = _PAGE_FONTS.get(stream)
     return _PAGE_FONTS.set(stream, {}) if fonts is None else fonts
 
 
-def _page_font(stream: object, layout: LineLayout, fonts: dict[int, _PageFont], address: int) -> _PageFont:
+def _page_font(stream: Stream, layout: LineLayout, fonts: dict[int, _PageFont], address: int) -> _PageFont:
     """The font at `address`, of a run of `layout`, added to the page's `fonts`.
 
     stream.add_font describes and hashes the Pango font on every call: a page's fonts are known
     by their address."""
     pango_font, held = layout.shaped.fonts[address]
-    font, font_size = stream.add_font(pango_font)  # type: ignore[attr-defined]
+    font, font_size = stream.add_font(pango_font)
     drawable = not (font.svg or font.png or font.colr or font.bitmap)
     fonts[address] = known = _PageFont.of(font, pango_font, font_size, held, drawable)
     return known
 
 
-def _runs_to_draw(stream: object, layout: LineLayout, fonts: dict[int, _PageFont]) -> list[_Run] | None:
+def _runs_to_draw(stream: Stream, layout: LineLayout, fonts: dict[int, _PageFont]) -> list[_Run] | None:
     """The line's runs: (font, Pango font, font size, the widths measured in the face at that
     size, item offset and length, PangoGlyphInfos and clusters as Pango stores them), or None if
     WeasyPrint must draw the line (colour or bitmap fonts, glyphs that no font has). `fonts`: the
@@ -240,7 +241,7 @@ def _runs_to_draw(stream: object, layout: LineLayout, fonts: dict[int, _PageFont
 
 
 def _show_glyphs(
-    stream: object, layout: LineLayout, runs: list[_Run], spacing: float, measure: Callable[..., int] | None = None
+    stream: Stream, layout: LineLayout, runs: list[_Run], spacing: float, measure: Callable[..., int] | None = None
 ) -> None:
     """Show the glyphs of a line where Pango placed them, the justification as character spacing.
 
@@ -264,7 +265,7 @@ def _show_glyphs(
     character_spacing = b""
     if units or layout.spaced_by:
         character_spacing = pydyf._to_bytes((units or layout.spaced_by) * FROM_UNITS)
-        stream.stream.append(character_spacing + b" Tc")  # type: ignore[attr-defined]
+        stream.stream.append(character_spacing + b" Tc")
     tc = float(character_spacing or 0) * TO_UNITS  # as written: the positions follow it exactly
     encoded, spaced = layout.shaped.encoded, layout.shaped.spaced
     previous_font = None
@@ -279,7 +280,7 @@ def _show_glyphs(
         if pango_font != previous_font:
             previous_font = pango_font
             if parts:
-                stream.show_text("".join(parts) + ">")  # type: ignore[attr-defined]
+                stream.show_text("".join(parts) + ">")
             parts = []
             stream.set_font_size(font.hash, font_size)  # type: ignore[attr-defined]
         to_em = 1000 * FROM_UNITS / font_size  # Pango units to thousandths of an em
@@ -328,10 +329,10 @@ def _show_glyphs(
                 at -= adjustment * to_units
             if y_offset:  # raised or lowered: shown on its own
                 if parts:
-                    stream.show_text("".join(parts) + ">")  # type: ignore[attr-defined]
-                stream.set_text_rise(-y_offset * FROM_UNITS)  # type: ignore[attr-defined]
-                stream.show_text(f"{adjustment}<{glyph_id:04x}>" if adjustment else f"<{glyph_id:04x}>")  # type: ignore[attr-defined]
-                stream.set_text_rise(0)  # type: ignore[attr-defined]
+                    stream.show_text("".join(parts) + ">")
+                stream.set_text_rise(-y_offset * FROM_UNITS)
+                stream.show_text(f"{adjustment}<{glyph_id:04x}>" if adjustment else f"<{glyph_id:04x}>")
+                stream.set_text_rise(0)
                 parts = []
             elif not adjustment:
                 parts.append(f"{glyph_id:04x}" if parts else f"<{glyph_id:04x}")
@@ -345,19 +346,19 @@ def _show_glyphs(
             at += advance
             pen += width
     if parts:
-        stream.show_text("".join(parts) + ">")  # type: ignore[attr-defined]
+        stream.show_text("".join(parts) + ">")
     if character_spacing:
-        stream.stream.append(b"0 Tc")  # type: ignore[attr-defined]  # the text state outlives the text object
+        stream.stream.append(b"0 Tc")  # the text state outlives the text object
 
 
 def _measure_glyph(
-    stream: object, pango_font: object, font_size: float, measured: dict[int, int], widths: dict[int, int], glyph: int
+    stream: Stream, pango_font: Any, font_size: float, measured: dict[int, int], widths: dict[int, int], glyph: int
 ) -> int:
     """A glyph's width in thousandths of an em, as WeasyPrint measures it for the W array, noted in
     the font's widths (those of the glyphs this piece uses)."""
     if (width := measured.get(glyph)) is None:
-        pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)  # type: ignore[attr-defined]
-        width = measured[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)  # type: ignore[attr-defined]
+        pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
+        width = measured[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
     widths[glyph] = width
     return width
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout import inline
+from weasyprint.layout import LayoutContext, inline
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 from weasyprint.text.line_break import Layout
 
@@ -66,7 +66,7 @@ def count_expansion_opportunities(box: boxes.Box) -> float:
         if not current_options().cjk_justification or not text:
             return spaces
         folded = _LIGATED_RUN.sub(DASH[0], text) if ligatures else text
-        count = len(folded) - len(_NOT_CJK_JUSTIFIABLE.findall(folded))  # the others are fewer: faster
+        count: float = len(folded) - len(_NOT_CJK_JUSTIFIABLE.findall(folded))  # the others are fewer: faster
         if count:  # the first and the last character get half their share (no spacing outside the box)
             count -= (CJK_JUSTIFIABLE.match(folded[0]) is not None) / 2 + (
                 CJK_JUSTIFIABLE.match(folded[-1]) is not None
@@ -88,8 +88,8 @@ def set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) ->
     previous = getattr(self, "text", None)
     _original_set_text(self, text, justify)
     if previous != text:  # the same text again is the line being drawn: its neighbour is known
-        self.following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""  # type: ignore[attr-defined]
-    halts = [i for i in halt_positions(self.text + self.following) if i < len(self.text)]  # type: ignore[attr-defined]
+        self.following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""
+    halts = [i for i in halt_positions(self.text + self.following) if i < len(self.text)]
     # A dash (——) stays with the character before it: it may not begin a line (clreq line-start
     # prohibition), while UAX #14, which Pango follows, allows a break before it.
     dashes = [(run.start() - 1, run.end()) for run in _DASH_RUN.finditer(self.text) if run.start() > 0]
@@ -135,7 +135,7 @@ def _byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int,
 _original_add_word_spacing = inline.add_word_spacing
 
 
-def add_word_spacing(context: object, box: boxes.Box, justification_spacing: float, x_advance: float) -> float:
+def add_word_spacing(context: LayoutContext, box: boxes.Box, justification_spacing: float, x_advance: float) -> float:
     """add_word_spacing, which for a text box keeps the line it laid out, with the spacing set.
 
     WeasyPrint makes a new Layout of the text for every justified line (a Pango context, a font
@@ -173,7 +173,7 @@ def cjk_character_starts(text: str) -> bytes:
 _original_justify_line = inline.justify_line
 
 
-def justify_line(context: object, line: boxes.LineBox, extra_width: float) -> None:
+def justify_line(context: LayoutContext, line: boxes.LineBox, extra_width: float) -> None:
     """justify_line, after removing the ¼-em Han/Latin gaps that fall at the line's ends.
 
     clreq "Mixed Text Composition": the gap is between Han and Latin text, never at a line's

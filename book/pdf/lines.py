@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import LayoutContext, inline
 from weasyprint.layout import float as float_layout
-from weasyprint.layout import inline
 from weasyprint.text import line_break
 from weasyprint.text.ffi import FROM_UNITS, pango
 from weasyprint.text.line_break import Layout
@@ -31,8 +32,8 @@ _RESOLVED_IN: SideTable[tuple[float, float]] = SideTable()
 
 def split_first_line(
     text: str,
-    style: dict[str, object],
-    context: object,
+    style: Any,
+    context: LayoutContext,
     max_width: float | None,
     justification_spacing: float,
     is_line_start: bool = True,
@@ -48,7 +49,7 @@ def split_first_line(
     or narrow Latin letters), the whole text is measured, as before."""
     font_size = style["font_size"]
     if max_width is not None and max_width != math.inf and font_size and not minimum:
-        end = int(2 * max_width / font_size) + 2  # type: ignore[operator]
+        end = int(2 * max_width / font_size) + 2
         # Cut between two Han characters, so that the second line's first break comes before the cut;
         # soft hyphens (manual hyphenation looks at the whole text) are left to the slow path.
         if end < len(text) and _HAN.match(text[end - 1]) and _HAN.match(text[end]) and "\xad" not in text:
@@ -57,7 +58,7 @@ def split_first_line(
                 shown, style, context, max_width, justification_spacing, is_line_start, minimum
             )
             resume_index = result[2]  # in UTF-8 bytes; the second line must show two characters or more
-            if resume_index is not None and len(shown.encode()) - resume_index >= 6:  # type: ignore[operator]
+            if resume_index is not None and len(shown.encode()) - resume_index >= 6:
                 return result
     return _original_split_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
 
@@ -66,12 +67,12 @@ _original_first_line_metrics = line_break.first_line_metrics
 
 
 def first_line_metrics(
-    first_line: object,
+    first_line: Any,
     text: str,
     layout: Layout,
     resume_at: int | None,
     space_collapse: bool,
-    style: dict[str, object],
+    style: Any,
     hyphenated: bool = False,
     hyphenation_character: str | None = None,
 ) -> tuple[object, ...]:
@@ -85,13 +86,13 @@ def first_line_metrics(
         return _original_first_line_metrics(
             first_line, text, layout, resume_at, space_collapse, style, hyphenated, hyphenation_character
         )
-    length = first_line.length  # type: ignore[attr-defined]  # in UTF-8 bytes
+    length = first_line.length  # in UTF-8 bytes
     line = text.encode()[:length].decode()
     if not line or not CJK_JUSTIFIABLE.match(line[-1]):
         return _original_first_line_metrics(first_line, text, layout, resume_at, space_collapse, style)
     width, height = line_break.line_size(first_line, style)
     baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
-    layout.text, layout.following = line, text[len(line) : len(line) + 1]  # type: ignore[attr-defined]
+    layout.text, layout.following = line, text[len(line) : len(line) + 1]
     layout.deactivate()
     return layout, length, resume_at, width, height, baseline
 
@@ -100,7 +101,7 @@ _original_split_text_box = inline.split_text_box
 
 
 def split_text_box(
-    context: object, box: boxes.TextBox, available_width: float | None, skip: int, is_line_start: bool = True
+    context: LayoutContext, box: boxes.TextBox, available_width: float | None, skip: int, is_line_start: bool = True
 ) -> tuple[boxes.TextBox | None, int | None, bool]:
     """split_text_box, which takes a paragraph's lines after the first from one layout."""
     line = paragraph_line(context, box, available_width, skip, available_width) if skip else None
@@ -123,7 +124,7 @@ def _text_of_line(
     layout.justification_spacing, layout.max_width = box.justification_spacing, width
     layout.first_line_direction, layout.opportunities = line.direction, line.opportunities
     layout.ascent = layout.underline_position = layout.strikethrough_position = None  # no text decoration
-    layout.text, layout.following = text, encoded[end : end + 4].decode(errors="ignore")[:1]  # type: ignore[attr-defined]
+    layout.text, layout.following = text, encoded[end : end + 4].decode(errors="ignore")[:1]
     new_box = box.copy_with_text(text)
     new_box.width, new_box.height, new_box.pango_layout = line.width, line.height, layout
     # The margins make the box's height the line-height, half the leading each.
@@ -137,7 +138,7 @@ _original_get_next_linebox = inline.get_next_linebox
 
 
 def get_next_linebox(
-    context: object,
+    context: LayoutContext,
     linebox: boxes.LineBox,
     position_y: float,
     bottom_space: float,
@@ -153,7 +154,7 @@ def get_next_linebox(
     Such a paragraph is one text box in its line box: each line is the line box with a text box
     of the line's text, aligned and placed as WeasyPrint places it (the same steps, without the
     searches for floats, inline children and collapsible spaces that cannot be there)."""
-    if not (first_letter_style or first_line_style or context.excluded_shapes):  # type: ignore[attr-defined]
+    if not (first_letter_style or first_line_style or context.excluded_shapes):
         made = _paragraph_linebox(context, linebox, position_y, skip_stack, containing_block)
         if made is not None:
             return made
@@ -172,7 +173,7 @@ def get_next_linebox(
 
 
 def _paragraph_linebox(
-    context: object,
+    context: LayoutContext,
     linebox: boxes.LineBox,
     position_y: float,
     skip_stack: dict[int, object] | None,
@@ -237,7 +238,7 @@ def _line_box_verticality(line: boxes.LineBox, text_box: boxes.TextBox) -> tuple
     of inline_box_verticality and aligned_subtree_verticality for it, in their order (the baseline
     at y = 0). The line's bottom and top."""
     if text_box.style["vertical_align"] != "baseline":
-        return inline.line_box_verticality(line)  # type: ignore[no-any-return]
+        return inline.line_box_verticality(line)
     top = text_box.position_y = 0 - text_box.baseline
     bottom = top + text_box.margin_height()
     line_top = 0 - line.baseline
@@ -245,11 +246,13 @@ def _line_box_verticality(line: boxes.LineBox, text_box: boxes.TextBox) -> tuple
     return (line_bottom if line_bottom > bottom else bottom), (line_top if line_top < top else top)
 
 
-def _line_bounds(context: object, linebox: boxes.LineBox, containing_block: boxes.Box) -> tuple[float, float, float]:
+def _line_bounds(
+    context: LayoutContext, linebox: boxes.LineBox, containing_block: boxes.Box
+) -> tuple[float, float, float]:
     """float.avoid_collisions for a line box (outer=False): where it starts and how wide it may be.
     With no float on the page and left-to-right text these are its steps without the search for
     floats, in the same order (the same rounding)."""
-    if context.excluded_shapes or containing_block.style["direction"] != "ltr":  # type: ignore[attr-defined]
+    if context.excluded_shapes or containing_block.style["direction"] != "ltr":
         return float_layout.avoid_collisions(context, linebox, containing_block, outer=False)
     left = containing_block.content_box_x()
     right = left + containing_block.width
@@ -258,7 +261,9 @@ def _line_bounds(context: object, linebox: boxes.LineBox, containing_block: boxe
     return left - linebox.margin_left, linebox.border_box_y() - linebox.margin_top, right - left
 
 
-def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, available_width: float, last: bool) -> float:
+def _align(
+    context: LayoutContext, line: boxes.LineBox, text_box: boxes.TextBox, available_width: float, last: bool
+) -> float:
     """text_align for a line of one text box; a justified line is justified here, with the steps
     of justify_line, justify_line and add_word_spacing for one text box (the opportunities
     counted once, the line's own layout given the spacing)."""
@@ -280,5 +285,5 @@ def _align(context: object, line: boxes.LineBox, text_box: boxes.TextBox, availa
 def _line_opportunities(box: boxes.TextBox) -> float:
     """count_expansion_opportunities for a line taken from a paragraph's layout, as counted when
     it was taken (_opportunities)."""
-    opportunities = box.pango_layout.opportunities  # type: ignore[union-attr]
-    return count_expansion_opportunities(box) if opportunities is None else opportunities  # type: ignore[no-any-return]
+    opportunities = box.pango_layout.opportunities
+    return count_expansion_opportunities(box) if opportunities is None else opportunities

@@ -21,8 +21,14 @@ from . import ffi_tables
 # gcc: about 0.5 s of the 1 s WeasyPrint takes to load. On Linux the soname it tries next loads
 # directly through the dynamic loader, so the search is skipped while WeasyPrint loads.
 _find_library = ctypes.util.find_library
+
+
+def _no_search(name: str) -> str | None:
+    return None
+
+
 if sys.platform == "linux":
-    ctypes.util.find_library = lambda _: None
+    ctypes.util.find_library = _no_search
 
 
 class _OnFirstCall(types.ModuleType):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Any
 
 import weasyprint.layout
 import weasyprint.layout.background
@@ -17,6 +18,7 @@ import weasyprint.layout.page
 from weasyprint.document import Document
 from weasyprint.draw.color import get_color
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import LayoutContext
 
 from ..model import PageStart, parse_block_id
 from .side import SideTable
@@ -72,12 +74,12 @@ HeldMargins = list[tuple[object, boxes.PageBox, tuple[object, ...], int]]
 HELD_MARGINS: ContextVar[HeldMargins | None] = ContextVar("book_held_margins", default=None)
 
 
-def make_margin_boxes(context: object, page: boxes.PageBox, state: tuple[object, ...]) -> list[boxes.Box]:
+def make_margin_boxes(context: LayoutContext, page: boxes.PageBox, state: tuple[object, ...]) -> list[boxes.Box]:
     """WeasyPrint's make_margin_boxes, or, while a piece is laid out, a note to make them later."""
     held = HELD_MARGINS.get()
     if held is None:
         return list(original_make_margin_boxes(context, page, state))
-    held.append((context, page, state, context.current_page))  # type: ignore[attr-defined]
+    held.append((context, page, state, context.current_page))
     return []
 
 
@@ -129,20 +131,20 @@ def layout_box_backgrounds(
     box.background = None
 
 
-def _nothing_behind(style: dict[str, object]) -> bool:
+def _nothing_behind(style: Any) -> bool:
     """Whether layout_box_backgrounds finds nothing to lay out for a box of this style: square
     corners (resolve_radii_percentages' short track), no border image or mask, and a transparent
     background without images and shadows (or hidden)."""
     known = _NOTHING_BEHIND.get(style)
     if known is None:
         known = (
-            all(_SQUARE_CORNER in style[corner] for corner in _CORNERS)  # type: ignore[operator]
-            and style["border_image_source"][0] == "none"  # type: ignore[index]
-            and style["mask_border_source"][0] == "none"  # type: ignore[index]
+            all(_SQUARE_CORNER in style[corner] for corner in _CORNERS)
+            and style["border_image_source"][0] == "none"
+            and style["mask_border_source"][0] == "none"
             and (
                 style["visibility"] == "hidden"
                 or (
-                    all(kind == "none" for kind, _ in style["background_image"])  # type: ignore[attr-defined]
+                    all(kind == "none" for kind, _ in style["background_image"])
                     and get_color(style, "background_color").alpha == 0
                 )
             )
@@ -165,21 +167,19 @@ _original_set_page_type_computed_styles = weasyprint.layout.page.set_page_type_c
 # of its style sheets with the sets found for each kind of page.
 _PageStyles = dict[tuple[object, ...], list[tuple[object, object, object]]]
 _PAGE_STYLES: SideTable[_PageStyles] = SideTable()
-_PAGE_SELECTORS: SideTable[tuple[tuple[tuple[tuple[object, ...], object], ...], dict[object, tuple[object, ...]]]] = (
-    SideTable()
-)
+_PAGE_SELECTORS: SideTable[tuple[tuple[Any, ...], dict[object, tuple[Any, ...]]]] = SideTable()
 
 
-def set_page_type_computed_styles(page_type: object, html: object, style_for: object) -> None:
+def set_page_type_computed_styles(page_type: Any, html: Any, style_for: Any) -> None:
     """set_page_type_computed_styles, the styles computed once for each set of matching @page selectors."""
     matched = _matching_page_selectors(page_type, style_for)
     known = _PAGE_STYLES.get(style_for)
     if known is None:
         known = _PAGE_STYLES.set(style_for, {})
-    cascaded, computed = style_for.get_cascaded_styles(), style_for.get_computed_styles()  # type: ignore[attr-defined]
+    cascaded, computed = style_for.get_cascaded_styles(), style_for.get_computed_styles()
     if (styles := known.get(matched)) is None:
         _original_set_page_type_computed_styles(page_type, html, style_for)
-        if page_type.index:  # type: ignore[attr-defined]
+        if page_type.index:
             pseudo_types = {None} | {pseudo_type for *_, pseudo_type in matched}
             known[matched] = [
                 (pseudo_type, cascaded.get((page_type, pseudo_type)), computed[page_type, pseudo_type])
@@ -193,19 +193,19 @@ def set_page_type_computed_styles(page_type: object, html: object, style_for: ob
         computed[page_type, pseudo_type] = computed_style
 
 
-def _matching_page_selectors(page_type: object, style_for: object) -> tuple[tuple[object, ...], ...]:
+def _matching_page_selectors(page_type: Any, style_for: Any) -> tuple[Any, ...]:
     """The @page selectors that match a page, by where they are in the style sheets. Whether a
     selector matches depends on the page's side, blankness, first-ness and name, and for :nth() on
     its place in the document or its page group: the selectors that match are looked up by those,
     the :nth() selectors tried on each page (8 of the 48 a book's style sheets have)."""
-    match = style_for._page_type_match  # type: ignore[attr-defined]
+    match = style_for._page_type_match
     if (selectors := _PAGE_SELECTORS.get(style_for)) is None:
         selectors = _PAGE_SELECTORS.set(
             style_for,
             (
                 tuple(
                     ((sheet_index, rule_index, selector_index, pseudo_type), page_selector)
-                    for sheet_index, (sheet, _, _) in enumerate(style_for._sheets)  # type: ignore[attr-defined]
+                    for sheet_index, (sheet, _, _) in enumerate(style_for._sheets)
                     for rule_index, (_, rule_selectors, _) in enumerate(sheet.page_rules)
                     for selector_index, (_, pseudo_type, page_selector) in enumerate(rule_selectors)
                 ),
@@ -214,7 +214,7 @@ def _matching_page_selectors(page_type: object, style_for: object) -> tuple[tupl
         )
     every, known = selectors
     nth = tuple(match(page_selector, page_type) for _, page_selector in every if page_selector.index is not None)
-    key = (page_type.side, page_type.blank, page_type.index == 0, page_type.name, nth)  # type: ignore[attr-defined]
+    key = (page_type.side, page_type.blank, page_type.index == 0, page_type.name, nth)
     if (matched := known.get(key)) is None:
         matched = known[key] = tuple(where for where, page_selector in every if match(page_selector, page_type))
-    return matched  # type: ignore[no-any-return]
+    return matched

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import LayoutContext
 from weasyprint.text import line_break
 from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, gobject, pango
 from weasyprint.text.line_break import Layout
@@ -117,7 +118,7 @@ def _opportunities(shaped: Shaped, start: int, end: int) -> float | None:
 
 
 def paragraph_line(
-    context: object, box: boxes.TextBox, width: float | None, skip: int, line_width: float | None
+    context: LayoutContext, box: boxes.TextBox, width: float | None, skip: int, line_width: float | None
 ) -> Line | None:
     """The line of `box` that starts `skip` bytes in, from the paragraph's layout at `width`
     (`line_width` for this line), or None where WeasyPrint must find it itself."""
@@ -135,7 +136,7 @@ def paragraph_line(
         or paragraph.text is not box.text
         or not _same_measure(paragraph.width, width)
         or skip not in paragraph.lines
-        or (skip == paragraph.start and not _same_measure(paragraph.first_width, line_width))
+        or (skip == paragraph.start and (line_width is None or not _same_measure(paragraph.first_width, line_width)))
     ):
         if not _plain_text(box) or line_width is None or not 0 < line_width <= width:
             return None
@@ -170,7 +171,7 @@ def _plain_text(box: boxes.TextBox) -> bool:
     return known[1]
 
 
-def _plain_style(style: dict[str, object]) -> bool:
+def _plain_style(style: Any) -> bool:
     """Whether text of this style breaks into lines as Pango breaks it, with nothing that WeasyPrint
     adds (spacing, decoration, hyphenation). Known once per style object: a paragraph's style is
     read again for each of its lines."""
@@ -196,7 +197,9 @@ _SHORT_TEXT = 64
 _short_paragraphs: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], _Paragraph]] = weakref.WeakKeyDictionary()
 
 
-def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, line_width: float) -> _Paragraph:
+def _short_paragraph(
+    context: LayoutContext, box: boxes.TextBox, width: float, skip: int, line_width: float
+) -> _Paragraph:
     """_lay_out_paragraph, or for a short text laid out before in the same fonts, that layout."""
     if len(box.text) > _SHORT_TEXT:
         return _lay_out_paragraph(context, box, width, skip, line_width)
@@ -219,7 +222,9 @@ def _short_paragraph(context: object, box: boxes.TextBox, width: float, skip: in
     return paragraph._replace(text=box.text)  # the box's own text: paragraph_line's check
 
 
-def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: int, first_width: float) -> _Paragraph:
+def _lay_out_paragraph(
+    context: LayoutContext, box: boxes.TextBox, width: float, skip: int, first_width: float
+) -> _Paragraph:
     """Lay out the text of `box` from `skip` on at `width`, its first line at `first_width` (a
     paragraph's first line is shorter by the indent), and note each line.
 
@@ -263,7 +268,7 @@ def _lay_out_paragraph(context: object, box: boxes.TextBox, width: float, skip: 
 
 
 def _python_paragraph_lines(
-    lines: object,
+    lines: Any,
     limit: int,
     skip: int,
     text_length: int,
@@ -310,10 +315,10 @@ def _python_paragraph_lines(
     return fonts
 
 
-def python_runs(line: object) -> tuple[_GlyphRun, ...]:
+def python_runs(line: Any) -> tuple[_GlyphRun, ...]:
     """The runs of a PangoLayoutLine, copied out of it."""
     runs = []
-    run = line.runs  # type: ignore[attr-defined]
+    run = line.runs
     while run != ffi.NULL:
         glyph_string, item = run.data.glyphs, run.data.item
         run = run.next
@@ -330,9 +335,9 @@ def python_runs(line: object) -> tuple[_GlyphRun, ...]:
 _held_fonts: weakref.WeakKeyDictionary[object, dict[int, tuple[object, object]]] = weakref.WeakKeyDictionary()
 
 
-def fonts_held(style: dict[str, object]) -> dict[int, tuple[object, object]]:
+def fonts_held(style: Any) -> dict[int, tuple[object, object]]:
     """The fonts held for the font configuration of `style` (Shaped.fonts)."""
-    return _held_fonts.setdefault(style.font_config, {})  # type: ignore[attr-defined]
+    return _held_fonts.setdefault(style.font_config, {})
 
 
 def hold_fonts(held: dict[int, tuple[object, object]], addresses: Iterable[int]) -> None:

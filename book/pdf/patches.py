@@ -38,7 +38,7 @@ class _Zlib:
         return zlib.compressobj(min(level, 6), *args, **kwargs)  # type: ignore[arg-type]
 
 
-class _UntilPatterns(dict):  # type: ignore[type-arg]
+class _UntilPatterns(dict):
     """tinyhtml5's cache of the patterns chars_until compiles (inputstream.characters_until_regex),
     filled under the right key. tinyhtml5 2.1 stores each pattern under itself (`characters =
     cache[(characters, opposite)] = regex` rebinds `characters` first), so every call of

@@ -8,6 +8,7 @@ reference's callback when the object goes.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Generic, TypeVar
 
@@ -32,10 +33,10 @@ class SideTable(Generic[V]):
         if entry is not None and entry[0]() is owner:
             self._entries[key] = (entry[0], value)
         else:
-            self._entries[key] = (weakref.ref(owner, lambda _, key=key: self._drop(key)), value)
+            self._entries[key] = (weakref.ref(owner, functools.partial(self._drop, key)), value)
         return value
 
-    def _drop(self, key: int) -> None:
+    def _drop(self, key: int, _: object) -> None:
         entry = self._entries.get(key)
         if entry is not None and entry[0]() is None:
             del self._entries[key]

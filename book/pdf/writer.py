@@ -24,7 +24,7 @@ from weasyprint.formatting_structure import boxes
 
 from ..assemble import Piece, assemble
 from ..errors import writing
-from ..model import PageStart, PdfProfile, PdfResult
+from ..model import GlyphsUsed, PageStart, PdfProfile, PdfResult, PieceGlyphs
 from .finishing import finish, piece_options
 from .fonts import FONT_USAGE, BookFonts, FaceFinder, json_ready
 from .pages import HELD_MARGINS, HeldMargins, layout_box_backgrounds, original_make_margin_boxes, page_starts_of
@@ -103,7 +103,7 @@ def write_pdf(
     progress_log.setLevel(logging.INFO)
     progress_log.propagate = False  # progress goes to the callback only, never to the console log
     profile = rendition.profile
-    usage: dict[str, dict[str, object]] = {}
+    usage: dict[str, GlyphsUsed] = {}
     draft = path.with_name(path.name + ".draft")
     try:
         with _collected_warnings() as warnings, refused_urls(), writing(path):
@@ -156,7 +156,7 @@ class LaidOutPiece:
 class DrawnPiece:
     """What drawing a piece recorded: the glyphs of each font left to the assembler, and warnings."""
 
-    fonts: dict[str, dict[str, object]]
+    fonts: dict[str, PieceGlyphs]
     warnings: tuple[str, ...]
 
 
@@ -216,7 +216,7 @@ class PieceWriter:
             for box in margins:
                 layout_box_backgrounds(page, box, context.get_image_from_uri)  # type: ignore[attr-defined]
             page.children = (*page.children, *margins)
-        usage: dict[str, dict[str, object]] = {}
+        usage: dict[str, GlyphsUsed] = {}
         finisher = functools.partial(
             finish,
             profile=self.profile,
