@@ -14,7 +14,7 @@ _missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
 if _missing and __name__ == "__main__":
     print(
         f"error: {sys.executable} lacks packages the book needs ({', '.join(_missing)}) "
-        f"(install them for it: make book PYTHON={sys.executable})",
+        "(make book installs them into the project's .venv; then run .venv/bin/python publish.py)",
         file=sys.stderr,
     )
     sys.exit(2)

@@ -254,6 +254,25 @@ def test_a_python_without_the_packages_is_told_how_to_install_them(tmp_path: Pat
     result = subprocess.run([str(bare), str(ROOT / "publish.py"), "--help"], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: {bare} lacks packages the book needs (weasyprint,") and "PYTHON=" in line
+    assert line.startswith(f"error: {bare} lacks packages the book needs (weasyprint,")
+    assert ".venv/bin/python publish.py" in line
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "INTERPRETER" in makefile.split("STAMP :=")[1].split("\n")[0]
+
+
+def test_the_two_commands_install_into_a_virtual_environment_of_their_own() -> None:
+    """Debian's Python refuses pip outside a virtual environment (PEP 668): make book and make test
+    make .venv and install and run everything with its interpreter, never with PYTHON's pip."""
+    for target in ("book", "test"):
+        result = subprocess.run(
+            ["make", "-n", "-B", target, "PYTHON=/usr/bin/python3"], cwd=ROOT, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        commands = result.stdout.splitlines()
+        assert "sh .ci/make-venv /usr/bin/python3 .venv" in commands
+        pip = [c for c in commands if " pip install" in c]
+        assert pip and all(c.startswith(".venv/bin/python -m pip install") for c in pip), pip
+        run = commands[-1]
+        assert run.startswith(".venv/bin/python "), run
+    script = (ROOT / ".ci" / "make-venv").read_text(encoding="utf-8")
+    assert "-m venv" in script and "-venv" in script  # Debian's python3.X-venv, installed when missing
