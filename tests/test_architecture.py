@@ -4,6 +4,7 @@ too long to read in one sitting without a reason given in its docstring."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.helpers import ROOT
@@ -64,3 +65,13 @@ def test_no_module_is_too_long_without_a_reason() -> None:
         if lines > LONGEST and "Longer than" not in docstring:
             long.append((str(path.relative_to(ROOT)), lines))
     assert not long, long
+
+
+def test_the_readme_is_for_users() -> None:
+    """Under 15 kB, with no commit hash, clock time or profile table: those belong in commit
+    messages, the changelog and the benchmarks' own files."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode()) < 15_000
+    assert not re.findall(r"\b[0-9a-f]{7,40}\b", readme)  # a commit hash
+    assert not re.findall(r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:UTC|Z)\b", readme)  # a clock time
+    assert "## Tests" in readme and "make quick" in readme
