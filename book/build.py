@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +21,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .alongside import Alongside
 from .config import Config, build_timestamp
-from .errors import SourceError
+from .errors import BookError, SourceError
+from .font_use import characters_by_face
 from .fonts import (
-    DEFAULT_FACES,
     FONTS_DIR,
     PROJECT_ROOT,
     FontFace,
     book_faces,
     check_fonts,
+    distinct_characters,
+    faces_for,
     missing_characters,
     subset_font,
 )
@@ -44,7 +47,6 @@ from .render import (
     render_epub,
     render_print,
     render_print_pieces,
-    text_by_font_role,
 )
 from .report import manuscript_markdown, manuscript_text, report_data, report_markdown
 
@@ -100,20 +102,67 @@ def read_manuscript(config: Config, stamp: dt.datetime | None = None) -> Manuscr
 def check_glyphs(manuscript: Manuscript, faces: tuple[FontFace, ...]) -> Manuscript:
     """Add a finding for every character no font of the book can set, naming where it occurs."""
     blocks = [(c.source, b) for c in manuscript.chapters for b in c.blocks]
-    if not missing_characters("".join(b.text for _, b in blocks) + manuscript.metadata.title, faces):
+    if not missing_characters(book_text(manuscript), faces):
         return manuscript
     findings = []
     for source, block in blocks:
         for ch in missing_characters(block.text, faces):
-            message = f"no font has U+{ord(ch):04X} {ch!r}; the reader's fallback font will set it"
+            message = (
+                f"no font of the book has U+{ord(ch):04X} {ch!r}; an e-reader may set it in its own fonts, "
+                "the PDF in a system font or as a box"
+            )
             findings.append(Finding("missing-glyph", message, source, block.line, block.text))
     return dataclasses.replace(manuscript, findings=manuscript.findings + tuple(findings))
 
 
-def _needs_fallback(manuscript: Manuscript) -> bool:
-    """Whether the text has characters the body and heading faces lack."""
-    text = manuscript.metadata.title + "".join(b.text for c in manuscript.chapters for b in c.blocks)
-    return bool(missing_characters(text, DEFAULT_FACES))
+def book_text(manuscript: Manuscript) -> str:
+    """Every character the book sets from its text and metadata, each once."""
+    meta = manuscript.metadata
+    parts = [meta.title, meta.subtitle or "", meta.publisher or "", meta.description or "", meta.rights or ""]
+    parts += [creator.name for creator in meta.creators]
+    parts += [chapter.title for chapter in manuscript.chapters]
+    parts += [block.text for chapter in manuscript.chapters for block in chapter.blocks]
+    return distinct_characters("".join(parts))
+
+
+def refuse_missing_glyphs(config: Config, manuscript: Manuscript, faces: tuple[FontFace, ...]) -> None:
+    """Stop a print build at the first character no face of the book has (clreq: never a blank
+    box in print), naming it and where it is in its seed; book.yaml's missing_glyphs: allow lets it go."""
+    missing = missing_characters(book_text(manuscript), faces)
+    if not missing or config.missing_glyphs == "allow":
+        return
+    first = missing[0]
+    seeds = {path.name: path for path in config.seeds}
+    where = next(
+        (
+            _place(seeds.get(chapter.source, Path(chapter.source)), block.line, first, config)
+            for chapter in manuscript.chapters
+            for block in chapter.blocks
+            if first in block.text
+        ),
+        str(config.path),
+    )
+    name = unicodedata.name(first, "unnamed")
+    more = f" and {len(missing) - 1} other character(s)" if len(missing) > 1 else ""
+    raise BookError(
+        f"no font of the book has U+{ord(first):04X} {first} ({name}){more}: print would show a blank box",
+        where=where,
+        fix="set fallback_font: to a font that has it, or missing_glyphs: allow in book.yaml",
+    )
+
+
+def _place(seed: Path, line: int, character: str, config: Config) -> str:
+    """`seed:line:column` of the first `character` in the seed at or after `line` (1-based), the
+    seed named as book.yaml's folder sees it."""
+    name = seed.relative_to(config.root).as_posix() if seed.is_relative_to(config.root) else str(seed)
+    try:
+        lines = read_seed(seed, config.encoding).text.splitlines()
+    except BookError:
+        return f"{name}:{line}"
+    for number in range(max(line, 1), len(lines) + 1):
+        if (column := lines[number - 1].find(character)) >= 0:
+            return f"{name}:{number}:{column + 1}"
+    return f"{name}:{line}"
 
 
 def build(
@@ -151,11 +200,14 @@ def _build(
 ) -> BuildResult:
     result = BuildResult(manuscript=None)  # type: ignore[arg-type]
     timed = _Timer(result.seconds)
-    fonts = check_fonts(book_faces(config.fallback_font, config.body_font, config.heading_font))
+    faces = check_fonts(book_faces(config.fallback_font, config.body_font, config.heading_font))
     stamp = build_timestamp(config)
     progress("reading and normalizing the seeds")
     manuscript = timed("normalize", lambda: read_manuscript(config, stamp))
     result.manuscript = manuscript
+    fonts = faces_for(faces, book_text(manuscript))  # the extension faces only where the text needs them
+    if {"pdf", "screen", "cover"} & set(formats):
+        refuse_missing_glyphs(config, manuscript, fonts)
 
     checked: list[Manuscript] = []
 
@@ -172,7 +224,10 @@ def _build(
             fix="check the seed, or the `cruft` patterns of book.yaml",
         )
     templates = load_templates(config.styles, config.root / "build" / "cache" / "templates" if cache else None)
-    allowed = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)  # all that WeasyPrint may read
+    # All that WeasyPrint may read: the project's styles, fonts and profiles, the book's folder, and
+    # the folders of the faces the book uses (Debian's, for the extension faces).
+    folders = (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root, *(face.path.parent for face in fonts))
+    allowed = tuple(dict.fromkeys(folders))
     face_files = tuple(face.path for face in fonts)  # embedded once each, by assemble.py
     printed_in_pieces = "pdf" in formats and (jobs is not None or _worth_pieces(manuscript))
     pieces_printer = None
@@ -266,11 +321,11 @@ def _build(
     return result
 
 
-def _embedded(face: FontFace, text: dict[str, str]) -> EmbeddedFont:
-    """`face` subset to the text the EPUB sets in its role."""
+def _embedded(face: FontFace, characters: str) -> EmbeddedFont:
+    """`face` subset to the characters the EPUB sets in it."""
     from .write_epub import EmbeddedFont
 
-    return EmbeddedFont(face, subset_font(face, text[face.role]))
+    return EmbeddedFont(face, subset_font(face, characters))
 
 
 def _make_epub(
@@ -291,8 +346,6 @@ def _make_epub(
 
     cover = timed("cover", lambda: _cover_image(config, manuscript, fonts))
     faces = fonts if config.embed_fonts else ()
-    if not _needs_fallback(manuscript):
-        faces = tuple(f for f in faces if f.role != "fallback")  # nothing for it to set
     starts = page_starts()
     rendition = timed(
         "render epub",
@@ -300,8 +353,9 @@ def _make_epub(
             manuscript, templates, faces, cover=cover.file_name, page_starts=starts, writing_mode=config.writing_mode
         ),
     )
-    text = text_by_font_role(rendition)
-    embedded = tuple(timed("subset fonts", functools.partial(_embedded, face, text)) for face in faces)
+    documents = [document.content for document in (*rendition.documents, rendition.nav)]
+    used = timed("font use", lambda: characters_by_face(documents, rendition.stylesheet, faces))
+    embedded = tuple(timed("subset fonts", functools.partial(_embedded, face, used[face])) for face in faces)
     size = timed(
         "write epub",
         lambda: write_epub(

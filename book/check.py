@@ -12,11 +12,12 @@ import re
 import statistics
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
-from .fonts import DEFAULT_FACES, FontFace, missing_characters
 from .text import CLOSING_MARKS, HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED, OPENING_MARKS
 
 MM = 72 / 25.4
@@ -59,9 +60,7 @@ class _Line:
         return f"p.{self.page} l.{self.number}"
 
 
-def check_pdf(
-    path: Path, trim: tuple[float, float], bleed_mm: float = 3.0, faces: tuple[FontFace, ...] = DEFAULT_FACES
-) -> list[Check]:
+def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> list[Check]:
     """Measure the print PDF: justification, line breaking, punctuation, indent, fonts, boxes, glyphs."""
     import pdfplumber
     from pypdf import PdfReader
@@ -90,7 +89,7 @@ def check_pdf(
         _widows_and_orphans(lines, kinds, edges, em),
         _fonts(reader),
         _boxes(reader, trim, bleed_mm),
-        _glyphs("".join(line.text for line in lines), faces),
+        _notdef(path),
     ]
     return results
 
@@ -340,15 +339,119 @@ def _boxes(reader, trim: tuple[float, float], bleed_mm: float) -> Check:
     )
 
 
-def _glyphs(text: str, faces: tuple[FontFace, ...]) -> Check:
-    missing = missing_characters(text, faces)
+def _notdef(path: Path) -> Check:
+    """Every glyph shown on every page (form XObjects included) that is the font's .notdef (glyph
+    0): a box where a character should be. Read from the content streams through each composite
+    font's encoding CMap and CIDToGIDMap, as a viewer draws it."""
+    import pikepdf
+
+    boxes: list[str] = []
+    shown = 0
+    with pikepdf.open(path) as pdf:
+        fonts: dict[tuple[int, int], _FontCodes] = {}
+        for number, page in enumerate(pdf.pages, start=1):
+            for font, data in _shown_strings(page.obj, fonts):
+                codes = font.codes(data)
+                shown += len(codes)
+                boxes += [f"p.{number} {font.text(code)!r} in {font.name}" for code in codes if font.is_notdef(code)]
     return Check(
         "missing glyphs",
-        f"{len(missing)} characters",
-        "every character has a glyph in the book's fonts",
-        not missing,
-        tuple(f"U+{ord(ch):04X} {ch}" for ch in missing[:5]),
+        f"{len(boxes)} of {shown} glyphs shown are .notdef",
+        "no glyph shown is a font's .notdef (a box)",
+        not boxes,
+        tuple(boxes[:5]),
     )
+
+
+class _FontCodes:
+    """How a font's codes map to glyphs: a composite font's 2-byte codes through its encoding CMap
+    (Identity-H, or an embedded one with cidchar and cidrange entries) and CIDToGIDMap; a simple
+    font's byte codes are never taken for .notdef."""
+
+    def __init__(self, font: object) -> None:
+        import pikepdf
+
+        assert isinstance(font, pikepdf.Dictionary)
+        self.name = str(font.get("/BaseFont", "?")).lstrip("/")
+        self.composite = font.get("/Subtype") == "/Type0"
+        self.cids: dict[int, int] | None = None  # None: Identity
+        self.gids: bytes | None = None  # None: Identity
+        self.unicode: dict[int, str] = {}
+        if not self.composite:
+            return
+        encoding = font.get("/Encoding")
+        if isinstance(encoding, pikepdf.Stream):
+            self.cids = _cmap_entries(encoding.read_bytes().decode("latin-1"), "cid")
+        descendant = font["/DescendantFonts"][0]
+        gid_map = descendant.get("/CIDToGIDMap")
+        if isinstance(gid_map, pikepdf.Stream):
+            self.gids = gid_map.read_bytes()
+        if isinstance(font.get("/ToUnicode"), pikepdf.Stream):
+            entries = _cmap_entries(font["/ToUnicode"].read_bytes().decode("latin-1"), "bf")
+            self.unicode = {code: chr(value) for code, value in entries.items() if value < 0x110000}
+
+    def codes(self, data: bytes) -> list[int]:
+        if not self.composite:
+            return list(data)
+        return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data) - 1, 2)]
+
+    def is_notdef(self, code: int) -> bool:
+        if not self.composite:
+            return False
+        cid = code if self.cids is None else self.cids.get(code, 0)
+        if self.gids is None:
+            return cid == 0
+        return int.from_bytes(self.gids[2 * cid : 2 * cid + 2], "big") == 0
+
+    def text(self, code: int) -> str:
+        return self.unicode.get(code, f"<{code:04x}>")
+
+
+_CMAP_SECTION = re.compile(r"begin(cid|bf)(char|range)(.*?)end\1\2", re.S)
+_HEX = re.compile(r"<([0-9a-fA-F]+)>|(\d+)")
+
+
+def _cmap_entries(cmap: str, kind: str) -> dict[int, int]:
+    """A CMap's cidchar/cidrange (kind "cid") or bfchar/bfrange (kind "bf") entries: code to CID, or
+    code to the first UTF-16 unit of its text."""
+    entries: dict[int, int] = {}
+    for section_kind, shape, body in _CMAP_SECTION.findall(cmap):
+        if section_kind != kind:
+            continue
+        values = [int(h, 16) if h else int(d) for h, d in _HEX.findall(body)]
+        step = 2 if shape == "char" else 3
+        for i in range(0, len(values) - step + 1, step):
+            if shape == "char":
+                entries[values[i]] = values[i + 1]
+            else:
+                low, high, first = values[i : i + 3]
+                entries.update((code, first + code - low) for code in range(low, min(high, low + 65535) + 1))
+    return entries
+
+
+def _shown_strings(container: object, fonts: dict[tuple[int, int], _FontCodes]) -> Iterator[tuple[_FontCodes, bytes]]:
+    """(font, string) for every string a page or form XObject shows, forms it draws included."""
+    import pikepdf
+
+    assert isinstance(container, pikepdf.Dictionary | pikepdf.Stream)
+    resources: Any = container.get("/Resources") or pikepdf.Dictionary()
+    font: _FontCodes | None = None
+    for instruction in pikepdf.parse_content_stream(container):
+        operands, name = instruction.operands, str(instruction.operator)
+        if name == "Tf":
+            entry = resources.get("/Font", {}).get(str(operands[0]))
+            if entry is not None:
+                key = entry.objgen if entry.is_indirect else (id(entry), 0)
+                font = fonts.setdefault(key, _FontCodes(entry))
+        elif name in ("Tj", "'", '"', "TJ") and font is not None:
+            strings = operands[0] if name == "TJ" else operands[-1:]
+            for item in strings:
+                if isinstance(item, pikepdf.String):
+                    yield font, bytes(item)
+        elif name == "Do":
+            xobject = resources.get("/XObject", {}).get(str(operands[0]))
+            if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
+                yield from _shown_strings(xobject, fonts)
 
 
 def check_epub(path: Path) -> list[Check]:

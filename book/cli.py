@@ -230,11 +230,7 @@ def _check(options: argparse.Namespace) -> int:
     for path in (pdf, epub):
         if not path.is_file():
             raise OutputError("not built yet", where=str(path), fix=f"run python publish.py {options.config} first")
-    from .fonts import book_faces
-
-    checks = check_pdf(
-        pdf, config.trim, faces=book_faces(config.fallback_font, config.body_font, config.heading_font)
-    ) + check_epub(epub)
+    checks = check_pdf(pdf, config.trim) + check_epub(epub)
     if not options.quiet or not all(c.passed for c in checks):
         print(format_checks(checks))
     failed = [c.name for c in checks if not c.passed]

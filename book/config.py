@@ -106,6 +106,7 @@ class Config:
     writing_mode: str = "horizontal-tb"
     pdf: PdfSettings = field(default_factory=lambda: PdfSettings())
     embed_fonts: bool = True
+    missing_glyphs: str = "fail"
     fallback_font: Path | None = None
     body_font: Path | None = None
     heading_font: Path | None = None
@@ -218,6 +219,8 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         )
 
     seed_paths = _expand_seeds(seeds, root, problem)
+    if values["missing_glyphs"] not in ("fail", "allow"):
+        problem("missing_glyphs", f"'{values['missing_glyphs']}' is not fail or allow")
     if values["split"] not in SPLITS:
         problem("split", f"'{values['split']}' is not one of {', '.join(SPLITS)}")
     styles = (root / values["styles"]).resolve()
@@ -253,6 +256,7 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         body_font=body_font,
         heading_font=heading_font,
         embed_fonts=values["embed_fonts"],
+        missing_glyphs=values["missing_glyphs"],
         cruft=cruft,
     )
 

@@ -24,7 +24,7 @@ class FontFace:
     family: str  # the name in @font-face; distinct from the font's own so a reader never mixes them up
     path: Path
     weight: int
-    role: str  # "body" (宋体 style) or "heading" (黑体 style)
+    role: str  # "body" (宋体 style), "heading" (黑体 style), "fallback" (book.yaml's) or "extension"
     media_type: str = "font/otf"
 
     @property
@@ -38,6 +38,17 @@ DEFAULT_FACES = (
     FontFace("Book Sans", FONTS_DIR / "NotoSansCJKsc-Bold.otf", 700, "heading"),
 )
 
+# The faces for what the book's own lack: the CJK Unified Ideographs Extensions B to F (Noto CJK
+# has Extension A and a few hundred of B), the compatibility ideographs, U+FFFD. HanaMin A and B
+# (Hanazono fonts, dual-licensed under the SIL Open Font License), from Debian's fonts-hanazono
+# 20170904 (.ci/system-packages). Extensions G and later are in no face the book carries.
+HANAZONO_DIR = Path("/usr/share/fonts/truetype/hanazono")
+EXTENSION_FACES = (
+    FontFace("Book Extension A", HANAZONO_DIR / "HanaMinA.ttf", 400, "extension", "font/ttf"),
+    FontFace("Book Extension B", HANAZONO_DIR / "HanaMinB.ttf", 400, "extension", "font/ttf"),
+)
+OPTIONAL_ROLES = ("fallback", "extension")
+
 
 def book_faces(fallback: Path | None, body: Path | None = None, heading: Path | None = None) -> tuple[FontFace, ...]:
     """The book's faces: the body and heading faces (the bundled ones unless book.yaml names others),
@@ -49,7 +60,21 @@ def book_faces(fallback: Path | None, body: Path | None = None, heading: Path | 
     ]
     if fallback is not None:
         faces.append(FontFace("Book Fallback", fallback, 400, "fallback", _media_type(fallback)))
+    faces += [face for face in EXTENSION_FACES if face.path.is_file()]
     return tuple(faces)
+
+
+def faces_for(faces: tuple[FontFace, ...], text: str) -> tuple[FontFace, ...]:
+    """The faces a text needs: the body and heading faces, and each fallback or extension face that
+    has a character of `text` which the faces before it lack. The others are neither declared nor
+    embedded (a 30 MB face costs time to load even when it sets nothing)."""
+    kept = [face for face in faces if face.role not in OPTIONAL_ROLES]
+    lacking = [ch for ch in distinct_characters(text) if not ch.isspace() and not any(has_glyph(f, ch) for f in kept)]
+    for face in faces:
+        if face.role in OPTIONAL_ROLES and any(has_glyph(face, ch) for ch in lacking):
+            kept.append(face)
+            lacking = [ch for ch in lacking if not has_glyph(face, ch)]
+    return tuple(face for face in faces if face in kept)
 
 
 def _media_type(path: Path) -> str:
@@ -83,6 +108,20 @@ def _font(path: Path) -> object:
     return hb.Font(face)
 
 
+def has_glyph(face: FontFace, character: str) -> bool:
+    """Whether the face's character map has `character`."""
+    return character in _characters(face.path)
+
+
+@cache
+def _characters(path: Path) -> frozenset[str]:
+    """Every character the font at `path` maps to a glyph (its cmap, read by HarfBuzz)."""
+    import uharfbuzz as hb
+
+    _font(path)  # a missing or corrupt file is a ConfigError naming it
+    return frozenset(map(chr, hb.Face(hb.Blob.from_file_path(path)).unicodes))
+
+
 def distinct_characters(text: str) -> str:
     """Each character of `text` once, in code point order."""
     return "".join(sorted(set(text)))
@@ -93,11 +132,8 @@ def missing_characters(text: str, faces: tuple[FontFace, ...] = DEFAULT_FACES) -
 
     Each distinct character is looked up in the faces' character maps: a book has a few thousand,
     a CJK face maps some 45,000."""
-    fonts = [_font(face.path) for face in faces]
     return [
-        ch
-        for ch in distinct_characters(text)
-        if not ch.isspace() and all(font.get_nominal_glyph(ord(ch)) is None for font in fonts)  # type: ignore[attr-defined]
+        ch for ch in distinct_characters(text) if not ch.isspace() and not any(has_glyph(face, ch) for face in faces)
     ]
 
 

@@ -561,26 +561,3 @@ def resolve_css_variables(css: str) -> str:
             values[name] = " ".join(value.split())
     css = _ROOT_BLOCK.sub("", css)
     return _VAR.sub(lambda m: values.get(m[1], m[2] or ""), css)
-
-
-_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_XHTML_NS = "{http://www.w3.org/1999/xhtml}"
-
-
-def text_by_font_role(rendition: EpubRendition) -> dict[str, str]:
-    """The text each font role sets: headings and `.sans` in the heading face, all of it in the body face.
-
-    The convention is shared.css's: h1–h6 and class "sans" use --heading-font.
-    """
-    from xml.etree import ElementTree
-
-    body: list[str] = []
-    heading: list[str] = []
-    for document in (*rendition.documents, rendition.nav):
-        root = ElementTree.fromstring(document.content.encode("utf-8"))
-        body.append("".join(root.itertext()))
-        for element in root.iter():
-            tag = element.tag.removeprefix(_XHTML_NS)
-            if tag in _HEADING_TAGS or "sans" in (element.get("class") or "").split():
-                heading.append("".join(element.itertext()))
-    return {"body": "".join(body), "heading": "".join(heading), "fallback": "".join(body)}

@@ -94,6 +94,12 @@ SCHEMA: dict[str, Option] = {
     ),
     "styles": Option((str,), "styles", "Folder of template and CSS overrides, relative to book.yaml."),
     "embed_fonts": Option((bool,), True, "Embed font subsets in the EPUB."),
+    "missing_glyphs": Option(
+        (str,),
+        "fail",
+        "A character no face of the book has: fail (the print build stops, naming it and where it is) "
+        "or allow (it is reported; print sets it in a system font, or as a box).",
+    ),
     "body_font": Option(
         (str,),
         None,

@@ -181,7 +181,10 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool, m
     # Each rule runs only on a text that has its marks (the scans with lookbehinds are slow): a
     # Chinese text's own …… and —— are no business of the ellipsis and dash rules.
     if "..." in text or "。。。" in text or (ELLIPSIS[0] in text and _LONE_ELLIPSIS.search(text)):
-        text = _ELLIPSIS.sub(count(ELLIPSIS), text)
+        # Until nothing changes: an ellipsis made next to another (`...。。。`) makes that one a
+        # neighbour of Chinese text, which a single pass, reading the text as it was, did not see.
+        while (made := _ELLIPSIS.sub(count(ELLIPSIS), text)) != text:
+            text = made
     if "--" in text or (DASH[0] in text and _LONE_DASH.search(text)):
         text = _DASH.sub(count(DASH), text)
     if _ASCII_MARK.search(text):
@@ -191,6 +194,9 @@ def _fix_punctuation_once(text: str, changes: Counter[str], traditional: bool, m
         text = _FULL_STOP.sub(count("。"), text)
         text = _DECIMAL_POINT.sub(count("."), text)
         text = _LATIN_STOP.sub(lambda m: _latin_stop(m, changes), text)
+        # A stop made next to others (`中.。。`) is an ellipsis written with stops.
+        while "。。。" in text and (made := _ELLIPSIS.sub(count(ELLIPSIS), text)) != text:
+            text = made
     if "(" in text:
         text = _PARENS.sub(lambda m: _wrap_if_chinese(m, "（", "）", changes), text)
     if _HAN_RE.search(text):

@@ -29,9 +29,7 @@ def first_chapters(name: str, stop: str) -> str:
 
 
 def preflight(result: BuildResult, config: Config) -> dict[str, object]:
-    from book.fonts import book_faces
-
-    checks = check_pdf(result.outputs["pdf"], config.trim, faces=book_faces(config.fallback_font))
+    checks = check_pdf(result.outputs["pdf"], config.trim)
     checks += check_epub(result.outputs["epub"])
     return {c.name: c for c in checks}
 
@@ -76,19 +74,20 @@ def test_preflight_on_yulihun_finds_its_replacement_characters(tmp_path: Path) -
     config = load_config(write_book(tmp_path, {"ylh.txt": first_chapters("yulihun.utf8.txt", "第六章")}))
     result = build(config, tmp_path / "dist")
     checks = preflight(result, config)
-    # The text carries U+FFFD (SOURCES.md); everything else about its setting passes.
-    assert [name for name, c in checks.items() if not c.passed] == ["missing glyphs"]
-    assert checks["missing glyphs"].examples == ("U+FFFD \ufffd",)
-    assert result.manuscript.findings_of("missing-glyph")
+    # The text carries U+FFFD (SOURCES.md): reported, and set from the extension face, never a box.
+    assert [name for name, c in checks.items() if not c.passed] == []
+    assert result.manuscript.findings_of("replacement-char")
+    assert not result.manuscript.findings_of("missing-glyph")
 
 
 def test_check_command_rows_and_exit_code(tmp_path: Path) -> None:
-    config = write_book(tmp_path, {"seed.txt": "标题\n\n正文第一段，很短。\n\n坏字\ufffd在这里。\n"})
+    seed = "标题\n\n正文第一段，很短。\n\n无字形的\U0003fff0在这里。\n"
+    config = write_book(tmp_path, {"seed.txt": seed}, "missing_glyphs: allow\n")
     assert run_publish(str(config)).returncode == 0
     result = run_publish("check", str(config))
     assert result.returncode == 1
     assert "FAIL  missing glyphs" in result.stdout and "PASS  line start" in result.stdout
-    assert "U+FFFD" in result.stdout
+    assert "Book-Serif" in result.stdout  # the face that showed its .notdef
     fresh = write_book(tmp_path / "unbuilt", {"seed.txt": "正文。\n"})
     unbuilt = run_publish("check", str(fresh))
     assert unbuilt.returncode == 5 and "not built yet" in unbuilt.stderr
@@ -256,6 +255,8 @@ _GLYPH_KINDS = (
     + "甲" * 200
     + "。\n"
 )
+# Arabic is in no face of the book: printed in a system font, as the test wants (right-to-left text).
+_ALLOW = "missing_glyphs: allow\n"
 
 
 def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_lines_end_flush(
@@ -265,7 +266,7 @@ def test_text_drawn_from_its_glyphs_is_where_weasyprint_draws_it_and_justified_l
     from book.pdf import glyphs, options
 
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
-    config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
+    config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}, _ALLOW))
     drawn: set[int] = set()  # the glyphs drawn from their runs
     runs_to_draw, draw_line = glyphs._runs_to_draw, glyphs._compiled_draw_line
 
@@ -310,7 +311,7 @@ def test_the_compiled_glyph_loops_write_what_the_python_loops_write(
 
     assert_compiled("show_run", "draw_line")
     monkeypatch.setattr(build_module, "print_ahead", lambda *_: None)  # printed here
-    config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}))
+    config = load_config(write_book(tmp_path, {"seed.txt": _GLYPH_KINDS}, _ALLOW))
     compiled, shown = glyphs._show_run, []
     monkeypatch.setattr(glyphs, "_show_run", lambda *args: shown.append(compiled(*args)) or shown[-1])
     compiled_line, drawn = glyphs._compiled_draw_line, []
@@ -397,7 +398,7 @@ def test_the_compiled_paragraph_lines_are_those_of_the_python_twin(
     paragraphs = ["".join(rng.choice(pieces) for _ in range(rng.randrange(20, 600))) for _ in range(24)]
     wide = "甲" * 30 + "α" * 80 + "乙" * 30
     text = _GLYPH_KINDS + "\n\n".join([*paragraphs, wide]) + "\n"
-    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    config = load_config(write_book(tmp_path, {"seed.txt": text}, _ALLOW))
     taken: list[paragraph.Line | None] = []
 
     def both(address: int, extents: int, limit: int, skip: int, length: int, *rest: object) -> set[int]:
