@@ -90,6 +90,7 @@ def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> l
         _fonts(reader),
         _boxes(reader, trim, bleed_mm),
         _notdef(path),
+        _colours(path),
     ]
     return results
 
@@ -431,27 +432,90 @@ def _cmap_entries(cmap: str, kind: str) -> dict[int, int]:
 
 def _shown_strings(container: object, fonts: dict[tuple[int, int], _FontCodes]) -> Iterator[tuple[_FontCodes, bytes]]:
     """(font, string) for every string a page or form XObject shows, forms it draws included."""
-    import pikepdf
-
-    assert isinstance(container, pikepdf.Dictionary | pikepdf.Stream)
-    resources: Any = container.get("/Resources") or pikepdf.Dictionary()
     font: _FontCodes | None = None
-    for instruction in pikepdf.parse_content_stream(container):
-        operands, name = instruction.operands, str(instruction.operator)
+    for resources, operands, name in _instructions(container):
         if name == "Tf":
             entry = resources.get("/Font", {}).get(str(operands[0]))
             if entry is not None:
                 key = entry.objgen if entry.is_indirect else (id(entry), 0)
                 font = fonts.setdefault(key, _FontCodes(entry))
         elif name in ("Tj", "'", '"', "TJ") and font is not None:
+            import pikepdf
+
             strings = operands[0] if name == "TJ" else operands[-1:]
             for item in strings:
                 if isinstance(item, pikepdf.String):
                     yield font, bytes(item)
-        elif name == "Do":
+
+
+def _instructions(container: object) -> Iterator[tuple[Any, list[Any], str]]:
+    """(resources, operands, operator) of every instruction of a content stream (a page, a form
+    XObject, an appearance stream), the forms it draws followed into."""
+    import pikepdf
+
+    assert isinstance(container, pikepdf.Dictionary | pikepdf.Stream)
+    resources: Any = container.get("/Resources") or pikepdf.Dictionary()
+    for instruction in pikepdf.parse_content_stream(container):
+        operands, name = list(instruction.operands), str(instruction.operator)
+        yield resources, operands, name
+        if name == "Do":
             xobject = resources.get("/XObject", {}).get(str(operands[0]))
             if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
-                yield from _shown_strings(xobject, fonts)
+                yield from _instructions(xobject)
+
+
+# Colour operators and the colour spaces a PDF/X file that promises CMYK may use.
+_RGB_OPERATORS = {"rg", "RG"}
+_FILL_SPACES = {"cs", "CS"}
+_PRINT_SPACES = {"/DeviceCMYK", "/DeviceGray", "/Pattern", "/Separation", "/DeviceN"}
+
+
+def _colours(path: Path) -> Check:
+    """Every colour that a page, a form it draws or an annotation's appearance sets is CMYK or gray
+    in a PDF/X file (an RGB colour has no place in a file for a CMYK press): rg/RG, and cs/CS naming
+    DeviceRGB or an RGB colour space of the resources."""
+    import pikepdf
+
+    wrong: list[str] = []
+    with pikepdf.open(path) as pdf:
+        intents: Any = pdf.Root.get("/OutputIntents") or []
+        if not any(intent.get("/S") == "/GTS_PDFX" for intent in intents):
+            return Check("colours", "not PDF/X", "every colour CMYK or gray in a PDF/X file", True)
+        streams: list[tuple[str, object]] = []
+        for number, page in enumerate(pdf.pages, start=1):
+            streams.append((f"p.{number}", page.obj))
+            annotations: Any = page.obj.get("/Annots") or []
+            for annotation in annotations:
+                appearance = (annotation.get("/AP") or pikepdf.Dictionary()).get("/N")
+                if isinstance(appearance, pikepdf.Stream):
+                    streams.append((f"p.{number} annotation", appearance))
+        for where, stream in streams:
+            for resources, operands, name in _instructions(stream):
+                if name in _RGB_OPERATORS:
+                    wrong.append(f"{where}: {' '.join(map(str, operands))} {name}")
+                elif name in _FILL_SPACES and not _print_space(str(operands[0]), resources):
+                    wrong.append(f"{where}: {operands[0]} {name}")
+    return Check(
+        "colours",
+        f"{len(wrong)} RGB colour operators",
+        "every colour CMYK or gray in a PDF/X file",
+        not wrong,
+        tuple(wrong[:5]),
+    )
+
+
+def _print_space(name: str, resources: Any) -> bool:
+    """Whether a colour space named by cs/CS is CMYK, gray, a pattern or a separation: a device
+    space, or a resource whose family is one of those (an ICC space with 1 or 4 components)."""
+    if name in _PRINT_SPACES:
+        return True
+    space = resources.get("/ColorSpace", {}).get(name)
+    if space is None:
+        return False
+    family = str(space[0]) if hasattr(space, "__getitem__") and not hasattr(space, "keys") else str(space)
+    if family == "/ICCBased":
+        return int(space[1].get("/N", 0)) in (1, 4)
+    return family in _PRINT_SPACES
 
 
 def check_epub(path: Path) -> list[Check]:

@@ -311,3 +311,24 @@ def test_a_books_extra_css_is_read_after_the_projects(tmp_path: Path) -> None:
     with zipfile.ZipFile(result.outputs["epub"]) as epub:
         css = next(epub.read(n).decode() for n in epub.namelist() if n.endswith(".css"))
     assert css.index("#123456") > css.index("text-indent")  # after the project's rules
+
+
+def test_every_colour_of_a_book_with_every_feature_is_cmyk_or_gray(tmp_path: Path) -> None:
+    """PDF/X-4 promises CMYK: no content stream, form or annotation appearance of a book with notes,
+    links, headings, lists, quotes, strong and em sets an RGB colour (a note's way back was blue,
+    `0 0 1 rg`). Read from qpdf's uncompressed form of the file, then by check."""
+    from book.check import check_pdf
+    from book.config import load_config
+
+    from .helpers import MARKDOWN, write_book
+
+    config = load_config(write_book(tmp_path, {"book.md": MARKDOWN + "\n参见[网页](https://example.com)。\n"}))
+    path = build(config, tmp_path / "dist", ("pdf",)).outputs["pdf"]
+    plain = tmp_path / "plain.pdf"
+    subprocess.run([tool("qpdf"), "--qdf", "--object-streams=disable", str(path), str(plain)], check=True)
+    data = plain.read_bytes()
+    assert b"/GTS_PDFX" in data and b"/DeviceCMYK" in data
+    rgb = re.findall(rb"(?:[\d.]+ ){3}(?:rg|RG)\b|/DeviceRGB|/CalRGB", data)
+    assert not rgb, rgb[:5]
+    colours = next(c for c in check_pdf(path, config.trim) if c.name == "colours")
+    assert colours.passed and colours.figure.startswith("0 "), colours
