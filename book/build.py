@@ -43,6 +43,7 @@ from .render import (
     DEFAULT_STYLES,
     credit_lines,
     load_templates,
+    print_stylesheets,
     render_cover_pdf,
     render_epub,
     render_print,
@@ -53,6 +54,7 @@ from .report import manuscript_markdown, manuscript_text, report_data, report_ma
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from .check import TypeAreas
     from .render import PrintPieces
     from .write_epub import CoverImage, EmbeddedFont
 
@@ -413,6 +415,18 @@ def _print_in_pieces(
 
 # The screen PDF: no bleed, no marks, RGB, with the contents hyperlinked.
 SCREEN_PROFILE = PdfProfile("screen")
+
+
+def type_areas(config: Config) -> TypeAreas:
+    """The type area of the book's text pages, recto and verso, as its print stylesheets set it
+    (for check)."""
+    from .pdf.writer import type_areas as laid_out_areas
+
+    templates = load_templates(config.styles)
+    stylesheets = print_stylesheets(templates, (), config.trim, print_profile(config))
+    return laid_out_areas(
+        stylesheets, DEFAULT_STYLES.as_uri() + "/", (DEFAULT_STYLES, FONTS_DIR, PROFILES_DIR, config.root)
+    )
 
 
 def print_profile(config: Config) -> PdfProfile:

@@ -15,11 +15,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from .text import CLOSING_MARKS, HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED, OPENING_MARKS
 
+if TYPE_CHECKING:
+    from .pdf.writer import TypeArea
+
+TypeAreas = tuple["TypeArea", "TypeArea"]  # a recto's and a verso's
 MM = 72 / 25.4
 TOLERANCE = 0.5  # pt: a justified line meets the edges within this (issue: "within 0.5 pt")
 QUOTES = "“”‘’"
@@ -60,8 +64,12 @@ class _Line:
         return f"p.{self.page} l.{self.number}"
 
 
-def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> list[Check]:
-    """Measure the print PDF: justification, line breaking, punctuation, indent, fonts, boxes, glyphs."""
+def check_pdf(path: Path, trim: tuple[float, float], areas: TypeAreas, bleed_mm: float = 3.0) -> list[Check]:
+    """Measure the print PDF: justification, line breaking, punctuation, indent, fonts, boxes, glyphs.
+
+    `areas`: the type area's left and right edges on a recto and on a verso, in PDF points, as the
+    book's stylesheets set them (pdf.writer.type_areas): each line is judged against the page's
+    own geometry, not against edges guessed from the text."""
     import pdfplumber
     from pypdf import PdfReader
 
@@ -79,7 +87,7 @@ def check_pdf(path: Path, trim: tuple[float, float], bleed_mm: float = 3.0) -> l
     body_size = (sizes or Counter(round(c["size"], 1) for chars in pages for c in chars)).most_common(1)[0][0]
     em = body_size
     lines, kinds = _body_lines(pages, body_size)
-    edges = _block_edges(lines, em)
+    edges = {line.page: areas[0] if line.page % 2 else areas[1] for line in lines}
     results = [
         _justification(lines, kinds, edges, em),
         *_line_breaking(lines, kinds, edges, em),
@@ -121,24 +129,32 @@ def _body_lines(pages: list[list[dict]], body_size: float) -> tuple[list[_Line],
     return lines, kinds
 
 
-def _block_edges(lines: list[_Line], em: float) -> dict[int, tuple[float, float]]:
-    """The type area's left and right edges on each page. Margins mirror, so rectos share one left
-    edge and versos another: the leftmost line start among all pages of the same side."""
-    widths = Counter(round(line.x1 - line.x0) for line in lines if len(line.chars) > 5)
-    width = widths.most_common(1)[0][0] if widths else 0
-    lefts: dict[int, float] = {}
-    for line in lines:
-        side = line.page % 2
-        lefts[side] = min(lefts.get(side, line.x0), line.x0)
-    return {line.page: (lefts[line.page % 2], lefts[line.page % 2] + width) for line in lines}
+# The start of a list item's first line: a bullet, or a number and its stop.
+_LIST_ITEM = re.compile(r"[•◦▪‣·‧∙]|[0-9]+[.．、](?![0-9])|[一二三四五六七八九十]+、")
+
+
+def _offset(line: _Line, edges: dict[int, TypeArea], em: float) -> float:
+    """How far the line starts from the type area's left edge, in em."""
+    return (line.x0 - edges[line.page][0]) / em
+
+
+def _is_body(line: _Line, edges: dict[int, TypeArea], em: float) -> bool:
+    """A line of body text: it starts at the type area's edge or 2 em in (a paragraph's first
+    line, or a quotation's), and is no list item."""
+    offset = _offset(line, edges, em)
+    return (abs(offset) < 0.1 or abs(offset - 2) < 0.1) and not _LIST_ITEM.match(line.text)
 
 
 def _is_last(index: int, lines: list[_Line], kinds: list[str], edges: dict, em: float) -> bool:
-    """A paragraph's last line: a heading or the end follows, or the next line is indented."""
+    """A block's last line: a heading or the end follows; the line is no body text (a list item, a
+    note); it ends a character or more short of the type area's right edge; or the next line starts
+    away from the left edge (a paragraph's indent, a list, a quotation)."""
     if kinds[index] != "text" or index + 1 == len(lines):
         return True
-    following = lines[index + 1]
-    return following.x0 - edges[following.page][0] > em
+    line, following = lines[index], lines[index + 1]
+    if not _is_body(line, edges, em) or edges[line.page][1] - line.x1 >= em:
+        return True
+    return abs(_offset(following, edges, em)) >= 0.1
 
 
 def _ends_at(line: _Line, right: float, em: float) -> bool:
@@ -150,7 +166,7 @@ def _ends_at(line: _Line, right: float, em: float) -> bool:
 
 
 def _justification(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
-    judged = [i for i in range(len(lines)) if not _is_last(i, lines, kinds, edges, em)]
+    judged = [i for i in range(len(lines)) if not _is_last(i, lines, kinds, edges, em)]  # body lines only
     ragged = [lines[i] for i in judged if not _ends_at(lines[i], edges[lines[i].page][1], em)]
     return _share_check(
         "justification",
@@ -256,8 +272,13 @@ def _share_check(name: str, failures: list[str], total: int, what: str, rule: st
 
 
 def _indent(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
-    firsts = [lines[0]] + [lines[i + 1] for i in range(len(lines) - 1) if _is_last(i, lines, kinds, edges, em)]
-    indents = [(line.x0 - edges[line.page][0]) / em for line in firsts]
+    """Each paragraph's first line is indented 2 em: the first line of the text, and each line after
+    a block's last one, that is neither a list item nor set away from the body text's edges."""
+    starts = [0] + [i + 1 for i in range(len(lines) - 1) if _is_last(i, lines, kinds, edges, em)]
+    firsts = [
+        lines[i] for i in starts if not _LIST_ITEM.match(lines[i].text) and -0.1 < _offset(lines[i], edges, em) < 2.5
+    ]
+    indents = [_offset(line, edges, em) for line in firsts]
     wrong = [
         f"{line.where}: {value:.2f} em" for line, value in zip(firsts, indents, strict=True) if abs(value - 2) > 0.05
     ]

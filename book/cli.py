@@ -230,7 +230,9 @@ def _check(options: argparse.Namespace) -> int:
     for path in (pdf, epub):
         if not path.is_file():
             raise OutputError("not built yet", where=str(path), fix=f"run python publish.py {options.config} first")
-    checks = check_pdf(pdf, config.trim) + check_epub(epub)
+    from .build import type_areas
+
+    checks = check_pdf(pdf, config.trim, type_areas(config)) + check_epub(epub)
     if not options.quiet or not all(c.passed for c in checks):
         print(format_checks(checks))
     failed = [c.name for c in checks if not c.passed]

@@ -109,7 +109,7 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             seed_chapters = _seed_as_part(seed, seed_title, seed_chapters)
         chapters.extend(seed_chapters)
 
-    if seeds and not any(han_characters(block.text) for chapter in chapters for block in chapter.blocks):
+    if seeds and not any(han_characters(seed.text) for seed in seeds):  # the seeds as read, before any removal
         names = ", ".join(seed.path.name for seed in seeds)
         message = f"no Chinese text in {names}: is it the right file, in the right encoding?"
         findings.append(Finding("no-chinese", message, seeds[0].path.name, 1))

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from book.build import BuildResult, build
 from book.config import Config, load_config
 
 from .helpers import ROOT
+
+# CI (.ci/run sets HYPOTHESIS_PROFILE=ci) draws the same examples on every run: a property test
+# fails there for a change, never for a new draw. Local runs draw new examples each time, and keep
+# the failing ones in .hypothesis/ to replay them.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from book.build import build
+from book.build import build, type_areas
 from book.check import check_pdf
 from book.config import load_config
 from book.fonts import EXTENSION_FACES
@@ -43,7 +43,14 @@ def test_an_extension_b_character_and_a_replacement_character_print_from_the_boo
         ["pdftotext", str(result.outputs["pdf"]), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert EXTENSION_B in text and "\ufffd" in text
-    checks = {c.name: c for c in check_pdf(result.outputs["pdf"], load_config(tmp_path / "book.yaml").trim)}
+    checks = {
+        c.name: c
+        for c in check_pdf(
+            result.outputs["pdf"],
+            load_config(tmp_path / "book.yaml").trim,
+            type_areas(load_config(tmp_path / "book.yaml")),
+        )
+    }
     assert checks["missing glyphs"].passed, checks["missing glyphs"]
     with zipfile.ZipFile(result.outputs["epub"]) as epub:
         names = epub.namelist()

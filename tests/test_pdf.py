@@ -317,6 +317,7 @@ def test_every_colour_of_a_book_with_every_feature_is_cmyk_or_gray(tmp_path: Pat
     """PDF/X-4 promises CMYK: no content stream, form or annotation appearance of a book with notes,
     links, headings, lists, quotes, strong and em sets an RGB colour (a note's way back was blue,
     `0 0 1 rg`). Read from qpdf's uncompressed form of the file, then by check."""
+    from book.build import type_areas
     from book.check import check_pdf
     from book.config import load_config
 
@@ -330,5 +331,5 @@ def test_every_colour_of_a_book_with_every_feature_is_cmyk_or_gray(tmp_path: Pat
     assert b"/GTS_PDFX" in data and b"/DeviceCMYK" in data
     rgb = re.findall(rb"(?:[\d.]+ ){3}(?:rg|RG)\b|/DeviceRGB|/CalRGB", data)
     assert not rgb, rgb[:5]
-    colours = next(c for c in check_pdf(path, config.trim) if c.name == "colours")
+    colours = next(c for c in check_pdf(path, config.trim, type_areas(config)) if c.name == "colours")
     assert colours.passed and colours.figure.startswith("0 "), colours

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from book.build import BuildResult, build
+from book.build import BuildResult, build, type_areas
 from book.check import check_epub, check_pdf
 from book.config import Config, load_config
 from book.text import halt_positions, plan_cjk_spacing
@@ -29,7 +29,7 @@ def first_chapters(name: str, stop: str) -> str:
 
 
 def preflight(result: BuildResult, config: Config) -> dict[str, object]:
-    checks = check_pdf(result.outputs["pdf"], config.trim)
+    checks = check_pdf(result.outputs["pdf"], config.trim, type_areas(config))
     checks += check_epub(result.outputs["epub"])
     return {c.name: c for c in checks}
 
@@ -757,13 +757,14 @@ def test_a_dash_never_begins_a_line(tmp_path: Path) -> None:
 def test_line_start_check_judges_broken_lines_not_paragraph_starts() -> None:
     from book.check import _Line, _line_breaking
 
-    def line(page: int, x0: float, text: str) -> _Line:
-        return _Line(page, 1, [{"text": ch, "x0": x0 + 10 * i, "x1": x0 + 10 * (i + 1)} for i, ch in enumerate(text)])
+    def line(page: int, x0: float, text: str, step: float = 10) -> _Line:
+        return _Line(page, 1, [{"text": ch, "x0": x0 + step * i, "x1": x0 + step * (i + 1)} for i, ch in enumerate(text)])
 
     edges = {1: (0, 300)}
     kinds = ["text", "text", "end"]
-    # A paragraph that begins with a dash (indented 2 em), then a line that a break began with one.
-    lines = [line(1, 21, "——打一果名．"), line(1, 0, "猴子身轻站树梢"), line(1, 0, "——打一用物．")]
+    # A paragraph that begins with a dash (indented 2 em), then a full line, then a line that a
+    # break began with a dash.
+    lines = [line(1, 21, "——打一果名．"), line(1, 0, "猴子身轻站树梢", 300 / 7), line(1, 0, "——打一用物．")]
     start = _line_breaking(lines, kinds, edges, em=10.5)[0]
     assert not start.passed and start.figure == "1 lines" and "——打一用物" in start.examples[0]
     lines[2] = line(1, 21, "——打一用物．")  # indented: a new paragraph

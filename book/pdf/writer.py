@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
@@ -139,6 +139,15 @@ def write_pdf(
     return PdfResult(path.stat().st_size, len(document.pages), page_starts, tuple(warnings))
 
 
+class TypeArea(NamedTuple):
+    """Where the text block of a page is, in PDF points from the media box's lower left corner."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
 @dataclass
 class LaidOutPiece:
     """A piece laid out, its margin boxes held back until its first folio is known."""
@@ -242,3 +251,26 @@ def _collected_warnings() -> Iterator[list[str]]:
         yield handler.messages
     finally:
         weasyprint_log.removeHandler(handler)
+
+
+def type_areas(stylesheets: tuple[str, ...], base_url: str, allowed: tuple[Path, ...]) -> tuple[TypeArea, TypeArea]:
+    """The type area of a text page on a recto and on a verso, as the book's print stylesheets set
+    it (margins mirror): left, right, top and bottom edges in PDF points, from the media box's
+    lower left corner. `check` judges lines against it rather than guessing it from the text."""
+    install()
+    fetcher = RestrictedFetcher(allowed)
+    fonts = BookFonts()
+    with _collected_warnings(), refused_urls():
+        sheets = [CSS(string=css, base_url=base_url, url_fetcher=fetcher, font_config=fonts) for css in stylesheets]
+        document = HTML(
+            string='<p>甲</p><p style="break-before: page">乙</p>', base_url=base_url, url_fetcher=fetcher
+        ).render(stylesheets=sheets, font_config=fonts)
+    areas = []
+    for page in document.pages[:2]:  # the first page is a recto (left-to-right books), the second a verso
+        box = page._page_box
+        left, top = box.content_box_x(), box.content_box_y()
+        height = page.height
+        areas.append(
+            TypeArea(left * 0.75, (left + box.width) * 0.75, (height - top) * 0.75, (height - top - box.height) * 0.75)
+        )
+    return areas[0], areas[1]
