@@ -38,6 +38,7 @@ from .model import Finding, Manuscript, PageStart, PdfProfile, PdfResult
 from .normalize import normalize
 from .output import staged_outputs
 from .printing import PrintBook, pages_laid_out, print_ahead, printed
+from .progress import Meter, estimated_pages
 from .read import read_seed
 from .render import (
     DEFAULT_STYLES,
@@ -176,16 +177,28 @@ def build(
     jobs: int | None = None,
     cache: bool = True,
     printer: Alongside[object] | None = None,
+    bar: Callable[[str, float], None] | None = None,
 ) -> BuildResult:
     """Build the book `config` describes into `out_dir`; outputs appear only if every format succeeds.
 
     The print PDF of a long book (or with `jobs` given) is printed in pieces, `jobs` processes at a
     time (default: all cores), reusing the pieces of unchanged chapters from build/cache unless
     `cache` is false. A short book's PDF is printed by a second process (alongside.print_ahead)
-    while this one makes the EPUB; `printer` is that process, if the caller started it already."""
+    while this one makes the EPUB; `printer` is that process, if the caller started it already.
+    `progress(message)` is told each stage and page; `bar(message, done)` one bar over the whole
+    build (progress.Meter)."""
     printer = printer or print_ahead(formats, jobs)
+    shares = {"normalize": 1.0, "print": 12.0 * bool({"pdf", "cover"} & set(formats))}
+    shares |= {"cover": 1.0 * ("cover" in formats), "screen": 8.0 * ("screen" in formats)}
+    shares |= {"epub": 3.0 * ("epub" in formats)}
+
+    def show(message: str, done: float) -> None:
+        progress(message)
+        if bar is not None:
+            bar(message, done)
+
     try:
-        return _build(config, out_dir, formats, progress, jobs, cache, printer)
+        return _build(config, out_dir, formats, Meter(show, shares), jobs, cache, printer)
     finally:
         if printer:
             printer.close()
@@ -195,7 +208,7 @@ def _build(
     config: Config,
     out_dir: Path,
     formats: tuple[str, ...],
-    progress: Callable[[str], None],
+    meter: Meter,
     jobs: int | None,
     cache: bool,
     printer: Alongside[object] | None,
@@ -204,9 +217,10 @@ def _build(
     timed = _Timer(result.seconds)
     faces = check_fonts(book_faces(config.fallback_font, config.body_font, config.heading_font))
     stamp = build_timestamp(config)
-    progress("reading and normalizing the seeds")
+    meter.stage("normalize")("reading and normalizing the seeds")
     manuscript = timed("normalize", lambda: read_manuscript(config, stamp))
     result.manuscript = manuscript
+    pages = estimated_pages([sum(len(b.text) for b in c.blocks) for c in manuscript.chapters])
     fonts = faces_for(faces, book_text(manuscript))  # the extension faces only where the text needs them
     if {"pdf", "screen", "cover"} & set(formats):
         refuse_missing_glyphs(config, manuscript, fonts)
@@ -252,6 +266,7 @@ def _build(
         if "pdf" in formats or "cover" in formats:  # first, so that the EPUB can mark where printed pages begin
             identifier = manuscript.metadata.identifier
             profile = print_profile(config)
+            progress = meter.stage("print", pages)
             progress(f"rendering {len(manuscript.chapters)} chapters for print")
             # Asked for the cover alone, the book is printed only to count its pages (the spine's
             # width): dist/'s print PDF stays as it was.
@@ -289,6 +304,7 @@ def _build(
                 spine = spine_width(pdf.pages, config.pdf.paper_thickness)
                 cover_pdf = render_cover_pdf(manuscript, templates, fonts, config.trim, profile, spine)
                 path = outputs.stage(f"{config.slug}-cover.pdf")
+                meter.stage("cover")("printing the cover")
                 written = timed("write cover", lambda: write_pdf(path, cover_pdf, allowed, identifier, face_files))
                 result.sizes["cover"] = written.size
                 result.pdf_warnings += written.warnings
@@ -296,18 +312,21 @@ def _build(
         if "screen" in formats:
             from .pdf.writer import write_pdf
 
+            shown = meter.stage("screen", pages)
+            shown("rendering the screen PDF")
             screen = render_print(manuscript, templates, fonts, config.trim, SCREEN_PROFILE)
             path = outputs.stage(f"{config.slug}-screen.pdf")
             written = timed(
                 "write screen",
-                lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files),
+                lambda: write_pdf(path, screen, allowed, manuscript.metadata.identifier, face_files, shown),
             )
             result.sizes["screen"] = written.size
             result.pdf_warnings += written.warnings
             result.outputs["screen"] = out_dir / f"{config.slug}-screen.pdf"
-        laid_out = (lambda: pages_laid_out(printer, progress)) if printer else (lambda: page_starts)
+        printing = meter.stage("print", pages)
+        laid_out = (lambda: pages_laid_out(printer, printing)) if printer else (lambda: page_starts)
         if "epub" in formats:
-            progress("writing the EPUB")
+            meter.stage("epub")("writing the EPUB")
             epub_path = outputs.stage(f"{config.slug}.epub")
             result.sizes["epub"], result.font_bytes = _make_epub(
                 config, manuscript, templates, fonts, stamp, epub_path, laid_out, timed
@@ -320,6 +339,7 @@ def _build(
             result.seconds["write pdf (alongside)"] = time.perf_counter() - sent
     check()
     result.manuscript = checked[0]
+    meter.finish("done")
     return result
 
 

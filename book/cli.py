@@ -146,22 +146,29 @@ def _build_with(
     out_dir = options.out or config.root / "dist"
     start = time.perf_counter()
     if sys.stdout.isatty() and not options.quiet:
-        # Progress by stage and page on a terminal; nothing when the output goes to a file or a pipe.
-        # The spinner moves on each message rather than on a timer thread: the build forks the process
-        # that prints the PDF only while it runs a single thread (alongside.py).
-        from rich.live import Live
-        from rich.spinner import Spinner
+        # One bar over the whole build on a terminal (progress.Meter), with the stage and page; nothing
+        # when the output goes to a file or a pipe. It is redrawn on each message rather than on a
+        # timer thread: the build forks the process that prints the PDF only while it runs a single
+        # thread (alongside.py).
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         title = f"《{config.title or config.slug}》"
-        spinner = Spinner("dots", text=title)
-        with Live(spinner, auto_refresh=False, transient=True) as live:
+        columns = (TextColumn(title), BarColumn(), TaskProgressColumn(), TextColumn("{task.description}"))
+        with Progress(*columns, auto_refresh=False, transient=True) as bar:
+            task = bar.add_task("", total=1.0)
 
-            def show(message: str) -> None:
-                spinner.update(text=f"{title} {message}")
-                live.refresh()
+            def show(message: str, done: float) -> None:
+                bar.update(task, completed=done, description=message)
+                bar.refresh()
 
             result = build(
-                config, out_dir.resolve(), formats, show, jobs=options.jobs, cache=not options.no_cache, printer=printer
+                config,
+                out_dir.resolve(),
+                formats,
+                jobs=options.jobs,
+                cache=not options.no_cache,
+                printer=printer,
+                bar=show,
             )
     else:
         result = build(

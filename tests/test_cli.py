@@ -211,6 +211,23 @@ def test_progress_by_stage_and_page(tmp_path: Path) -> None:
     assert "\x1b[" not in result.stdout and len(result.stdout.splitlines()) == 3
 
 
+def test_one_bar_runs_once_over_the_whole_build(tmp_path: Path) -> None:
+    """The print, screen and cover PDFs each lay out from page 1: the bar moves on through them and
+    never starts again (it ran from page 1 up three times), and ends when the build does."""
+    from book.build import build
+    from book.config import load_config
+
+    steps: list[tuple[str, float]] = []
+    formats = ("epub", "pdf", "screen", "cover")
+    build(load_config(ROOT / "book.yaml"), tmp_path, formats, bar=lambda message, done: steps.append((message, done)))
+    values = [done for _, done in steps]
+    assert values == sorted(values) and values[0] < 0.1 and values[-1] == 1.0
+    pages = [(message, done) for message, done in steps if message == "laying out the PDF: page 1"]
+    assert len(pages) >= 2  # page 1 of the print PDF, and of the screen PDF later
+    assert pages[-1][1] > pages[0][1] + 0.2, pages  # the screen's page 1 is far along the bar
+    assert len({round(done, 2) for done in values}) > 10  # it moves page by page
+
+
 def test_the_installed_command_is_publish() -> None:
     """`pip install -e .` installs the command `publish`, the same as `python publish.py`."""
     from importlib.metadata import entry_points

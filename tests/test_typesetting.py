@@ -758,7 +758,9 @@ def test_line_start_check_judges_broken_lines_not_paragraph_starts() -> None:
     from book.check import _Line, _line_breaking
 
     def line(page: int, x0: float, text: str, step: float = 10) -> _Line:
-        return _Line(page, 1, [{"text": ch, "x0": x0 + step * i, "x1": x0 + step * (i + 1)} for i, ch in enumerate(text)])
+        return _Line(
+            page, 1, [{"text": ch, "x0": x0 + step * i, "x1": x0 + step * (i + 1)} for i, ch in enumerate(text)]
+        )
 
     edges = {1: (0, 300)}
     kinds = ["text", "text", "end"]
