@@ -376,6 +376,7 @@ def _make_epub(
         ),
     )
     documents = [document.content for document in (*rendition.documents, rendition.nav)]
+    faces = rendition.fonts  # less a face the book has no use for (the emphasis face, without emphasis)
     used = timed("font use", lambda: characters_by_face(documents, rendition.stylesheet, faces))
     embedded = tuple(timed("subset fonts", functools.partial(_embedded, face, used[face])) for face in faces)
     size = timed(

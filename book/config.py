@@ -89,6 +89,8 @@ class Config:
     series: str = ""
     series_position: str = ""
     edition: str = ""
+    printing: int = 1
+    price: str = ""
     authors: tuple[Creator, ...] | None = None
     language: str = ""  # "": decided from the text's script (normalize.detect_language)
     publisher: str = ""
@@ -219,6 +221,8 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         )
 
     seed_paths = _expand_seeds(seeds, root, problem)
+    if not isinstance(values["printing"], int) or values["printing"] < 1:
+        problem("printing", "the printing is a whole number from 1 (第1次印刷)")
     if values["missing_glyphs"] not in ("fail", "allow"):
         problem("missing_glyphs", f"'{values['missing_glyphs']}' is not fail or allow")
     if values["split"] not in SPLITS:
@@ -236,6 +240,8 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         series=series,
         series_position=series_position,
         edition=values["edition"],
+        printing=values["printing"],
+        price=values["price"],
         authors=authors,
         language=language,
         publisher=values["publisher"],

@@ -43,7 +43,7 @@ def characters_by_face(documents: Iterable[str], stylesheet: str, faces: tuple[F
     for families, characters in by_list.items():
         ours = [by_family[name] for name in families if name in by_family]
         for character in characters:
-            if character.isspace():
+            if character in _NOT_DRAWN:
                 continue
             for face in ours:
                 if has_glyph(face, character):
@@ -116,10 +116,27 @@ def _styled_text(
         families = known[key] = _own_families(element, matcher) or inherited
     if etree.text:
         yield families, etree.text
+    if (marker := _marker(element)) is not None:
+        yield families, marker
     for child in element.iter_children():
         yield from _styled_text(child, matcher, families, key, known)
         if child.etree_element.tail:
             yield families, child.etree_element.tail
+
+
+_NOT_DRAWN = "\n\r\t\f"  # white space a reader collapses; a space, a no-break and an ideographic space are drawn
+_BULLETS = "•◦▪"  # the disc, circle and square markers of lists nested one, two and three deep
+
+
+def _marker(element: cssselect2.ElementWrapper) -> str | None:
+    """The text of a list item's marker, which the reader draws in the item's font: its number and
+    stop in an ordered list, a bullet in another."""
+    if element.local_name != "li" or element.parent is None:
+        return None
+    if element.parent.local_name == "ol":
+        return f"{element.index + 1}."
+    depth = sum(1 for ancestor in element.iter_ancestors() if ancestor.local_name in ("ul", "ol"))
+    return _BULLETS[min(depth, len(_BULLETS)) - 1]
 
 
 def _own_families(element: cssselect2.ElementWrapper, matcher: cssselect2.Matcher) -> tuple[str, ...]:

@@ -47,6 +47,12 @@ EXTENSION_FACES = (
     FontFace("Book Extension A", HANAZONO_DIR / "HanaMinA.ttf", 400, "extension", "font/ttf"),
     FontFace("Book Extension B", HANAZONO_DIR / "HanaMinB.ttf", 400, "extension", "font/ttf"),
 )
+# The emphasis face: `em` is set in a Kai face (楷体), as Chinese books set emphasis. AR PL KaitiM GB
+# (GB 2312's characters; Arphic Public License, which allows embedding), from Debian's
+# fonts-arphic-gkai00mp (.ci/system-packages). A character it lacks falls to the body face.
+KAI_FACE = FontFace(
+    "Book Kai", Path("/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf"), 400, "emphasis", "font/ttf"
+)
 OPTIONAL_ROLES = ("fallback", "extension")
 
 
@@ -60,8 +66,13 @@ def book_faces(fallback: Path | None, body: Path | None = None, heading: Path | 
     ]
     if fallback is not None:
         faces.append(FontFace("Book Fallback", fallback, 400, "fallback", _media_type(fallback)))
-    faces += [face for face in EXTENSION_FACES if face.path.is_file()]
+    faces += [face for face in (KAI_FACE, *EXTENSION_FACES) if face.path.is_file()]
     return tuple(faces)
+
+
+def without_unused_emphasis(faces: tuple[FontFace, ...], html: str) -> tuple[FontFace, ...]:
+    """The faces, less the emphasis face where the markup has no `em` for it to set."""
+    return faces if "<em>" in html or "<em " in html else tuple(face for face in faces if face.role != "emphasis")
 
 
 def faces_for(faces: tuple[FontFace, ...], text: str) -> tuple[FontFace, ...]:

@@ -60,6 +60,8 @@ class Metadata:
     series: str = ""
     series_position: str = ""
     edition: str = ""
+    printing: int = 1  # 印次
+    price: str = ""  # 定价
     publisher: str = ""
     description: str = ""
     subjects: tuple[str, ...] = ()

@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlparse
 
 from .alongside import Alongside
 from .assemble import Assembly, FontProgram, Piece, compressed_subset
+from .colophon import with_sheets
 from .model import PageStart, PieceGlyphs
 from .printing import Draw, Drawn, Drop, LaidOut, LayOut, Printer, PrintJob, Workers, answered, receive
 
@@ -225,7 +226,7 @@ def _loaded_files(job: PrintJob) -> Iterator[Path]:
 def print_in_pieces(
     path: Path,
     chapters: tuple[str, ...],
-    front: Callable[[list[int]], str],
+    front: Callable[[list[int], int], str],
     job: PrintJob,
     *,
     jobs: int,
@@ -283,7 +284,7 @@ class _Schedule:
         keys: list[str],
         html: tuple[str, ...],
         cache: PieceCache,
-        front: Callable[[list[int]], str],
+        front: Callable[[list[int], int], str],
         base: str,
     ) -> None:
         self.keys, self.html, self.cache = list(keys), list(html), cache
@@ -330,11 +331,30 @@ class _Schedule:
         """The front matter, as a piece after the chapters, once every chapter's page count is known."""
         if len(self.keys) > self.chapters or any(count is None for count in self.counts):
             return
-        html = self._front(self.first_folios())
+        html = self._front(self.first_folios(), sum(count or 0 for count in self.counts))
         key = hashlib.sha256((self._base + html).encode()).hexdigest()
         self.keys.append(key)
         self.html.append(html)
         self.pieces.append(None)
+        self._known_layout(key)
+        self._settle_front()
+
+    def _settle_front(self) -> None:
+        """Give the copyright page the book's 印张 once the front matter's page count is known (it
+        was set from an estimate: colophon.with_sheets). The figure does not change the front
+        matter's pages; a front matter laid out with another figure is dropped and laid out again."""
+        front = self.chapters
+        if len(self.keys) <= front or any(count is None for count in self.counts):
+            return
+        html = with_sheets(self.html[front], sum(count or 0 for count in self.counts))
+        if html == self.html[front]:
+            return
+        if (worker := self.held.pop(front, None)) is not None:
+            worker.send(Drop(front))
+            worker.held -= 1
+        key = hashlib.sha256((self._base + html).encode()).hexdigest()
+        self.keys[front], self.html[front], self.pieces[front] = key, html, None
+        del self.counts[front], self.page_starts[front]
         self._known_layout(key)
 
     def _folio(self, index: int) -> int | None:
@@ -427,6 +447,7 @@ class _Schedule:
                     self.held[index] = worker
                     worker.held += 1
                     self.laid_out += index < self.chapters
+                    self._settle_front()
                 case Drawn(index, first_folio, fonts, warnings):
                     self.drawing.pop(index).drawing -= 1
                     self.pieces[index] = self.cache.store_piece(self.keys[index], first_folio, fonts, warnings)

@@ -7,6 +7,7 @@ A book's own styles/ folder overrides any template of the project's styles/.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from .colophon import copyright_lines
 from .errors import RenderError
-from .fonts import PROJECT_ROOT, FontFace
+from .fonts import PROJECT_ROOT, FontFace, without_unused_emphasis
 from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile, block_id
+from .progress import estimated_pages
 from .script import to_script
 from .text import plan_cjk_spacing
 
@@ -48,6 +51,7 @@ class EpubRendition:
     stylesheet: str
     pages: tuple[str, ...] = ()  # the printed folios marked in the text (page list), if any
     toc: tuple[dict[str, object], ...] = ()  # {href, title, children}: parts hold their chapters
+    fonts: tuple[FontFace, ...] = ()  # the faces its stylesheet declares
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,13 @@ def render_epub(
     documents = [
         document("cover.xhtml", t("封面"), "epub/cover.xhtml", "cover", cover=cover),
         document("titlepage.xhtml", meta.title, "epub/titlepage.xhtml", "titlepage"),
-        document("copyright.xhtml", t("版权页"), "epub/copyright.xhtml", "copyright-page"),
+        document(
+            "copyright.xhtml",
+            t("版权页"),
+            "epub/copyright.xhtml",
+            "copyright-page",
+            copyright=copyright_lines(manuscript, (0, 0), printed=False),
+        ),
     ]
     pages_by_block: dict[tuple[int, int], list[PageStart]] = {}
     for start in page_starts:
@@ -336,6 +346,20 @@ def render_epub(
         ),
         "toc",
     )
+    fonts = without_unused_emphasis(fonts, "".join(d.content for d in documents))
+    return EpubRendition(
+        tuple(documents),
+        nav,
+        epub_stylesheet(templates, fonts, writing_mode),
+        tuple(s.label for s in page_starts),
+        tuple(toc),
+        fonts,
+    )
+
+
+def epub_stylesheet(templates: jinja2.Environment, fonts: tuple[FontFace, ...], writing_mode: str) -> str:
+    """The EPUB's one stylesheet: shared.css, epub.css with an @font-face rule for each face, the
+    book's additions; custom properties resolved for readers without them."""
     font_rules = _font_rules(fonts, lambda f: f"../fonts/{f.file_name}")
     css = "\n".join(
         (
@@ -344,9 +368,7 @@ def render_epub(
             *book_additions(templates, "epub/extra.css"),
         )
     )
-    return EpubRendition(
-        tuple(documents), nav, resolve_css_variables(css), tuple(s.label for s in page_starts), tuple(toc)
-    )
+    return resolve_css_variables(css)
 
 
 BACKMATTER_KINDS = ("afterword", "colophon", "appendix", "epilogue")
@@ -392,7 +414,8 @@ def render_print(
     profile: PdfProfile,
 ) -> PrintRendition:
     """The print book: one HTML document (title page, copyright page, contents, chapters) and its CSS."""
-    html = _print_html(manuscript, templates, _print_chapters(manuscript), front=True)
+    html = _print_html(manuscript, templates, _print_chapters(manuscript), trim, front=True)
+    fonts = without_unused_emphasis(fonts, html)
     # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
     blank = f'<html lang="{manuscript.metadata.language}"><body><div class="end-page"></div></body></html>'
     stylesheets = print_stylesheets(templates, fonts, trim, profile)
@@ -406,7 +429,7 @@ class PrintPieces:
     front matter, whose contents need the chapters' first folios (`front(folios)`)."""
 
     chapters: tuple[str, ...]
-    front: Callable[[list[int]], str]
+    front: Callable[[list[int], int], str]  # (the chapters' first folios, their pages) -> HTML
     stylesheets: tuple[str, ...]
     base_url: str
     profile: PdfProfile
@@ -421,13 +444,17 @@ def render_print_pieces(
 ) -> PrintPieces:
     """The print book as pieces (PrintPieces), with the same stylesheets as render_print's."""
     chapters = _print_chapters(manuscript)
+    pieces = tuple(_print_html(manuscript, templates, [chapter], trim, front=False) for chapter in chapters)
+    fonts = without_unused_emphasis(fonts, "".join(pieces))
 
-    def front(folios: list[int]) -> str:
+    def front(folios: list[int], text_pages: int) -> str:
         by_href = {"#" + str(c["id"]): folio for c, folio in zip(chapters, folios, strict=True)}
-        return _print_html(manuscript, templates, chapters, front=True, folios=by_href, chapters_shown=False)
+        return _print_html(
+            manuscript, templates, chapters, trim, front=True, folios=by_href, chapters_shown=False, pages=text_pages
+        )
 
     return PrintPieces(
-        tuple(_print_html(manuscript, templates, [chapter], front=False) for chapter in chapters),
+        pieces,
         front,
         print_stylesheets(templates, fonts, trim, profile),
         DEFAULT_STYLES.as_uri() + "/",
@@ -472,18 +499,27 @@ def _print_html(
     manuscript: Manuscript,
     templates: jinja2.Environment,
     chapters: list[dict[str, object]],
+    trim: tuple[float, float],
     *,
     front: bool,
     folios: dict[str, int] | None = None,
     chapters_shown: bool = True,
+    pages: int = 0,
 ) -> str:
+    """The print book's HTML: the front matter (`front`), the chapters (`chapters_shown`). `pages`:
+    the chapters' pages where they are known (a book printed in pieces), for the 印张."""
     meta = manuscript.metadata
+    if pages:  # the chapters' pages, and the front matter's: title, copyright, contents, to a recto
+        pages += 2 * math.ceil((2 + math.ceil(len(chapters) / 24)) / 2)
+    else:
+        pages = estimated_pages([sum(len(block.text) for block in chapter.blocks) for chapter in manuscript.chapters])
     return render_template(
         templates,
         "print/book.html",
         lang=meta.language,
         meta=meta,
         creators=credit_lines(meta.creators, meta.language),
+        copyright=copyright_lines(manuscript, trim, printed=True, pages=pages) if front else [],
         chapters=chapters if chapters_shown else [],
         toc=nested_toc([("#" + str(c["id"]), str(c["title"])) for c in chapters], [str(c["kind"]) for c in chapters])
         if front

@@ -50,7 +50,11 @@ SCHEMA: dict[str, Option] = {
         "MARC code (aut, ctb, edt, trl, pht). Default: the bylines found in the text.",
     ),
     "series": Option((str, dict), None, "Series: a name, or {name, position}, e.g. {name: 株洲记忆, position: 3}."),
-    "edition": Option((str,), "", "Edition statement for the copyright page, e.g. 第1版."),
+    "edition": Option(
+        (str,), "", "Edition for the copyright page's 版次, e.g. 第2版 (default 第1版), dated by `date`."
+    ),
+    "printing": Option((int,), 1, "Printing (印次) for the print book's copyright page: 2 gives 第2次印刷."),
+    "price": Option((str,), "", "Price (定价) for the copyright page, e.g. 48.00元; left out when not given."),
     "convert": Option(
         (str,),
         None,

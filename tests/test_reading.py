@@ -69,6 +69,74 @@ def test_chapter_is_set_in_the_embedded_fonts(browser, seed_book: tuple[Config, 
     page.close()
 
 
+# A font configuration with no CJK font: DejaVu (Latin, Greek, Cyrillic) only, as on a reader or a
+# machine without CJK fonts. Any character the book's embedded faces do not set shows as a box.
+_NO_CJK_FONTS = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def test_every_character_of_every_document_is_drawn_by_an_embedded_face(tmp_path: Path) -> None:
+    """Every text node of every XHTML document (the copyright page's labels, strong and em, the
+    contents, the notes) is set by the book's embedded faces in a browser with no CJK font at all:
+    the heading face's subset held only the headings' characters, and the rest were boxes
+    (issue #26, item 4). Chromium says which font set each node (CDP CSS.getPlatformFontsForNode)."""
+    from book.build import build
+    from book.config import load_config
+
+    from .helpers import MARKDOWN, write_book
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian package chromium; `make test` installs it)")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    extra = "authors: [{name: 王小明, role: 作者}]\npublisher: 测试出版社\nisbn: '9787020002207'\n"
+    result = build(load_config(write_book(tmp_path / "book", {"book.md": MARKDOWN}, extra)), tmp_path / "dist")
+    with zipfile.ZipFile(result.outputs["epub"]) as epub:
+        epub.extractall(tmp_path / "epub")
+    documents = sorted((tmp_path / "epub" / "EPUB").glob("*.xhtml"))
+    config = tmp_path / "fonts.conf"
+    config.write_text(_NO_CJK_FONTS.format(cache=tmp_path / "fc-cache"), encoding="utf-8")
+    checked = 0
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={"FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)}
+        )
+        page = chromium.new_page(viewport={"width": 480, "height": 800})
+        for document in documents:
+            page.goto(document.as_uri())
+            page.evaluate("document.fonts.ready.then(() => true)")
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("DOM.enable")
+            cdp.send("CSS.enable")
+            root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
+            for node_id, text in _elements_with_text(root):
+                fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
+                system = [f["familyName"] for f in fonts if not f["isCustomFont"]]
+                assert not system, f"{document.name}: {text!r} set in {system}"
+                checked += 1
+            cdp.detach()
+        chromium.close()
+    assert checked > 30 and len(documents) >= 5
+
+
+def _elements_with_text(node: dict) -> list[tuple[int, str]]:
+    """(node id, text) of each element with a text node of its own that is not white space."""
+    found = []
+    for child in node.get("children", []):
+        if (
+            child["nodeType"] == 3
+            and child["nodeValue"].strip()
+            and node["nodeName"] not in ("STYLE", "SCRIPT", "TITLE")
+        ):
+            found.append((node["nodeId"], child["nodeValue"].strip()))
+            break
+    for child in node.get("children", []):
+        if child["nodeType"] == 1:
+            found += _elements_with_text(child)
+    return found
+
+
 def test_serve_previews_and_reloads_after_an_edit(browser, tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -23,6 +23,7 @@ from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 
 from ..assemble import Piece, assemble
+from ..colophon import with_sheets
 from ..errors import writing
 from ..model import GlyphsUsed, PageStart, PdfProfile, PdfResult, PieceGlyphs
 from .finishing import finish, piece_options
@@ -114,6 +115,12 @@ def write_pdf(
             document = HTML(string=rendition.html, base_url=rendition.base_url, url_fetcher=fetcher).render(
                 stylesheets=stylesheets, font_config=fonts
             )
+            pages = len(document.pages) + (bool(rendition.blank_page) and len(document.pages) % 2)
+            if (settled := with_sheets(rendition.html, pages)) != rendition.html:
+                # The copyright page's 印张 was set from an estimate of the pages: now they are known.
+                document = HTML(string=settled, base_url=rendition.base_url, url_fetcher=fetcher).render(
+                    stylesheets=stylesheets, font_config=fonts
+                )
             if rendition.blank_page and len(document.pages) % 2:
                 blank = HTML(string=rendition.blank_page, base_url=rendition.base_url, url_fetcher=fetcher).render(
                     stylesheets=stylesheets, font_config=fonts
