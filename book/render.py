@@ -418,6 +418,8 @@ def render_print(
     fonts = without_unused_emphasis(fonts, html)
     # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
     blank = f'<html lang="{manuscript.metadata.language}"><body><div class="end-page"></div></body></html>'
+    if profile.name == "screen":  # read page after page: no page count to make even
+        blank = ""
     stylesheets = print_stylesheets(templates, fonts, trim, profile)
     return PrintRendition(html, stylesheets, DEFAULT_STYLES.as_uri() + "/", profile, blank, trim)
 
@@ -567,6 +569,7 @@ def _profile_context(profile: PdfProfile) -> dict[str, object]:
         "bleed_mm": profile.bleed_mm,
         "slug_mm": profile.slug_mm,
         "cmyk": profile.cmyk,
+        "screen": profile.name == "screen",
     }
 
 

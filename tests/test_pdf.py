@@ -189,6 +189,46 @@ def test_screen_pdf_has_no_bleed_and_linked_contents(x1a_book: BuildResult) -> N
     assert {a["/Dest"] for a in links} == {"chapter-001", "chapter-002"}
 
 
+def test_the_screen_pdf_is_one_sided_without_blank_pages_and_tagged(x1a_book: BuildResult) -> None:
+    """The screen PDF was the print PDF without marks: blank versos, mirrored margins, no tags.
+    Now: the same margins on every page, no blank page, and PDF/UA-1 tagging (WeasyPrint's), read
+    back from the structure tree (veraPDF cannot be installed here)."""
+    import pikepdf
+
+    path = x1a_book.outputs["screen"]
+    texts = [p.extract_text().strip() for p in PdfReader(path).pages]
+    assert all(texts), "a blank page in the screen PDF"
+    assert len(texts) <= x1a_book.pages - 2  # the print PDF has a blank verso before 第一章, and one after
+    with pdfplumber.open(path) as pdf:
+        lefts = {min(round(c["x0"]) for c in page.chars if c["size"] == 10.5) for page in pdf.pages[4:]}
+    assert len(lefts) <= 2 and max(lefts) - min(lefts) <= 21  # one margin; a paragraph's indent at most
+    assert subprocess.run([tool("qpdf"), "--check", str(path)], capture_output=True).returncode == 0
+    with pikepdf.open(path) as pdf:
+        root = pdf.Root
+        assert root.MarkInfo.Marked is True and str(root.Lang) == "zh-CN"
+        assert root.ViewerPreferences.DisplayDocTitle is True
+        assert b'pdfuaid:part="1"' in root.Metadata.read_bytes()
+        tags: list[str] = []
+
+        def walk(element: object) -> None:
+            if isinstance(element, pikepdf.Dictionary) and "/S" in element:
+                tags.append(str(element.S))
+                kids = element.get("/K")
+                for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                    walk(kid)
+
+        kids = root.StructTreeRoot.K
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            walk(kid)
+        marked = sum(1 for page in pdf.pages for i in pikepdf.parse_content_stream(page) if str(i.operator) == "BDC")
+        links = [a for page in pdf.pages for a in page.get("/Annots", []) if a.Subtype == "/Link"]
+        outline = [item.title for item in pdf.open_outline().root]
+    assert tags.count("/H2") == 3 and tags.count("/P") >= 3  # 目录 and the two chapters and "/H1" in tags and "/L" in tags
+    assert marked >= 10 and tags.count("/Link") == len(links) >= 2
+    assert all("/StructParent" in link for link in links)  # each link is in the structure tree
+    assert outline == ["第一章　起", "第二章　承"]
+
+
 def test_cover_spread_with_spine_from_the_page_count(x1a_book: BuildResult) -> None:
     reader = PdfReader(x1a_book.outputs["cover"])
     (page,) = reader.pages

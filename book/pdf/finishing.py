@@ -109,6 +109,8 @@ def piece_options(profile: PdfProfile, catalog: bool = True) -> dict[str, object
     variant = VARIANTS.get(profile.standard)
     if variant is not None and not catalog:
         variant = PAGES_ONLY + variant
+    if profile.name == "screen":  # tagged, for a screen reader and reflow: PDF/UA-1
+        variant = "pdf/ua-1"
     return {"pdf_variant": variant, "pdf_identifier": False}
 
 
