@@ -9,7 +9,7 @@ import sys
 
 # The packages a build needs (pyproject.toml's dependencies, by the names they are imported as).
 # Run by a Python that lacks them, the command says so in one line instead of a traceback.
-NEEDED = ("weasyprint", "ebooklib", "jinja2", "yaml", "uharfbuzz", "pikepdf", "opencc", "charset_normalizer")
+NEEDED = ("weasyprint", "ebooklib", "jinja2", "yaml", "uharfbuzz", "pikepdf", "opencc", "charset_normalizer", "icu")
 _missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
 if _missing and __name__ == "__main__":
     print(

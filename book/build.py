@@ -37,6 +37,7 @@ from .fonts import (
 from .model import Finding, Manuscript, PageStart, PdfProfile, PdfResult
 from .normalize import normalize
 from .output import staged_outputs
+from .print_cover import render_cover_pdf
 from .printing import PrintBook, pages_laid_out, print_ahead, printed
 from .progress import Meter, estimated_pages
 from .read import read_seed
@@ -45,7 +46,6 @@ from .render import (
     credit_lines,
     load_templates,
     print_stylesheets,
-    render_cover_pdf,
     render_epub,
     render_print,
     render_print_pieces,
@@ -226,6 +226,7 @@ def _build(
         refuse_missing_glyphs(config, manuscript, fonts)
 
     checked: list[Manuscript] = []
+    notes: list[Finding] = []  # what the build itself reports (the cover's folds)
 
     def check() -> None:
         """The glyph check (check_glyphs): nothing the build writes depends on its findings, so a
@@ -309,6 +310,17 @@ def _build(
                 result.sizes["cover"] = written.size
                 result.pdf_warnings += written.warnings
                 result.outputs["cover"] = out_dir / f"{config.slug}-cover.pdf"
+                width, height = cover_pdf.trim
+                notes.append(
+                    Finding(
+                        "cover",
+                        f"cover spread {width:.1f} mm × {height:g} mm: back and front {config.trim[0]:g} mm, spine "
+                        f"{spine:.1f} mm ({pdf.pages} pages × {config.pdf.paper_thickness} mm a leaf ÷ 2); folds at "
+                        f"{config.trim[0]:.1f} mm and {config.trim[0] + spine:.1f} mm from the left trim edge, "
+                        "marked above and below the bleed",
+                        f"{config.slug}-cover.pdf",
+                    )
+                )
         if "screen" in formats:
             from .pdf.writer import write_pdf
 
@@ -338,7 +350,7 @@ def _build(
             record(printed(printer))
             result.seconds["write pdf (alongside)"] = time.perf_counter() - sent
     check()
-    result.manuscript = checked[0]
+    result.manuscript = dataclasses.replace(checked[0], findings=checked[0].findings + tuple(notes))
     meter.finish("done")
     return result
 
@@ -478,9 +490,8 @@ def _cover_image(config: Config, manuscript: Manuscript, fonts: tuple[FontFace, 
         media_type = "image/png" if config.cover.suffix.lower() == ".png" else "image/jpeg"
         return CoverImage(f"images/cover{config.cover.suffix.lower()}", media_type, config.cover.read_bytes())
     faces = {face.role: face for face in fonts}
-    data = render_cover(
-        manuscript.metadata, credit_lines(manuscript.metadata.creators, manuscript.metadata.language), faces
-    )
+    credits = credit_lines(manuscript.metadata.creators, manuscript.metadata.language)
+    data = render_cover(manuscript.metadata, credits, faces, config.trim)
     return CoverImage("images/cover.png", "image/png", data)
 
 

@@ -214,6 +214,12 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     slug = values["slug"]
     if isinstance(slug, str) and not re.fullmatch(r"[\w.-]+", slug):
         problem("slug", f"'{slug}' is not a usable file name (letters, digits, '-', '_', '.')")
+    if values["isbn"] and (wrong := isbn_problem(str(values["isbn"]))):
+        problem("isbn", wrong)
+    if not isinstance(values["printing"], int) or values["printing"] < 1:
+        problem("printing", "the printing is a whole number from 1 (第1次印刷)")
+    if values["missing_glyphs"] not in ("fail", "allow"):
+        problem("missing_glyphs", f"'{values['missing_glyphs']}' is not fail or allow")
     if problems:
         raise ConfigError(
             f"{len(problems)} problem(s) in the config:\n  " + "\n  ".join(problems),
@@ -221,10 +227,6 @@ def _validate(path: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         )
 
     seed_paths = _expand_seeds(seeds, root, problem)
-    if not isinstance(values["printing"], int) or values["printing"] < 1:
-        problem("printing", "the printing is a whole number from 1 (第1次印刷)")
-    if values["missing_glyphs"] not in ("fail", "allow"):
-        problem("missing_glyphs", f"'{values['missing_glyphs']}' is not fail or allow")
     if values["split"] not in SPLITS:
         problem("split", f"'{values['split']}' is not one of {', '.join(SPLITS)}")
     styles = (root / values["styles"]).resolve()
@@ -531,3 +533,14 @@ def parse_formats(value: str) -> tuple[str, ...]:
             fix=f"use {', '.join(FORMATS)}, comma-separated",
         )
     return formats
+
+
+def isbn_problem(isbn: str) -> str:
+    """What is wrong with an ISBN-13 (its length, its prefix, its check digit), or ""."""
+    digits = "".join(ch for ch in isbn if ch.isdigit())
+    if len(digits) != 13 or not digits.startswith(("978", "979")):
+        return f"'{isbn}' is not an ISBN-13 (13 digits, beginning 978 or 979)"
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12])) % 10) % 10
+    if int(digits[12]) != check:
+        return f"the check digit of {isbn} is {digits[12]}; its first 12 digits give {check}"
+    return ""

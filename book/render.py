@@ -24,6 +24,7 @@ from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile, block_id
 from .progress import estimated_pages
 from .script import to_script
 from .text import plan_cjk_spacing
+from .titles import title_lines
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
 STYLESHEET = "style/book.css"
@@ -64,6 +65,7 @@ class PrintRendition:
     profile: PdfProfile
     blank_page: str  # HTML of a blank page in the same style, to make the page count even; "" for none
     trim: tuple[float, float]  # the page's trim size in mm
+    folds: tuple[float, ...] = ()  # a cover's folds, in mm from its left trim edge (marked outside the bleed)
 
 
 def load_templates(book_styles: Path | None, compiled: Path | None = None) -> jinja2.Environment:
@@ -89,6 +91,7 @@ def load_templates(book_styles: Path | None, compiled: Path | None = None) -> ji
     )
     environment.filters["cjk_spacing"] = cjk_spacing
     environment.filters["name_breaks"] = name_breaks
+    environment.filters["title_lines"] = title_spans
     return environment
 
 
@@ -100,6 +103,15 @@ def name_breaks(title: str) -> str:
     """A title that is a file name (`classic_hongloumeng_pg2-4264`) may break after its separators
     only, so that a line never ends inside one of its words."""
     return _NAME_SEPARATOR.sub(ZERO_WIDTH_SPACE, title) if "_" in title or "-" in title else title
+
+
+def title_spans(title: str, width: float) -> markupsafe.Markup:
+    """A title in balanced lines broken at words (titles.title_lines) for a measure of `width` ems:
+    each line an inline block, so that a line breaks only between them (and a narrow screen may
+    still break inside one)."""
+    lines = title_lines(title, width)
+    span = markupsafe.Markup('<span class="title-line">{}</span>')
+    return markupsafe.Markup("").join(span.format(name_breaks(line)) for line in lines)
 
 
 SPACING_CLASSES = {
@@ -360,11 +372,11 @@ def render_epub(
 def epub_stylesheet(templates: jinja2.Environment, fonts: tuple[FontFace, ...], writing_mode: str) -> str:
     """The EPUB's one stylesheet: shared.css, epub.css with an @font-face rule for each face, the
     book's additions; custom properties resolved for readers without them."""
-    font_rules = _font_rules(fonts, lambda f: f"../fonts/{f.file_name}")
+    rules = font_rules(fonts, lambda f: f"../fonts/{f.file_name}")
     css = "\n".join(
         (
             render_template(templates, "shared.css"),
-            render_template(templates, "epub/epub.css", fonts=font_rules, writing_mode=writing_mode),
+            render_template(templates, "epub/epub.css", fonts=rules, writing_mode=writing_mode),
             *book_additions(templates, "epub/extra.css"),
         )
     )
@@ -474,10 +486,10 @@ def print_stylesheets(
         render_template(
             templates,
             "print/print.css",
-            fonts=_font_rules(fonts, lambda f: f.path.as_uri()),
+            fonts=font_rules(fonts, lambda f: f.path.as_uri()),
             trim_width=trim[0],
             trim_height=trim[1],
-            profile=_profile_context(profile),
+            profile=profile_context(profile),
         ),
         *book_additions(templates, "print/extra.css"),
     )
@@ -532,39 +544,12 @@ def _print_html(
     )
 
 
-def render_cover_pdf(
-    manuscript: Manuscript,
-    templates: jinja2.Environment,
-    fonts: tuple[FontFace, ...],
-    trim: tuple[float, float],
-    profile: PdfProfile,
-    spine_mm: float,
-) -> PrintRendition:
-    """The cover as one spread: back cover, spine and front cover, with the print profile's bleed."""
-    meta = manuscript.metadata
-    font_rules = _font_rules(fonts, lambda f: f.path.as_uri())
-    context = {
-        "lang": meta.language,
-        "meta": meta,
-        "creators": credit_lines(meta.creators, meta.language),
-        "fonts": font_rules,
-        "trim_width": trim[0],
-        "trim_height": trim[1],
-        "spine": spine_mm,
-        "spine_text": spine_mm >= 6,
-        "profile": _profile_context(profile),
-    }
-    html = render_template(templates, "print/cover.html", **context)
-    css = (render_template(templates, "shared.css"), render_template(templates, "print/cover.css", **context))
-    return PrintRendition(html, css, DEFAULT_STYLES.as_uri() + "/", profile, "", (2 * trim[0] + spine_mm, trim[1]))
-
-
-def _font_rules(fonts: tuple[FontFace, ...], url_of: Callable[[FontFace], str]) -> list[dict[str, object]]:
+def font_rules(fonts: tuple[FontFace, ...], url_of: Callable[[FontFace], str]) -> list[dict[str, object]]:
     """What the stylesheets' @font-face rules need: family, weight and where the file is."""
     return [{"family": f.family, "weight": f.weight, "url": url_of(f)} for f in fonts]
 
 
-def _profile_context(profile: PdfProfile) -> dict[str, object]:
+def profile_context(profile: PdfProfile) -> dict[str, object]:
     return {
         "bleed_mm": profile.bleed_mm,
         "slug_mm": profile.slug_mm,

@@ -48,7 +48,8 @@ FINDING_CODES: dict[str, tuple[str, str]] = {
     "mojibake": ("mojibake", "text read one byte out of step after a lost byte (GBK)"),
     "no-chinese": ("no Chinese text", "the seeds hold no Han character at all: the wrong file, or the wrong encoding"),
     "config": ("config", "book.yaml asks for something the text does not have"),
-    "missing-glyph": ("missing glyphs", "a character none of the book's fonts has"),
+    "missing-glyph": ("missing glyphs", "a character no face of the book has"),
+    "cover": ("cover", "the cover's size, its spine and where it folds"),
 }
 # What --strict fails on: findings that mean the text is damaged or incomplete.
 STRICT_CODES = (

@@ -27,6 +27,7 @@ def finish(
     text_start: int,
     document_id: str,
     catalog: bool = True,
+    folds: tuple[float, ...] = (),
 ) -> None:
     """Last touches to the PDF before it is written: boxes, crop marks, output intent, page labels.
 
@@ -44,6 +45,8 @@ def finish(
             # (which changes the CTM) is wrapped in q … Q so the marks use default user space.
             if (x0, y0, x1, y1) not in wrappers:
                 drawn = _crop_marks(x0, y0, x1, y1, bleed, profile.slug_mm * MM)
+                if folds:  # a cover: the spine's edges
+                    drawn += _fold_marks([x0 + fold * MM for fold in folds], y0, y1, bleed, profile.slug_mm * MM)
                 wrappers[x0, y0, x1, y1] = pydyf.Stream([b"q"]), pydyf.Stream([drawn])
                 for stream in wrappers[x0, y0, x1, y1]:
                     pdf.add_object(stream)
@@ -116,3 +119,13 @@ def piece_options(profile: PdfProfile, catalog: bool = True) -> dict[str, object
 
 # A PDF/X variant for a chapter's piece: WeasyPrint's properties, without its metadata function.
 PAGES_ONLY = "book-pages:"
+
+
+def _fold_marks(xs: list[float], y0: float, y1: float, bleed: float, slug: float) -> bytes:
+    """A cover's fold marks: dashed lines at each fold (the spine's edges), above and below the
+    trim, outside the bleed as the crop marks are, in registration colour."""
+    lines = []
+    for x in xs:
+        lines.append(f"{x:.3f} {y1 + bleed:.3f} m {x:.3f} {y1 + slug:.3f} l S")
+        lines.append(f"{x:.3f} {y0 - bleed:.3f} m {x:.3f} {y0 - slug:.3f} l S")
+    return (" q 0.25 w [1.5 1] 0 d 1 1 1 1 K " + " ".join(lines) + " Q").encode()

@@ -131,7 +131,9 @@ def write_pdf(
             # The text's folios restart at 1 on its first page (print.css); the EPUB cites those.
             page_starts = tuple(dataclasses.replace(s, label=str(s.page - text_start + 1)) for s in page_starts)
             laid_out(page_starts)
-            finisher = functools.partial(finish, profile=profile, text_start=text_start, document_id=document_id)
+            finisher = functools.partial(
+                finish, profile=profile, text_start=text_start, document_id=document_id, folds=rendition.folds
+            )
             token = FONT_USAGE.set((usage, FaceFinder(faces)))
             try:
                 document.write_pdf(draft, finisher=finisher, **piece_options(profile))
