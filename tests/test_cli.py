@@ -282,7 +282,10 @@ def test_the_two_commands_install_into_a_virtual_environment_of_their_own() -> N
     make .venv and install and run everything with its interpreter, never with PYTHON's pip."""
     for target in ("book", "test"):
         result = subprocess.run(
-            ["make", "-n", "-B", target, "PYTHON=/usr/bin/python3"], cwd=ROOT, capture_output=True, text=True
+            ["make", "-n", "-B", "--no-print-directory", target, "PYTHON=/usr/bin/python3"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
         commands = result.stdout.splitlines()

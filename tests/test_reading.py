@@ -77,7 +77,7 @@ _NO_CJK_FONTS = """<?xml version="1.0"?>
 """
 
 
-def test_every_character_of_every_document_is_drawn_by_an_embedded_face(tmp_path: Path) -> None:
+def test_every_character_of_every_document_is_drawn_by_an_embedded_face(browser, tmp_path: Path) -> None:
     """Every text node of every XHTML document (the copyright page's labels, strong and em, the
     contents, the notes) is set by the book's embedded faces in a browser with no CJK font at all:
     the heading face's subset held only the headings' characters, and the rest were boxes
@@ -87,9 +87,6 @@ def test_every_character_of_every_document_is_drawn_by_an_embedded_face(tmp_path
 
     from .helpers import MARKDOWN, write_book
 
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (Debian package chromium; `make test` installs it)")
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     extra = "authors: [{name: 王小明, role: 作者}]\npublisher: 测试出版社\nisbn: '9787020002207'\n"
     result = build(load_config(write_book(tmp_path / "book", {"book.md": MARKDOWN}, extra)), tmp_path / "dist")
     with zipfile.ZipFile(result.outputs["epub"]) as epub:
@@ -98,25 +95,24 @@ def test_every_character_of_every_document_is_drawn_by_an_embedded_face(tmp_path
     config = tmp_path / "fonts.conf"
     config.write_text(_NO_CJK_FONTS.format(cache=tmp_path / "fc-cache"), encoding="utf-8")
     checked = 0
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={"FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)}
-        )
-        page = chromium.new_page(viewport={"width": 480, "height": 800})
-        for document in documents:
-            page.goto(document.as_uri())
-            page.evaluate("document.fonts.ready.then(() => true)")
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("DOM.enable")
-            cdp.send("CSS.enable")
-            root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
-            for node_id, text in _elements_with_text(root):
-                fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
-                system = [f["familyName"] for f in fonts if not f["isCustomFont"]]
-                assert not system, f"{document.name}: {text!r} set in {system}"
-                checked += 1
-            cdp.detach()
-        chromium.close()
+    # A second Chromium of the same driver (one Playwright per process), with the bare font configuration.
+    environment = {"FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)}
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=environment)
+    page = chromium.new_page(viewport={"width": 480, "height": 800})
+    for document in documents:
+        page.goto(document.as_uri())
+        page.evaluate("document.fonts.ready.then(() => true)")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
+        for node_id, text in _elements_with_text(root):
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
+            system = [f["familyName"] for f in fonts if not f["isCustomFont"]]
+            assert not system, f"{document.name}: {text!r} set in {system}"
+            checked += 1
+        cdp.detach()
+    chromium.close()
     assert checked > 30 and len(documents) >= 5
 
 
