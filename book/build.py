@@ -128,10 +128,12 @@ def book_text(manuscript: Manuscript) -> str:
     return distinct_characters("".join(parts))
 
 
-def refuse_missing_glyphs(config: Config, manuscript: Manuscript, faces: tuple[FontFace, ...]) -> None:
+def refuse_missing_glyphs(
+    config: Config, manuscript: Manuscript, faces: tuple[FontFace, ...], characters: str | None = None
+) -> None:
     """Stop a print build at the first character no face of the book has (clreq: never a blank
     box in print), naming it and where it is in its seed; book.yaml's missing_glyphs: allow lets it go."""
-    missing = missing_characters(book_text(manuscript), faces)
+    missing = missing_characters(characters if characters is not None else book_text(manuscript), faces)
     if not missing or config.missing_glyphs == "allow":
         return
     first = missing[0]
@@ -221,9 +223,10 @@ def _build(
     manuscript = timed("normalize", lambda: read_manuscript(config, stamp))
     result.manuscript = manuscript
     pages = estimated_pages([sum(len(b.text) for b in c.blocks) for c in manuscript.chapters])
-    fonts = faces_for(faces, book_text(manuscript))  # the extension faces only where the text needs them
+    characters = book_text(manuscript)
+    fonts = faces_for(faces, characters)  # the extension faces only where the text needs them
     if {"pdf", "screen", "cover"} & set(formats):
-        refuse_missing_glyphs(config, manuscript, fonts)
+        refuse_missing_glyphs(config, manuscript, fonts, characters)
 
     checked: list[Manuscript] = []
     notes: list[Finding] = []  # what the build itself reports (the cover's folds)

@@ -51,15 +51,16 @@ from .notes import pair_notes
 from .rules import Rules, load_rules, role_code
 from .script import detect_script, to_script
 from .text import (
+    HAN,
     IDEOGRAPHIC_SPACE,
     fix_punctuation,
-    han_characters,
     is_traditional,
     remove_xml_invalid,
 )
 from .unwrap import Line, PhysicalLine, find_wraps, join_lines
 
 _BOOK_NAMESPACE = uuid.UUID("6b1d8a2e-3f4c-5d6e-8f90-a1b2c3d4e5f6")
+_HAN = re.compile(HAN)
 
 
 def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = None) -> Manuscript:
@@ -109,7 +110,7 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             seed_chapters = _seed_as_part(seed, seed_title, seed_chapters)
         chapters.extend(seed_chapters)
 
-    if seeds and not any(han_characters(seed.text) for seed in seeds):  # the seeds as read, before any removal
+    if seeds and not any(_HAN.search(seed.text) for seed in seeds):  # the seeds as read, before any removal
         names = ", ".join(seed.path.name for seed in seeds)
         message = f"no Chinese text in {names}: is it the right file, in the right encoding?"
         findings.append(Finding("no-chinese", message, seeds[0].path.name, 1))
