@@ -71,7 +71,7 @@ with options.render_options(**parts):
     runpy.run_path(sys.argv[0], run_name="__main__")
 """
 # The parts of the typesetting extension that --without can turn off (book.pdf.options.RenderOptions).
-SWITCHES = ("paragraph-layout", "glyph-drawing", "cjk-justification")
+SWITCHES = ("paragraph-layout", "glyph-drawing", "cjk-justification", "total-fit")
 
 
 def record(config: Path, output: Path, native: bool, without: tuple[str, ...] = ()) -> None:

@@ -101,11 +101,11 @@ def set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) ->
         attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
     # Pango applies every font-features attribute that covers a character (they never override
     # each other), so halt adds to the features of the text's style.
-    for start, end in _byte_ranges(self.text, [(i, i + 1) for i in halts]):
+    for start, end in byte_ranges(self.text, [(i, i + 1) for i in halts]):
         attribute = pango.pango_attr_font_features_new(b"halt 1")
         attribute.start_index, attribute.end_index = start, end
         pango.pango_attr_list_insert(attributes, attribute)
-    for start, end in _byte_ranges(self.text, dashes):
+    for start, end in byte_ranges(self.text, dashes):
         attribute = pango.pango_attr_allow_breaks_new(False)  # no break inside the range
         attribute.start_index, attribute.end_index = start, end
         pango.pango_attr_list_insert(attributes, attribute)
@@ -115,14 +115,14 @@ def set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) ->
         # One attribute per run of CJK characters (Pango would merge per-character ones into the
         # same runs: pango_attr_list_change joins equal adjacent attributes).
         runs = [run.span() for run in _CJK_RUN.finditer(self.text)]
-        for start, end in _byte_ranges(self.text, runs):
+        for start, end in byte_ranges(self.text, runs):
             attribute = pango.pango_attr_letter_spacing_new(units)
             attribute.start_index, attribute.end_index = start, end
             pango.pango_attr_list_change(attributes, attribute)
     pango.pango_layout_set_attributes(self.layout, attributes)
 
 
-def _byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+def byte_ranges(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     """Character spans of `text` (in order) as UTF-8 byte spans, as Pango indexes text."""
     byte, position = 0, 0
     for start, end in spans:

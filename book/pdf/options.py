@@ -12,11 +12,13 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RenderOptions:
     """The parts of the typesetting extension a render uses; all by default. Turned off, the first
-    two give the same pages more slowly (tests compare them), the third leaves Chinese lines ragged."""
+    two give the same pages more slowly (tests compare them), the third leaves Chinese lines
+    ragged, the fourth breaks CJK paragraphs greedily, as Pango and WeasyPrint do."""
 
     paragraph_layout: bool = True  # a paragraph's lines taken from one layout of it
     glyph_drawing: bool = True  # lines drawn from the glyphs already shaped
     cjk_justification: bool = True  # justification between CJK characters
+    total_fit: bool = True  # a CJK paragraph's breaks chosen together (breaking.py), not greedily
 
 
 _OPTIONS: ContextVar[RenderOptions] = ContextVar("book_render_options")

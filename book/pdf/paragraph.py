@@ -7,6 +7,7 @@ built, else its Python twin), and lines.py hands them to WeasyPrint.
 
 from __future__ import annotations
 
+import itertools
 import re
 import weakref
 from collections.abc import Iterable
@@ -20,7 +21,8 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions
-from .justify import CJK_JUSTIFIABLE, cjk_character_starts, spaces_and_ligatures
+from .breaking import advances, cost_of, first_fit, poor, total_fit
+from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .side import SideTable
 
@@ -39,6 +41,11 @@ from .side import SideTable
 # The ideographic space U+3000 is none of these: a CJK character like any other.
 _PLAIN_TEXT = re.compile("[^ \t\n\r\f\v\x85\xa0\xad\u200b\u2028\u2029]+")
 _HAN = re.compile(HAN)
+# A paragraph whose every character advances 1 em (or half, a halted mark): Han and full-width
+# marks; its breaks can be chosen without shaping it again (breaking.py).
+_ALL_CJK = re.compile(
+    "[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e\u2014\u2026\u201c\u201d\u2018\u2019]+"
+)
 # By text box: its paragraph's layout from one start and width; whether its text is plain (for
 # that text). By style: whether it is plain.
 _PARAGRAPHS: SideTable[_Paragraph] = SideTable()
@@ -250,11 +257,50 @@ def _lay_out_paragraph(
         pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
     fonts = fonts_held(box.style)
     shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
-    lines: dict[int, Line | None] = {}
-    # The lines that end by the cut (a break after it may depend on the text past the cut), in C
-    # where it was compiled
-    layout_lines = pango.pango_layout_get_lines_readonly(layout.layout)
     arguments = (keep_to - skip, skip, len(encoded), first_width, width)
+    fitted = None
+    if current_options().total_fit and cut == len(text) and _ALL_CJK.fullmatch(text):
+        fitted = _fitted_breaks(text, box.style["font_size"], first_width, width)
+        if fitted is not None:  # set before Pango first lays the text out
+            _allow_breaks_only_at(layout, text, fitted)
+    lines = _read_lines(layout, arguments, shaped)
+    if (
+        fitted is not None
+        and [len(shown[: start - skip].decode()) for start in sorted(lines) if start != skip] != fitted
+    ):
+        # Pango measured otherwise than the model: its own breaks, laid out again
+        layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
+        if first_width != width:
+            pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+        lines = _read_lines(layout, arguments, shaped)
+    lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
+    return _Paragraph(box.text, width, skip, first_width, lines)
+
+
+def _fitted_breaks(text: str, font_size: float, first_width: float, width: float) -> list[int] | None:
+    """The line starts of a CJK paragraph's breaks chosen together (breaking.py), where they cost
+    less than the greedy breaks Pango would take; None where Pango's stand."""
+    em = _pango_width(font_size)
+    advance = advances(text, set(halt_positions(text)))
+    first, measure = _pango_width(first_width) / em, _pango_width(width) / em
+    greedy = first_fit(text, advance, first, measure)
+    if greedy is None or not poor(text, advance, first, measure, greedy):
+        return None  # most paragraphs: Pango's breaks leave no runt and no loose line
+    better = total_fit(text, advance, first, measure)
+    if better is None or better == greedy:
+        return None
+    if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
+        return None
+    return better
+
+
+def _read_lines(
+    layout: Layout, arguments: tuple[int, int, int, float, float], shaped: Shaped
+) -> dict[int, Line | None]:
+    """The lines of a paragraph's layout that end by the cut (a break after it may depend on the
+    text past the cut), in C where it was compiled; their fonts held."""
+    lines: dict[int, Line | None] = {}
+    layout_lines = pango.pango_layout_get_lines_readonly(layout.layout)
     if _compiled_paragraph_lines is None:
         used = _python_paragraph_lines(layout_lines, *arguments, shaped, lines)
     else:
@@ -262,9 +308,21 @@ def _lay_out_paragraph(
         used = _compiled_paragraph_lines(
             address, _LINE_EXTENTS, *arguments, shaped.encoded, shaped.spaced, Line, shaped, lines
         )
-    hold_fonts(fonts, used)
-    lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
-    return _Paragraph(box.text, width, skip, first_width, lines)
+    hold_fonts(shaped.fonts, used)
+    return lines
+
+
+def _allow_breaks_only_at(layout: Layout, text: str, starts: list[int]) -> None:
+    """Forbid every line break of the layout's text but those before `starts` (character indices)."""
+    attributes = pango.pango_layout_get_attributes(layout.layout)
+    if attributes == ffi.NULL:
+        attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+    # An attribute over a line's characters forbids the breaks inside it, and none at its edges.
+    for start, end in byte_ranges(text, list(itertools.pairwise([0, *starts, len(text)]))):
+        attribute = pango.pango_attr_allow_breaks_new(False)
+        attribute.start_index, attribute.end_index = start, end
+        pango.pango_attr_list_insert(attributes, attribute)
+    pango.pango_layout_set_attributes(layout.layout, attributes)
 
 
 def _python_paragraph_lines(

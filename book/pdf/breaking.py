@@ -1,0 +1,119 @@
+"""breaking: a paragraph's line breaks chosen together (total fit), not line by line.
+
+Pango breaks a paragraph greedily: each line takes what fits, and the last line takes what is
+left, one character at times (a runt, 孤字), while a line before it stretches wide. Here the
+breaks of a paragraph of CJK text are chosen together, Knuth and Plass's way over the break
+opportunities: each line's cost is its stretch (the space justification spreads between its
+characters) squared, a last line of one Han character or none costs as a badly stretched line
+would, and the breaks with the least total cost win. The line-start and line-end prohibitions
+(clreq) stay hard rules, and a dash or an ellipsis never splits.
+
+The paragraph's widths are known without shaping it again: every character of a paragraph that
+is all CJK (Han and full-width marks) advances 1 em, a mark set half-width (halt, already decided
+for the whole paragraph) 0.5 em. Pango then lays the paragraph out with breaks allowed only at
+the chosen places (paragraph.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+
+from ..text import HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED
+
+# A last line of one Han character or none: as costly as four lines stretched 0.1 em a gap.
+RUNT_COST = 4 * (0.1**2)
+_HAN = re.compile(HAN)
+_UNSPLIT = "—…"  # a run of either is one mark
+# Pango (UAX #14, class QU) breaks on neither side of a quotation mark; clreq would allow a break
+# before an opening one, but Pango cannot be made to take it, so the breaks chosen here do not.
+_NO_BREAK_BEFORE = "“‘"
+
+
+def advances(text: str, halts: set[int]) -> list[float]:
+    """Where each character of `text` begins, in ems from the start (and where the text ends)."""
+    return list(itertools.accumulate((0.5 if i in halts else 1.0 for i in range(len(text))), initial=0.0))
+
+
+def first_fit(text: str, advance: list[float], first: float, width: float) -> list[int] | None:
+    """The line starts Pango's greedy breaking gives by the same measure: each line as long as fits."""
+    starts: list[int] = []
+    start, n = 0, len(text)
+    while True:
+        measure = first if start == 0 else width
+        end = bisect.bisect_right(advance, advance[start] + measure + 1e-9) - 1  # the most that fits
+        if end >= n:
+            return starts
+        while end > start and not _may_break(text, end):
+            end -= 1
+        if end == start:
+            return None
+        starts.append(end)
+        start = end
+
+
+def poor(text: str, advance: list[float], first: float, width: float, starts: list[int]) -> bool:
+    """Whether breaks leave a runt or a line stretched more than 0.1 em a gap."""
+    bounds = [0, *starts, len(text)]
+    for start, end in itertools.pairwise(bounds):
+        if end == len(text):
+            return start > 0 and len(_HAN.findall(text[start:end])) <= 1
+        measure = first if start == 0 else width
+        if (measure - (advance[end] - advance[start])) / max(end - start - 1, 1) > 0.1:
+            return True
+    return False
+
+
+def total_fit(text: str, advance: list[float], first: float, width: float) -> list[int] | None:
+    """The line starts (character indices after 0) of the best breaks of `text`, whose first line
+    is `first` ems wide and the others `width`; `advance`: where each character begins (advances).
+    None if no breaks fit."""
+    n = len(text)
+    inf = float("inf")
+    cost = [inf] * (n + 1)
+    back = [0] * (n + 1)
+    cost[0] = 0.0
+    reachable = [0]
+    for end in [*(i for i in range(1, n) if _may_break(text, i)), n]:
+        for start in reversed(reachable):
+            measure = first if start == 0 else width
+            natural = advance[end] - advance[start]
+            if natural > measure + 1e-9:  # and longer still from any start before it
+                break
+            step = _line_cost(text, start, end, natural, measure, last=end == n)
+            if cost[start] + step < cost[end]:
+                cost[end], back[end] = cost[start] + step, start
+        if cost[end] < inf:
+            reachable.append(end)
+    if cost[n] == inf:
+        return None
+    starts, at = [], n
+    while at:
+        at = back[at]
+        if at:
+            starts.append(at)
+    return starts[::-1]
+
+
+def cost_of(text: str, advance: list[float], first: float, width: float, starts: list[int]) -> float:
+    """What the breaks at `starts` cost (total_fit's measure)."""
+    total = 0.0
+    for start, end in itertools.pairwise([0, *starts, len(text)]):
+        natural = advance[end] - advance[start]
+        total += _line_cost(text, start, end, natural, first if start == 0 else width, last=end == len(text))
+    return total
+
+
+def _line_cost(text: str, start: int, end: int, natural: float, measure: float, last: bool) -> float:
+    if last:
+        return RUNT_COST if start > 0 and len(_HAN.findall(text[start:end])) <= 1 else 0.0
+    return ((measure - natural) / max(end - start - 1, 1)) ** 2
+
+
+def _may_break(text: str, i: int) -> bool:
+    """Whether a line may end before text[i] (clreq's prohibitions; no split dash or ellipsis)."""
+    before, after = text[i - 1], text[i]
+    if after in LINE_START_PROHIBITED or before in LINE_END_PROHIBITED or after in _NO_BREAK_BEFORE:
+        return False
+    return not (before == after and before in _UNSPLIT)

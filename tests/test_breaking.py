@@ -1,0 +1,86 @@
+"""A paragraph's breaks chosen together (book/pdf/breaking.py), on hand-made paragraphs.
+
+Each character advances 1 em, a halted mark half; the measures are in ems.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pdfplumber
+
+from book.pdf.breaking import advances, cost_of, first_fit, poor, total_fit
+from book.text import halt_positions
+
+
+def _lines(text: str, starts: list[int]) -> list[str]:
+    bounds = [0, *starts, len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def test_a_runt_is_avoided_by_taking_a_character_from_the_line_before() -> None:
+    """Ten characters a line: greedy leaves 天 alone on the last line (孤字); the best breaks move
+    one character down, at the cost of a little stretch on the line before."""
+    text = "甲乙丙丁戊己庚辛壬癸" * 2 + "天"
+    advance = advances(text, set(halt_positions(text)))
+    greedy = first_fit(text, advance, 10, 10)
+    assert _lines(text, greedy)[-1] == "天" and poor(text, advance, 10, 10, greedy)
+    best = total_fit(text, advance, 10, 10)
+    assert best is not None and [len(line) for line in _lines(text, best)][-1] >= 2
+    assert cost_of(text, advance, 10, 10, best) < cost_of(text, advance, 10, 10, greedy)
+
+
+def test_no_line_starts_with_a_closing_mark_nor_ends_with_an_opening_one() -> None:
+    """clreq's prohibitions stay hard rules: 。 cannot begin a line, “ cannot end one (nor, as
+    Pango will have it, begin one)."""
+    text = "甲乙丙丁戊己庚辛壬。“癸子丑寅卯辰巳午未申酉戌亥”"
+    advance = advances(text, set(halt_positions(text)))
+    best = total_fit(text, advance, 10, 10)
+    assert best is not None
+    for line in _lines(text, best):
+        assert line[0] not in "。，、”" and line[-1] not in "“"
+
+
+def test_a_dash_is_never_split() -> None:
+    text = "甲乙丙丁戊己庚辛壬——癸子丑寅卯辰巳午未"
+    best = total_fit(text, advances(text, set()), 10, 10)
+    assert best is not None and all(text[i - 1 : i + 1] != "——" for i in best)
+
+
+def test_a_first_line_shorter_by_its_indent_is_measured_as_such() -> None:
+    text = "甲" * 18
+    assert first_fit(text, advances(text, set()), 8, 10) == [8]
+    assert total_fit(text, advances(text, set()), 8, 10) == [8]
+
+
+def test_a_paragraph_that_breaks_well_greedily_is_left_as_it_is() -> None:
+    text = "甲乙丙丁戊己庚辛壬癸" * 3
+    advance = advances(text, set())
+    greedy = first_fit(text, advance, 10, 10)
+    assert greedy == [10, 20] and not poor(text, advance, 10, 10, greedy)
+
+
+def test_in_the_book_a_paragraph_s_last_line_is_no_runt(tmp_path: Path) -> None:
+    """A paragraph of 55 Han characters on the default measure (26 on the indented first line, 28
+    after): Pango leaves one character on the last line; set with its breaks chosen together, the
+    last line holds two or more. Turned off (RenderOptions.total_fit), the runt is back."""
+    from book.build import build
+    from book.config import load_config
+    from book.pdf.options import render_options
+
+    from .helpers import write_book
+
+    paragraph = ("天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律" * 2)[:55]
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+
+    def last_line(folder: str) -> str:
+        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
+        with pdfplumber.open(pdf) as document:
+            lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
+        body = [line for line in lines if set(line) <= set(paragraph)]
+        return body[-1]
+
+    assert len(last_line("fitted")) >= 2
+    with render_options(total_fit=False):
+        assert len(last_line("greedy")) == 1
