@@ -128,12 +128,10 @@ def book_text(manuscript: Manuscript) -> str:
     return distinct_characters("".join(parts))
 
 
-def refuse_missing_glyphs(
-    config: Config, manuscript: Manuscript, faces: tuple[FontFace, ...], characters: str | None = None
-) -> None:
+def refuse_missing_glyphs(config: Config, manuscript: Manuscript, faces: tuple[FontFace, ...], characters: str) -> None:
     """Stop a print build at the first character no face of the book has (clreq: never a blank
     box in print), naming it and where it is in its seed; book.yaml's missing_glyphs: allow lets it go."""
-    missing = missing_characters(characters if characters is not None else book_text(manuscript), faces)
+    missing = missing_characters(characters, faces)  # characters: book_text(manuscript)
     if not missing or config.missing_glyphs == "allow":
         return
     first = missing[0]

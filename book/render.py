@@ -509,6 +509,16 @@ def _print_chapters(manuscript: Manuscript) -> list[dict[str, object]]:
     return [_print_chapter(number, chapter) for number, chapter in enumerate(manuscript.chapters, start=1)]
 
 
+def _book_pages(manuscript: Manuscript, chapters: list[dict[str, object]], text_pages: int) -> int:
+    """The print book's pages, for the copyright page's 印张 before they are laid out: the chapters'
+    (`text_pages`, where a book printed in pieces knows them, else estimated from the text) and the
+    front matter's (title, copyright, contents, to a recto). pdf.writer and pieces.py put in the
+    laid-out figure (colophon.with_sheets)."""
+    if not text_pages:
+        return estimated_pages([sum(len(block.text) for block in c.blocks) for c in manuscript.chapters])
+    return text_pages + 2 * math.ceil((2 + math.ceil(len(chapters) / 24)) / 2)
+
+
 def _print_html(
     manuscript: Manuscript,
     templates: jinja2.Environment,
@@ -523,17 +533,15 @@ def _print_html(
     """The print book's HTML: the front matter (`front`), the chapters (`chapters_shown`). `pages`:
     the chapters' pages where they are known (a book printed in pieces), for the 印张."""
     meta = manuscript.metadata
-    if pages:  # the chapters' pages, and the front matter's: title, copyright, contents, to a recto
-        pages += 2 * math.ceil((2 + math.ceil(len(chapters) / 24)) / 2)
-    else:
-        pages = estimated_pages([sum(len(block.text) for block in chapter.blocks) for chapter in manuscript.chapters])
     return render_template(
         templates,
         "print/book.html",
         lang=meta.language,
         meta=meta,
         creators=credit_lines(meta.creators, meta.language),
-        copyright=copyright_lines(manuscript, trim, printed=True, pages=pages) if front else [],
+        copyright=copyright_lines(manuscript, trim, printed=True, pages=_book_pages(manuscript, chapters, pages))
+        if front
+        else [],
         chapters=chapters if chapters_shown else [],
         toc=nested_toc([("#" + str(c["id"]), str(c["title"])) for c in chapters], [str(c["kind"]) for c in chapters])
         if front
