@@ -11,7 +11,7 @@ leading. Both are read back the same way (book/check.py's reading of lines) and 
 - stretch p95: that average spread at the 95th percentile over justified lines, in em;
 - pairs: adjacent full-width marks set in 1.5 em or less;
 - line starts: lines a break began with a mark clreq forbids there;
-- numbers split: a number broken, or parted from its unit (text.NUMBER_WITH_UNIT).
+- numbers split: a number broken, or parted from its unit (rules.yaml number_units).
 
 The figures go to build/benchmarks/linebreak.txt. A benchmark: no test asserts them.
 """
@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from book.build import read_manuscript, type_areas  # noqa: E402
-from book.check import _body_lines, _is_last, _line_breaking, _punctuation_pairs, _spacing  # noqa: E402
+from book.check import _punctuation_pairs  # noqa: E402
+from book.check_lines import body_lines, han_spacing, is_last, line_breaking, line_quality  # noqa: E402
 from book.config import load_config  # noqa: E402
 from book.text import HAN  # noqa: E402
 
@@ -111,35 +112,30 @@ def _escaped(text: str) -> str:
 
 
 def figures(path: Path, areas: object) -> dict[str, float]:
-    """The line-breaking figures of a PDF's body text (see the module's docstring)."""
+    """The line-breaking figures of a PDF's body text (see the module's docstring), read as
+    `publish.py check` reads them (book/check_lines.py)."""
     import pdfplumber
 
     with pdfplumber.open(path) as pdf:
         pages = [[c for c in page.chars if c["text"].strip()] for page in pdf.pages]
     em = 10.5
-    lines, kinds = _body_lines(pages, em)
+    lines, kinds = body_lines(pages, em)
     edges = {line.page: areas[0] if line.page % 2 else areas[1] for line in lines}  # type: ignore[index]
-    last = [_is_last(i, lines, kinds, edges, em) for i in range(len(lines))]
-    paragraphs = sum(last)
-    runts = sum(1 for line, end in zip(lines, last, strict=True) if end and len(_HAN.findall(line.text)) <= 1)
-    spreads = [_spacing(line, em) / em for line, end in zip(lines, last, strict=True) if not end]
-    starts = next(c for c in _line_breaking(lines, kinds, edges, em) if c.name == "line start")
-    pairs = _punctuation_pairs(lines, em)
-    numbers = sum(
-        1
-        for i in range(len(lines) - 1)
-        if not last[i]
-        and lines[i].text[-1:].isdigit()
-        and (lines[i + 1].text[:1].isdigit() or lines[i + 1].text[:1] in _NUMBER_UNITS)
-    )
+    last = [is_last(i, lines, kinds, edges, em) for i in range(len(lines))]
+    spreads = [han_spacing(line, em) / em for line, end in zip(lines, last, strict=True) if not end]
+    rows = {c.name: c for c in [*line_breaking(lines, kinds, edges, em), *line_quality(lines, kinds, edges, em)]}
     return {
-        "runts": runts / paragraphs if paragraphs else 0.0,
-        "stretched": sum(1 for s in spreads if s > 0.1) / len(spreads) if spreads else 0.0,
+        "runts": _share(rows["runts"]),
+        "stretched": _share(rows["stretched lines"]),
         "p95": statistics.quantiles(spreads, n=20)[-1] if len(spreads) >= 20 else 0.0,
-        "pairs": float(pairs.figure.split("%")[0]) / 100,
-        "starts": int(starts.figure.split()[0]),
-        "numbers": numbers,
+        "pairs": _share(_punctuation_pairs(lines, em)),
+        "starts": int(rows["line start"].figure.split()[0]),
+        "numbers": int(rows["numbers split"].figure.split()[0]),
     }
+
+
+def _share(check: object) -> float:
+    return float(check.figure.split("%")[0]) / 100  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -7,61 +7,36 @@ GB/T 15834). Nothing here trusts how the PDF was made.
 
 from __future__ import annotations
 
-import itertools
 import re
 import statistics
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
-from .text import CLOSING_MARKS, HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED, OPENING_MARKS
+from .check_lines import (
+    LIST_ITEM,
+    Check,
+    Line,
+    body_lines,
+    ends_at,
+    han_spacing,
+    is_last,
+    left_offset,
+    line_breaking,
+    line_quality,
+    share_check,
+)
+from .text import CLOSING_MARKS, OPENING_MARKS
 
 if TYPE_CHECKING:
     from .pdf.writer import TypeArea
 
 TypeAreas = tuple["TypeArea", "TypeArea"]  # a recto's and a verso's
 MM = 72 / 25.4
-TOLERANCE = 0.5  # pt: a justified line meets the edges within this (issue: "within 0.5 pt")
 QUOTES = "“”‘’"
-_HAN_RE = re.compile(HAN)
-
-
-@dataclass(frozen=True)
-class Check:
-    """One preflight row: what was measured, the rule, whether it passed, and the first failures."""
-
-    name: str
-    figure: str
-    rule: str
-    passed: bool
-    examples: tuple[str, ...] = ()
-
-
-@dataclass
-class _Line:
-    page: int  # physical page, 1-based
-    number: int  # line on its page, 1-based
-    chars: list[dict] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(c["text"] for c in self.chars)
-
-    @property
-    def x0(self) -> float:
-        return self.chars[0]["x0"]
-
-    @property
-    def x1(self) -> float:
-        return self.chars[-1]["x1"]
-
-    @property
-    def where(self) -> str:
-        return f"p.{self.page} l.{self.number}"
 
 
 def check_pdf(path: Path, trim: tuple[float, float], areas: TypeAreas, bleed_mm: float = 3.0) -> list[Check]:
@@ -86,11 +61,12 @@ def check_pdf(path: Path, trim: tuple[float, float], areas: TypeAreas, bleed_mm:
     sizes = Counter(round(c["size"], 1) for chars in pages for c in chars if c["text"] in "。，、；")
     body_size = (sizes or Counter(round(c["size"], 1) for chars in pages for c in chars)).most_common(1)[0][0]
     em = body_size
-    lines, kinds = _body_lines(pages, body_size)
+    lines, kinds = body_lines(pages, body_size)
     edges = {line.page: areas[0] if line.page % 2 else areas[1] for line in lines}
     results = [
         _justification(lines, kinds, edges, em),
-        *_line_breaking(lines, kinds, edges, em),
+        *line_breaking(lines, kinds, edges, em),
+        *line_quality(lines, kinds, edges, em),
         _punctuation_pairs(lines, em),
         _quote_widths(lines, em),
         _indent(lines, kinds, edges, em),
@@ -103,72 +79,10 @@ def check_pdf(path: Path, trim: tuple[float, float], areas: TypeAreas, bleed_mm:
     return results
 
 
-def _body_lines(pages: list[list[dict]], body_size: float) -> tuple[list[_Line], list[str]]:
-    """Body-size lines in reading order, and for each what follows it: "text", "heading" or "end"."""
-    lines: list[_Line] = []
-    kinds: list[str] = []
-    for number, chars in enumerate(pages, start=1):
-        rows: list[list[dict]] = []
-        for char in sorted(chars, key=lambda c: (round(c["top"] / 2), c["x0"])):
-            if rows and abs(rows[-1][0]["top"] - char["top"]) < char["size"] / 2:
-                rows[-1].append(char)
-            else:
-                rows.append([char])
-        on_page = 0
-        for row in rows:
-            row.sort(key=lambda c: c["x0"])
-            size = Counter(round(c["size"], 1) for c in row).most_common(1)[0][0]
-            if size == body_size:
-                on_page += 1
-                lines.append(_Line(number, on_page, row))
-                kinds.append("text")
-            elif size > body_size and lines:
-                kinds[-1] = "heading"  # the line before a heading ends its paragraph
-    if kinds:
-        kinds[-1] = "end"
-    return lines, kinds
-
-
-# The start of a list item's first line: a bullet, or a number and its stop.
-_LIST_ITEM = re.compile(r"[•◦▪‣·‧∙]|[0-9]+[.．、](?![0-9])|[一二三四五六七八九十]+、")
-
-
-def _offset(line: _Line, edges: dict[int, TypeArea], em: float) -> float:
-    """How far the line starts from the type area's left edge, in em."""
-    return (line.x0 - edges[line.page][0]) / em
-
-
-def _is_body(line: _Line, edges: dict[int, TypeArea], em: float) -> bool:
-    """A line of body text: it starts at the type area's edge or 2 em in (a paragraph's first
-    line, or a quotation's), and is no list item."""
-    offset = _offset(line, edges, em)
-    return (abs(offset) < 0.1 or abs(offset - 2) < 0.1) and not _LIST_ITEM.match(line.text)
-
-
-def _is_last(index: int, lines: list[_Line], kinds: list[str], edges: dict, em: float) -> bool:
-    """A block's last line: a heading or the end follows; the line is no body text (a list item, a
-    note); it ends a character or more short of the type area's right edge; or the next line starts
-    away from the left edge (a paragraph's indent, a list, a quotation)."""
-    if kinds[index] != "text" or index + 1 == len(lines):
-        return True
-    line, following = lines[index], lines[index + 1]
-    if not _is_body(line, edges, em) or edges[line.page][1] - line.x1 >= em:
-        return True
-    return abs(_offset(following, edges, em)) >= 0.1
-
-
-def _ends_at(line: _Line, right: float, em: float) -> bool:
-    last = line.chars[-1]
-    # A closing mark set in half width (halt) has its ink in its first half.
-    return abs(last["x1"] - right) <= TOLERANCE or (
-        last["text"] in CLOSING_MARKS and abs(last["x0"] + em / 2 - right) <= TOLERANCE
-    )
-
-
-def _justification(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
-    judged = [i for i in range(len(lines)) if not _is_last(i, lines, kinds, edges, em)]  # body lines only
-    ragged = [lines[i] for i in judged if not _ends_at(lines[i], edges[lines[i].page][1], em)]
-    return _share_check(
+def _justification(lines: list[Line], kinds: list[str], edges: dict, em: float) -> Check:
+    judged = [i for i in range(len(lines)) if not is_last(i, lines, kinds, edges, em)]  # body lines only
+    ragged = [lines[i] for i in judged if not ends_at(lines[i], edges[lines[i].page][1], em)]
+    return share_check(
         "justification",
         [f"{line.where}: …{line.text[-8:]}" for line in ragged],
         len(judged),
@@ -178,53 +92,7 @@ def _justification(lines: list[_Line], kinds: list[str], edges: dict, em: float)
     )
 
 
-def _line_breaking(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> list[Check]:
-    # A paragraph's first line starts where its text starts (a riddle's "——打一果名"): only the
-    # lines a break began are judged.
-    broken = [lines[i + 1] for i in range(len(lines) - 1) if not _is_last(i, lines, kinds, edges, em)]
-    starts = [line for line in broken if line.text[0] in LINE_START_PROHIBITED]
-    ends = [line for line in lines if line.text[-1] in LINE_END_PROHIBITED]
-    split = [
-        a
-        for a, b in itertools.pairwise(lines)
-        if (a.text.endswith("—") and b.text.startswith("—")) or (a.text.endswith("…") and b.text.startswith("…"))
-    ]
-    return [
-        Check(
-            "line start",
-            f"{len(starts)} lines",
-            "no line starts with 、，；：。！？”’）》」』】 … (clreq basic)",
-            not starts,
-            tuple(f"{line.where}: {line.text[:8]}…" for line in starts[:5]),
-        ),
-        Check(
-            "line end",
-            f"{len(ends)} lines",
-            "no line ends with “‘（《〈「『【 (clreq basic)",
-            not ends,
-            tuple(f"{line.where}: …{line.text[-8:]}" for line in ends[:5]),
-        ),
-        Check(
-            "split —— ……",
-            f"{len(split)} splits",
-            "—— and …… never split across lines",
-            not split,
-            tuple(f"{line.where}: …{line.text[-6:]}" for line in split[:5]),
-        ),
-    ]
-
-
-def _spacing(line: _Line, em: float) -> float:
-    """The justification spacing of a line: how much more than 1 em its Han characters advance."""
-    advances = [
-        b["x0"] - a["x0"] - em
-        for a, b in zip(line.chars, line.chars[1:], strict=False)
-        if _HAN_RE.match(a["text"]) and _HAN_RE.match(b["text"])
-    ]
-    return statistics.median(advances) if advances else 0.0
-
-
-def _punctuation_pairs(lines: list[_Line], em: float) -> Check:
+def _punctuation_pairs(lines: list[Line], em: float) -> Check:
     marks = set(CLOSING_MARKS + OPENING_MARKS)
     total, loose = 0, []
     for line in lines:
@@ -232,13 +100,13 @@ def _punctuation_pairs(lines: list[_Line], em: float) -> Check:
         for i in range(len(line.chars) - 1):
             a, b = line.chars[i], line.chars[i + 1]
             if a["text"] in marks and b["text"] in marks:
-                spacing = _spacing(line, em) if spacing is None else spacing
+                spacing = han_spacing(line, em) if spacing is None else spacing
                 end = line.chars[i + 2]["x0"] - spacing if i + 2 < len(line.chars) else b["x1"]
                 width = end - a["x0"] - spacing
                 total += 1
                 if width > 1.6 * em:
                     loose.append(f"{line.where}: {a['text']}{b['text']} {width / em:.2f} em")
-    return _share_check(
+    return share_check(
         "punctuation pairs",
         loose,
         total,
@@ -248,14 +116,14 @@ def _punctuation_pairs(lines: list[_Line], em: float) -> Check:
     )
 
 
-def _quote_widths(lines: list[_Line], em: float) -> Check:
+def _quote_widths(lines: list[Line], em: float) -> Check:
     quotes = [(line, c) for line in lines for c in line.chars if c["text"] in QUOTES]
     narrow = [
         f"{line.where}: {c['text']} {(c['x1'] - c['x0']) / em:.2f} em"
         for line, c in quotes
         if c["x1"] - c["x0"] < 0.9 * em
     ]
-    return _share_check(
+    return share_check(
         "quotation marks",
         narrow,
         len(quotes),
@@ -265,20 +133,14 @@ def _quote_widths(lines: list[_Line], em: float) -> Check:
     )
 
 
-def _share_check(name: str, failures: list[str], total: int, what: str, rule: str, minimum: float) -> Check:
-    """A check that passes when at least `minimum` of `total` items pass; `failures` describe the others."""
-    rate = 1 - len(failures) / total if total else 1.0
-    return Check(name, f"{rate:.1%} of {total} {what}", rule, rate >= minimum, tuple(failures[:5]))
-
-
-def _indent(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
+def _indent(lines: list[Line], kinds: list[str], edges: dict, em: float) -> Check:
     """Each paragraph's first line is indented 2 em: the first line of the text, and each line after
     a block's last one, that is neither a list item nor set away from the body text's edges."""
-    starts = [0] + [i + 1 for i in range(len(lines) - 1) if _is_last(i, lines, kinds, edges, em)]
+    starts = [0] + [i + 1 for i in range(len(lines) - 1) if is_last(i, lines, kinds, edges, em)]
     firsts = [
-        lines[i] for i in starts if not _LIST_ITEM.match(lines[i].text) and -0.1 < _offset(lines[i], edges, em) < 2.5
+        lines[i] for i in starts if not LIST_ITEM.match(lines[i].text) and -0.1 < left_offset(lines[i], edges, em) < 2.5
     ]
-    indents = [_offset(line, edges, em) for line in firsts]
+    indents = [left_offset(line, edges, em) for line in firsts]
     wrong = [
         f"{line.where}: {value:.2f} em" for line, value in zip(firsts, indents, strict=True) if abs(value - 2) > 0.05
     ]
@@ -292,22 +154,22 @@ def _indent(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Che
     )
 
 
-def _widows_and_orphans(lines: list[_Line], kinds: list[str], edges: dict, em: float) -> Check:
+def _widows_and_orphans(lines: list[Line], kinds: list[str], edges: dict, em: float) -> Check:
     """clreq / typesetting.md: at least 2 lines of a paragraph at the foot and at the head of a page."""
     lonely, breaks = [], 0
     start = 0  # index of the current paragraph's first line
     for i, line in enumerate(lines):
-        if i + 1 < len(lines) and lines[i + 1].page != line.page and not _is_last(i, lines, kinds, edges, em):
+        if i + 1 < len(lines) and lines[i + 1].page != line.page and not is_last(i, lines, kinds, edges, em):
             # The paragraph runs over the page break: count its lines on each side.
             breaks += 1
             before = i + 1 - max(start, next(j for j in range(i + 1) if lines[j].page == line.page))
             end = i + 1
-            while not _is_last(end, lines, kinds, edges, em):
+            while not is_last(end, lines, kinds, edges, em):
                 end += 1
             after = sum(1 for j in range(i + 1, end + 1) if lines[j].page == lines[i + 1].page)
             if before < 2 or after < 2:
                 lonely.append(f"p.{line.page}–{lines[i + 1].page}: {before} line(s) before the break, {after} after")
-        if _is_last(i, lines, kinds, edges, em):
+        if is_last(i, lines, kinds, edges, em):
             start = i + 1
     return Check(
         "widows and orphans",
@@ -583,9 +445,11 @@ def check_epub(path: Path) -> list[Check]:
 
 
 def format_checks(checks: list[Check]) -> str:
-    """One row per check: the figure, the rule, PASS or FAIL, then the first failures."""
+    """One row per check: the figure, the rule, PASS, FAIL or WARN (an advisory check failed), then
+    the first failures."""
     rows = []
     for check in checks:
-        rows.append(f"{'PASS' if check.passed else 'FAIL'}  {check.name:<18} {check.figure:<34} {check.rule}")
+        verdict = "PASS" if check.passed else "WARN" if check.advisory else "FAIL"
+        rows.append(f"{verdict}  {check.name:<18} {check.figure:<34} {check.rule}")
         rows.extend(f"        {example}" for example in check.examples)
     return "\n".join(rows)

@@ -240,9 +240,9 @@ def _check(options: argparse.Namespace) -> int:
     from .build import type_areas
 
     checks = check_pdf(pdf, config.trim, type_areas(config)) + check_epub(epub)
-    if not options.quiet or not all(c.passed for c in checks):
+    if not options.quiet or not all(c.passed or c.advisory for c in checks):
         print(format_checks(checks))
-    failed = [c.name for c in checks if not c.passed]
+    failed = [c.name for c in checks if not c.passed and not c.advisory]
     if failed:
         print(f"preflight failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

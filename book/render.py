@@ -6,7 +6,6 @@ A book's own styles/ folder overrides any template of the project's styles/.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Callable
@@ -17,14 +16,13 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from .blocks import block_elements, cjk_spacing, name_breaks, title_spans
 from .colophon import copyright_lines
 from .errors import RenderError
 from .fonts import PROJECT_ROOT, FontFace, without_unused_emphasis
 from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile, block_id
 from .progress import estimated_pages
 from .script import to_script
-from .text import plan_cjk_spacing
-from .titles import title_lines
 
 DEFAULT_STYLES = PROJECT_ROOT / "styles"
 STYLESHEET = "style/book.css"
@@ -93,119 +91,6 @@ def load_templates(book_styles: Path | None, compiled: Path | None = None) -> ji
     environment.filters["name_breaks"] = name_breaks
     environment.filters["title_lines"] = title_spans
     return environment
-
-
-_NAME_SEPARATOR = re.compile(r"(?<=[_\-./])(?=\w)")
-ZERO_WIDTH_SPACE = "\u200b"
-
-
-def name_breaks(title: str) -> str:
-    """A title that is a file name (`classic_hongloumeng_pg2-4264`) may break after its separators
-    only, so that a line never ends inside one of its words."""
-    return _NAME_SEPARATOR.sub(ZERO_WIDTH_SPACE, title) if "_" in title or "-" in title else title
-
-
-def title_spans(title: str, width: float) -> markupsafe.Markup:
-    """A title in balanced lines broken at words (titles.title_lines) for a measure of `width` ems:
-    each line an inline block, so that a line breaks only between them (and a narrow screen may
-    still break inside one)."""
-    lines = title_lines(title, width)
-    span = markupsafe.Markup('<span class="title-line">{}</span>')
-    return markupsafe.Markup("").join(span.format(name_breaks(line)) for line in lines)
-
-
-SPACING_CLASSES = {
-    "latin-before": "latin-before",
-    "latin-after": "latin-after",
-    "latin-both": "latin-both",
-}
-
-
-def cjk_spacing(text: str) -> markupsafe.Markup:
-    """Text for print with spans that the stylesheet sets tighter or wider (text.plan_cjk_spacing);
-    every character is escaped and kept, so the PDF's text is the text."""
-    parts = []
-    for segment, role in plan_cjk_spacing(text):
-        escaped = markupsafe.escape(segment)
-        parts.append(markupsafe.Markup(f'<span class="{SPACING_CLASSES[role]}">{escaped}</span>') if role else escaped)
-    return markupsafe.Markup("").join(parts)
-
-
-_INLINE = re.compile(r"\*\*(?P<strong>.+?)\*\*|\*(?P<em>[^*\s][^*]*?)\*|\[\^(?P<note>[^\]\s]{1,20})\]")
-PAGE_MARKER = '<span epub:type="pagebreak" role="doc-pagebreak" id="page-{label}" aria-label="{label}"></span>'
-
-
-def rich_text(text: str, *, markdown: bool, spacing: bool, chapter: int) -> markupsafe.Markup:
-    """A block's text as escaped HTML: in Markdown blocks **strong**, *emphasis* and footnote references
-    [^1] become elements; for print, CJK spacing spans are added (cjk_spacing)."""
-    plain = cjk_spacing if spacing else markupsafe.escape
-    if not markdown:
-        return markupsafe.Markup(plain(text))
-    parts, position = [], 0
-    for match in _INLINE.finditer(text):
-        parts.append(plain(text[position : match.start()]))
-        if match["strong"] is not None:
-            parts.append(markupsafe.Markup(f"<strong>{plain(match['strong'])}</strong>"))
-        elif match["em"] is not None:
-            parts.append(markupsafe.Markup(f"<em>{plain(match['em'])}</em>"))
-        else:
-            label = markupsafe.escape(match["note"])
-            parts.append(
-                markupsafe.Markup(
-                    f'<a class="noteref" epub:type="noteref" role="doc-noteref" id="noteref-{chapter}-{label}" '
-                    f'href="#note-{chapter}-{label}">{label}</a>'
-                )
-            )
-        position = match.end()
-    parts.append(plain(text[position:]))
-    return markupsafe.Markup("").join(parts)
-
-
-def block_elements(
-    chapter: Chapter,
-    number: int,
-    *,
-    spacing: bool,
-    pages: dict[int, list[PageStart]] | None = None,
-    print_ids: bool = False,
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """A chapter's blocks as HTML elements (p, h3, blockquote, ul, ol) and its footnotes.
-
-    `pages` puts page-break markers where printed pages begin (EPUB); `print_ids` adds the
-    data-block attributes the PDF writer reads back to find where pages begin."""
-    elements: list[dict[str, Any]] = []
-    notes: list[dict[str, object]] = []
-    tags = {"heading": "h3", "paragraph": "p", "quote": "blockquote"}
-    for index, block in enumerate(chapter.blocks):
-        starts = (pages or {}).get(index, [])
-        if block.markdown and starts:  # a marker never splits Markdown emphasis: it goes before the block
-            starts = [dataclasses.replace(s, offset=0) for s in starts]
-        html = markupsafe.Markup("").join(
-            markupsafe.Markup(PAGE_MARKER.format(label=segment["page"]))
-            if segment["page"]
-            else rich_text(segment["text"], markdown=block.markdown, spacing=spacing, chapter=number)
-            for segment in _segments(block.text, starts)
-        )
-        attributes = f' data-block="{block_id(number, index)}"' if print_ids else ""
-        if block.kind == "note":
-            notes.append(
-                {
-                    "id": f"note-{number}-{block.label}",
-                    "label": block.label,
-                    "html": html,
-                    "ref": f"noteref-{number}-{block.label}",
-                    "attributes": attributes,
-                }
-            )
-        elif block.kind in ("item", "ordered-item"):
-            tag = "ul" if block.kind == "item" else "ol"
-            if not elements or elements[-1]["tag"] != tag:
-                elements.append({"tag": tag, "items": [], "attributes": ""})
-            elements[-1]["items"].append({"html": html, "attributes": attributes})
-        else:
-            inner = markupsafe.Markup(f"<p>{html}</p>") if block.kind == "quote" else html
-            elements.append({"tag": tags[block.kind], "html": inner, "attributes": attributes})
-    return elements, notes
 
 
 def render_template(templates: jinja2.Environment, name: str, **context: object) -> str:
@@ -401,21 +286,6 @@ def nested_toc(entries: list[tuple[str, str]], kinds: list[str]) -> list[dict[st
             part = None
             toc.append(entry)
     return toc
-
-
-def _segments(text: str, starts: list[PageStart]) -> list[dict[str, Any]]:
-    """The text cut where printed pages begin: text segments and page markers, in order."""
-    segments: list[dict[str, Any]] = []
-    position = 0
-    for start in sorted(starts, key=lambda s: s.offset):
-        offset = min(max(start.offset, position), len(text))
-        if offset > position:
-            segments.append({"text": text[position:offset], "page": None})
-        segments.append({"text": "", "page": start.label})
-        position = offset
-    if position < len(text) or not segments:
-        segments.append({"text": text[position:], "page": None})
-    return segments
 
 
 def render_print(

@@ -52,6 +52,7 @@ class Rules:
     markup_records: frozenset[str]
     question_particles: str
     question_words: re.Pattern[str]
+    number_units: str  # print: no line break between a number and these
 
     def with_cruft(self, patterns: tuple[str, ...]) -> Rules:
         """These rules with extra cruft patterns (from book.yaml)."""
@@ -107,6 +108,7 @@ def load_rules() -> Rules:
         markup_records=frozenset(data["markup"]["records"]),
         question_particles=data["damage"]["question_particles"],
         question_words=re.compile(data["damage"]["question_words"]),
+        number_units=data["number_units"],
     )
 
 

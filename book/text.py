@@ -314,3 +314,17 @@ def chinese_number(numeral: str) -> int | None:
             total += (1 if digit is None else digit) * _UNITS[ch]
             digit = None
     return total + (digit or 0)
+
+
+# A clause of verse: five or seven Han characters and the mark that ends it.
+_VERSE_CLAUSE = re.compile(f"({HAN}{{5}}|{HAN}{{7}})[，。！？；]")
+
+
+def verse_lines(text: str) -> list[str] | None:
+    """The lines of a paragraph that is verse, a couplet each (满纸荒唐言，一把辛酸泪！); None for
+    prose. Verse: four clauses or more, all of five Han characters or all of seven, an even count,
+    and nothing else. Verse is set line by line, not justified to the measure (issue #27)."""
+    clauses = [match[0] for match in _VERSE_CLAUSE.finditer(text)]
+    if len(clauses) < 4 or len(clauses) % 2 or "".join(clauses) != text or len({len(c) for c in clauses}) > 1:
+        return None
+    return ["".join(clauses[i : i + 2]) for i in range(0, len(clauses), 2)]

@@ -84,3 +84,61 @@ def test_in_the_book_a_paragraph_s_last_line_is_no_runt(tmp_path: Path) -> None:
     assert len(last_line("fitted")) >= 2
     with render_options(total_fit=False):
         assert len(last_line("greedy")) == 1
+
+
+def test_a_long_paragraph_laid_out_in_windows_has_its_breaks_chosen_together(tmp_path: Path) -> None:
+    """A paragraph with more halted marks than one Pango layout takes (paragraph.py lays it out in
+    windows of 24) is fitted as a whole: each window takes the chosen breaks that fall in it. Its
+    last line is no runt; greedy, it is."""
+    from book.build import build
+    from book.config import load_config
+    from book.pdf.options import render_options
+
+    from .helpers import write_book
+
+    clause = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥，“天地”。"  # two pairs of marks that meet: 2 halts
+    paragraph = clause * 16  # 32 halts: two windows
+    paragraph = paragraph[: next(n for n in range(len(paragraph) - 60, len(paragraph)) if _greedy_runt(paragraph[:n]))]
+
+    def last_line(folder: str) -> str:
+        config = load_config(write_book(tmp_path / folder, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+        pdf = build(config, tmp_path / folder / "dist", ("pdf",)).outputs["pdf"]
+        with pdfplumber.open(pdf) as document:
+            lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
+        return [line for line in lines if set(line) <= set(paragraph)][-1]
+
+    assert sum(1 for ch in last_line("fitted") if "\u4e00" <= ch <= "\u9fff") >= 2
+    with render_options(total_fit=False):
+        assert sum(1 for ch in last_line("greedy") if "\u4e00" <= ch <= "\u9fff") <= 1
+
+
+def _greedy_runt(text: str) -> bool:
+    """Whether greedy breaks on the default measure (26 em, then 28) leave a runt."""
+    advance = advances(text, set(halt_positions(text)))
+    starts = first_fit(text, advance, 26, 28)
+    return starts is not None and sum(1 for ch in text[starts[-1] :] if "\u4e00" <= ch <= "\u9fff") <= 1
+
+
+def test_a_number_stays_on_the_line_of_its_unit(tmp_path: Path, monkeypatch) -> None:
+    """11月2日 at every offset against the line's end: no line ends inside the date or between a
+    number and its unit (rules.yaml number_units), and check's row says so. Without the word
+    joiner that render.cjk_spacing puts after a number, some lines break at 11 | 月 or 2 | 日."""
+    from book import blocks as render
+    from book.build import build, type_areas
+    from book.check import check_pdf
+    from book.config import load_config
+
+    from .helpers import write_book
+
+    paragraphs = "\n\n".join("天" * k + "于11月2日开幕，共有500名代表与会。" + "地" * 30 for k in range(12, 30))
+
+    def numbers_split(folder: str) -> str:
+        config = load_config(write_book(tmp_path / folder, {"seed.txt": f"标题\n\n{paragraphs}\n"}))
+        pdf = build(config, tmp_path / folder / "dist", ("pdf",)).outputs["pdf"]
+        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        return checks["numbers split"].figure
+
+    assert render.cjk_spacing("于11月2日").count(render.NO_BREAK) == 2
+    assert numbers_split("kept") == "0 breaks"
+    monkeypatch.setattr(render, "NO_BREAK", "")
+    assert numbers_split("split") != "0 breaks"

@@ -29,7 +29,7 @@ def _checks(folder: Path, seeds: dict[str, str], extra: str = "") -> dict[str, C
 
 def test_a_short_book_whose_lines_are_flush_passes(tmp_path: Path) -> None:
     checks = _checks(tmp_path, {"book.md": SHORT})
-    failed = {name: c for name, c in checks.items() if not c.passed}
+    failed = {name: c for name, c in checks.items() if not (c.passed or c.advisory)}
     assert not failed, failed
     assert checks["justification"].figure.startswith("100.0% of 9 lines"), checks["justification"]
     assert checks["first-line indent"].figure == "2.00 em over 9 paragraphs", checks["first-line indent"]
@@ -39,7 +39,7 @@ def test_a_markdown_book_with_notes_lists_and_a_quotation_passes(tmp_path: Path)
     checks = _checks(
         tmp_path, {"book.md": MARKDOWN + "\n" + SHORT.split("# 第二章")[0].replace("# 第一章", "# 第三章")}
     )
-    failed = {name: c for name, c in checks.items() if not c.passed}
+    failed = {name: c for name, c in checks.items() if not (c.passed or c.advisory)}
     assert not failed, failed
 
 

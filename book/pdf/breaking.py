@@ -26,9 +26,11 @@ from ..text import HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED
 RUNT_COST = 4 * (0.1**2)
 _HAN = re.compile(HAN)
 _UNSPLIT = "—…"  # a run of either is one mark
-# Pango (UAX #14, class QU) breaks on neither side of a quotation mark; clreq would allow a break
-# before an opening one, but Pango cannot be made to take it, so the breaks chosen here do not.
+# Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq would allow
+# a break before an opening one and after a closing one, but Pango cannot be made to take them (an
+# attribute only takes breaks away), so the breaks chosen here do not.
 _NO_BREAK_BEFORE = "“‘"
+_NO_BREAK_AFTER = "”’"
 
 
 def advances(text: str, halts: set[int]) -> list[float]:
@@ -114,6 +116,11 @@ def _line_cost(text: str, start: int, end: int, natural: float, measure: float, 
 def _may_break(text: str, i: int) -> bool:
     """Whether a line may end before text[i] (clreq's prohibitions; no split dash or ellipsis)."""
     before, after = text[i - 1], text[i]
-    if after in LINE_START_PROHIBITED or before in LINE_END_PROHIBITED or after in _NO_BREAK_BEFORE:
+    if (
+        after in LINE_START_PROHIBITED
+        or before in LINE_END_PROHIBITED
+        or after in _NO_BREAK_BEFORE
+        or before in _NO_BREAK_AFTER
+    ):
         return False
     return not (before == after and before in _UNSPLIT)

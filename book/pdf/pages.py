@@ -42,7 +42,8 @@ def page_starts_of(document: Document) -> tuple[PageStart, ...]:
                 if located is not None:
                     starts.append(PageStart(number, *located, laid_out.get(block_id, 0)))
                 first = False
-            laid_out[block_id] = laid_out.get(block_id, 0) + len(box.text)
+            # Characters of the book's text: not the word joiners print adds (render.NO_BREAK)
+            laid_out[block_id] = laid_out.get(block_id, 0) + len(box.text) - box.text.count("\u2060")
     return tuple(starts)
 
 

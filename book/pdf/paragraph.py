@@ -259,15 +259,16 @@ def _lay_out_paragraph(
     shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
     arguments = (keep_to - skip, skip, len(encoded), first_width, width)
     fitted = None
-    if current_options().total_fit and cut == len(text) and _ALL_CJK.fullmatch(text):
+    if current_options().total_fit and _ALL_CJK.fullmatch(text):
+        # The breaks of all the rest of the paragraph, chosen together; this window takes those
+        # that fall in it (the rest of an optimal set of breaks, from one of them on, is the
+        # optimal set for the rest of the text).
         fitted = _fitted_breaks(text, box.style["font_size"], first_width, width)
-        if fitted is not None:  # set before Pango first lays the text out
-            _allow_breaks_only_at(layout, text, fitted)
+        if fitted is not None:
+            fitted = [start for start in fitted if start < cut]
+            _allow_breaks_only_at(layout, text[:cut], fitted)  # set before Pango first lays the text out
     lines = _read_lines(layout, arguments, shaped)
-    if (
-        fitted is not None
-        and [len(shown[: start - skip].decode()) for start in sorted(lines) if start != skip] != fitted
-    ):
+    if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
         layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
         if first_width != width:
@@ -292,6 +293,22 @@ def _fitted_breaks(text: str, font_size: float, first_width: float, width: float
     if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
         return None
     return better
+
+
+def _kept_as_chosen(lines: dict[int, Line | None], shown: bytes, skip: int, fitted: list[int], whole: bool) -> bool:
+    """Whether Pango broke the text where the breaks were chosen: every line taken from the layout
+    is one of the chosen lines, and where the window holds the rest of the paragraph, all are."""
+    bounds = [0, *fitted, len(shown.decode())]
+    chosen = set(itertools.pairwise(bounds))
+    for start, line in lines.items():
+        if line is not None and (_chars(shown, start - skip), _chars(shown, line.end - skip)) not in chosen:
+            return False
+    return not whole or sorted(_chars(shown, start - skip) for start in lines) == bounds[:-1]
+
+
+def _chars(encoded: bytes, at: int) -> int:
+    """The character index of byte `at` of UTF-8 text."""
+    return len(encoded[:at].decode())
 
 
 def _read_lines(
