@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 import markupsafe
 
-from .model import Chapter, PageStart, block_id
+from .model import TABLE_CELL, Chapter, PageStart, block_id
 from .rules import load_rules
 from .text import plan_cjk_spacing, verse_lines
 from .titles import title_lines
@@ -52,7 +53,10 @@ def cjk_spacing(text: str) -> markupsafe.Markup:
     return markupsafe.Markup("").join(parts)
 
 
-_INLINE = re.compile(r"\*\*(?P<strong>.+?)\*\*|\*(?P<em>[^*\s][^*]*?)\*|\[\^(?P<note>[^\]\s]{1,20})\]")
+_INLINE = re.compile(
+    r"\\(?P<escaped>[\\*\[|])|\*\*(?P<strong>.+?)(?<!\\)\*\*|\*(?P<em>[^*\s][^*]*?)(?<!\\)\*|\[\^(?P<note>[^\]\s]{1,20})\]"
+)
+_ESCAPED = re.compile(r"\\([\\*\[|])")
 PAGE_MARKER = '<span epub:type="pagebreak" role="doc-pagebreak" id="page-{label}" aria-label="{label}"></span>'
 
 
@@ -65,10 +69,12 @@ def rich_text(text: str, *, markdown: bool, spacing: bool, chapter: int) -> mark
     parts, position = [], 0
     for match in _INLINE.finditer(text):
         parts.append(plain(text[position : match.start()]))
-        if match["strong"] is not None:
-            parts.append(markupsafe.Markup(f"<strong>{plain(match['strong'])}</strong>"))
+        if match["escaped"] is not None:  # \* is an asterisk of the text (documents/markdown.py)
+            parts.append(plain(match["escaped"]))
+        elif match["strong"] is not None:
+            parts.append(markupsafe.Markup("<strong>{}</strong>").format(plain(_unescaped(match["strong"]))))
         elif match["em"] is not None:
-            parts.append(markupsafe.Markup(f"<em>{plain(match['em'])}</em>"))
+            parts.append(markupsafe.Markup("<em>{}</em>").format(plain(_unescaped(match["em"]))))
         else:
             label = markupsafe.escape(match["note"])
             parts.append(
@@ -82,6 +88,10 @@ def rich_text(text: str, *, markdown: bool, spacing: bool, chapter: int) -> mark
     return markupsafe.Markup("").join(parts)
 
 
+def _unescaped(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text)
+
+
 def block_elements(
     chapter: Chapter,
     number: int,
@@ -89,6 +99,7 @@ def block_elements(
     spacing: bool,
     pages: dict[int, list[PageStart]] | None = None,
     print_ids: bool = False,
+    image_url: Callable[[str], str] = lambda name: f"images/{name}",
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """A chapter's blocks as HTML elements (p, h3, blockquote, ul, ol) and its footnotes.
 
@@ -123,6 +134,24 @@ def block_elements(
             if not elements or elements[-1]["tag"] != tag:
                 elements.append({"tag": tag, "items": [], "attributes": ""})
             elements[-1]["items"].append({"html": html, "attributes": attributes})
+        elif block.kind == "figure":
+            alt = markupsafe.escape(block.text)
+            image = markupsafe.Markup(f'<img src="{markupsafe.escape(image_url(block.label))}" alt="{alt}"/>')
+            elements.append({"tag": "figure", "html": image, "attributes": attributes})
+        elif block.kind == "table":
+            rows = (
+                markupsafe.Markup("<tr>{}</tr>").format(
+                    markupsafe.Markup("").join(
+                        markupsafe.Markup("<td>{}</td>").format(
+                            rich_text(cell, markdown=True, spacing=spacing, chapter=number)
+                        )
+                        for cell in row.split(TABLE_CELL)
+                    )
+                )
+                for row in block.text.split("\n")
+            )
+            html = markupsafe.Markup("<tbody>{}</tbody>").format(markupsafe.Markup("").join(rows))
+            elements.append({"tag": "table", "html": html, "attributes": attributes})
         elif block.kind == "paragraph" and not starts and (lines := verse_lines(block.text)):
             # Verse: a couplet a line, the lines set flush left as a block (styles: p.verse)
             couplets = (rich_text(line, markdown=block.markdown, spacing=spacing, chapter=number) for line in lines)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .alongside import Alongside
 from .config import Config, build_timestamp
+from .documents import read_source
 from .errors import BookError, SourceError
 from .font_use import characters_by_face
 from .fonts import (
@@ -40,7 +41,6 @@ from .output import staged_outputs
 from .print_cover import render_cover_pdf
 from .printing import PrintBook, pages_laid_out, print_ahead, printed
 from .progress import Meter, estimated_pages
-from .read import read_seed
 from .render import (
     DEFAULT_STYLES,
     credit_lines,
@@ -91,7 +91,7 @@ class _Timer:
 
 def read_manuscript(config: Config, stamp: dt.datetime | None = None) -> Manuscript:
     """Read and normalize the config's seeds; the metadata carries the build timestamp."""
-    seeds = [read_seed(path, config.encoding) for path in config.seeds]
+    seeds = [read_source(path, config.encoding) for path in config.seeds]
     manuscript = normalize(seeds, config)
     stamp = stamp or build_timestamp(config)
     metadata = dataclasses.replace(
@@ -159,7 +159,7 @@ def _place(seed: Path, line: int, character: str, config: Config) -> str:
     seed named as book.yaml's folder sees it."""
     name = seed.relative_to(config.root).as_posix() if seed.is_relative_to(config.root) else str(seed)
     try:
-        lines = read_seed(seed, config.encoding).text.splitlines()
+        lines = read_source(seed, config.encoding).text.splitlines()
     except BookError:
         return f"{name}:{line}"
     for number in range(max(line, 1), len(lines) + 1):
@@ -515,6 +515,10 @@ def write_normalized(manuscript: Manuscript, folder: Path, slug: str) -> list[Pa
     with staged_outputs(folder) as outputs:
         for name, text in files.items():
             outputs.stage(name).write_text(text, encoding="utf-8")
+    if manuscript.images:  # the figures' images, beside the chapters that name them
+        with staged_outputs(folder / "images") as outputs:
+            for image in manuscript.images:
+                outputs.stage(image.name).write_bytes(image.data)
     for stale in folder.glob("[0-9][0-9][0-9].md"):
         if stale.name not in files:  # a chapter the previous run had and this one has not
             stale.unlink()

@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
 
-# Markdown seeds add quotes, list items and footnote definitions (label: the footnote's name).
-BlockKind = Literal["heading", "paragraph", "quote", "item", "ordered-item", "note"]
+# Markdown seeds add quotes, list items and footnote definitions (label: the footnote's name),
+# figures (label: the image's name in Manuscript.images; text: its alt text) and tables (text: the
+# rows, one a line, their cells separated by TABLE_CELL).
+BlockKind = Literal["heading", "paragraph", "quote", "item", "ordered-item", "note", "figure", "table"]
+TABLE_CELL = "\t"
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,37 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Image:
+    """An image of the book: its name (unique in the book), media type and bytes as the seed has them."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DocumentMetadata:
+    """What a Word document, a web page or an EPUB says of itself; book.yaml's keys win over it."""
+
+    title: str = ""
+    creators: tuple[str, ...] = ()
+    publisher: str = ""
+    description: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
 class SeedText:
-    """A decoded seed file."""
+    """A decoded seed file. A Word document, web page or EPUB is read as Markdown (`markdown`), its
+    images and what it says of itself beside the text."""
 
     path: Path
     text: str
     encoding: str
     findings: tuple[Finding, ...] = ()
+    markdown: bool = False
+    images: tuple[Image, ...] = ()
+    metadata: DocumentMetadata = DocumentMetadata()
 
 
 @dataclass(frozen=True)
@@ -101,6 +128,7 @@ class Manuscript:
     metadata: Metadata
     chapters: tuple[Chapter, ...]
     findings: tuple[Finding, ...] = field(default=())
+    images: tuple[Image, ...] = ()  # those the figures show, by Block.label
 
     def findings_of(self, code: str) -> tuple[Finding, ...]:
         """The findings with the given code."""

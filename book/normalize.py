@@ -45,8 +45,21 @@ from .leftovers import (
     remove_boilerplate,
     remove_inline_cruft,
 )
+from .markdown_seed import (
+    FRONT_MATTER,
+    MARKDOWN_SUFFIXES,
+    MD_CELL,
+    MD_ESCAPED,
+    MD_LEVEL,
+    MD_TABLE_RULE,
+    chapter_level,
+    figure_image,
+    markdown_block,
+    md_heading,
+    md_plain,
+)
 from .marks import Marks
-from .model import Block, Chapter, Creator, Finding, Manuscript, Metadata, SeedText
+from .model import TABLE_CELL, Block, Chapter, Creator, Finding, Image, Manuscript, Metadata, SeedText
 from .notes import pair_notes
 from .rules import Rules, load_rules, role_code
 from .script import detect_script, to_script
@@ -70,6 +83,7 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
     title = ""
     creators: list[Creator] = []
     chapters: list[Chapter] = []
+    images: dict[str, Image] = {}  # by name: those the figures show
     convert = script_converter(config.convert)
     # Several seeds in a book of headings or of seeds are articles: each keeps its title line as its
     # chapter's title (in a book of parts, it names the part).
@@ -96,6 +110,7 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
             want_title=articles or (index == 0 and config.split == "headings") or config.split == "parts",
             findings=findings,
             traditional=traditional,
+            images=images,
             articles=articles,
         )
         if config.split != "parts":  # in a book of parts, each seed's title line names its part
@@ -114,7 +129,11 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         names = ", ".join(seed.path.name for seed in seeds)
         message = f"no Chinese text in {names}: is it the right file, in the right encoding?"
         findings.append(Finding("no-chinese", message, seeds[0].path.name, 1))
-    title = config.title or title or (seeds[0].path.stem if seeds else "")
+    # What a document says of itself fills what book.yaml leaves empty, before the text's guesses.
+    said = next((seed.metadata for seed in seeds if seed.metadata.title), None)
+    title = config.title or (said.title if said else "") or title or (seeds[0].path.stem if seeds else "")
+    if not creators and config.authors is None:
+        creators = [Creator(name) for seed in seeds for name in seed.metadata.creators]
     if len(chapters) == 1 and chapters[0].title_line == 0:
         # A seed without headings is one chapter named after the book.
         chapters[0] = Chapter(title, chapters[0].blocks, chapters[0].source)
@@ -131,14 +150,15 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         price=config.price,
         creators=authors,
         language=language,
-        publisher=config.publisher,
-        description=config.description,
+        publisher=config.publisher or next((seed.metadata.publisher for seed in seeds if seed.metadata.publisher), ""),
+        description=config.description
+        or next((seed.metadata.description for seed in seeds if seed.metadata.description), ""),
         subjects=config.subjects,
         rights=config.rights,
         identifier=_identifier(config.isbn, title, authors),
         date=config.date or "",
     )
-    return Manuscript(metadata, tuple(chapters), tuple(findings))
+    return Manuscript(metadata, tuple(chapters), tuple(findings), tuple(images.values()))
 
 
 DEFAULT_LEAD_TITLE = "导语"
@@ -223,27 +243,6 @@ class _Item:
     line_text: str = ""  # a heading's line as the text has it, before its spaces were tidied
 
 
-MARKDOWN_SUFFIXES = (".md", ".markdown")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
-_MD_ESCAPED = re.compile(r"^\\[#>*+\-\d]")
-_MD_QUOTE = re.compile(r"^>\s?(?P<text>.*)$")
-_MD_ITEM = re.compile(r"^[*+\-][ \t]+(?P<text>.+)$")
-_MD_ORDERED = re.compile(r"^\d{1,3}[.)][ \t]+(?P<text>.+)$")
-_MD_NOTE = re.compile(r"^\[\^(?P<label>[^\]\s]{1,20})\]:[ \t]*(?P<text>.+)$")
-
-
-def _markdown_block(text: str) -> tuple[str, str, str]:
-    """(kind, text, label) of a Markdown line that is a quote, a list item or a footnote, else ("", text, "").
-    A leading backslash escapes the mark (\\# \\> \\- \\1.), as `publish.py normalize` writes them."""
-    if _MD_ESCAPED.match(text):
-        return "", text[1:], ""
-    for kind, pattern in (("note", _MD_NOTE), ("quote", _MD_QUOTE), ("item", _MD_ITEM), ("ordered-item", _MD_ORDERED)):
-        match = pattern.match(text)
-        if match:
-            return kind, match["text"], match.groupdict().get("label") or ""
-    return "", text, ""
-
-
 def _normalize_seed(
     seed: SeedText,
     rules: Rules,
@@ -252,19 +251,22 @@ def _normalize_seed(
     want_title: bool,
     findings: list[Finding],
     traditional: bool,
+    images: dict[str, Image],
     articles: bool = False,
 ) -> tuple[str, list[Creator], list[Chapter]]:
     source = seed.path.name
     title = ""
     creators: list[Creator] = []
     items: list[_Item] = []
-    is_markdown = seed.path.suffix.lower() in MARKDOWN_SUFFIXES
-    if is_markdown and (front := _FRONT_MATTER.match(seed.text.replace("\r\n", "\n"))):
+    is_markdown = seed.markdown or seed.path.suffix.lower() in MARKDOWN_SUFFIXES
+    if is_markdown and (front := FRONT_MATTER.match(seed.text.replace("\r\n", "\n"))):
         # YAML front matter (as `publish.py normalize` writes it) describes the file; it is not text.
         lines_in_front = front.group().count("\n")
         findings.append(Finding("front-matter", f"{lines_in_front} line(s) of YAML front matter skipped", source, 1))
         seed = dataclasses.replace(seed, text="\n" * lines_in_front + seed.text.replace("\r\n", "\n")[front.end() :])
     lines = _lines(seed, findings, rules, markdown=is_markdown)
+    # (the level of the headings that open chapters, whether one has): `## 1.1` under `# 1`
+    levels = (chapter_level(lines, seed.markdown and bool(seed.metadata.title)), 0) if is_markdown else (7, 0)
     if not is_markdown:
         lines = join_bare_headings(split_run_in_headings(lines, rules, source, findings), rules)
     numbered_only = sum(1 for line in lines if rules.numbered_heading.fullmatch(line.text)) >= rules.numbered_min
@@ -305,13 +307,23 @@ def _normalize_seed(
             continue
         block_kind, label = "", ""
         if is_markdown:
-            block_kind, content, label = _markdown_block(line.text)
+            block_kind, content, label = markdown_block(line.text)
+            if block_kind == "figure":
+                if (image := figure_image(seed, label, images)) is not None:
+                    items.append(_Item("figure", content, line.number, label=image.name))
+                    continue
+                message = f"no image {label} beside the seed: the line stays as text"
+                findings.append(Finding("image-missing", message, source, line.number, line.text))
+                block_kind, content = "paragraph", line.text
+            elif block_kind == "table" and MD_TABLE_RULE.match(line.text):
+                continue  # |---|---|: the line under a table's head
         else:
             content = _LIST_MARKER.sub("", line.text)  # "* 10月23日，…" → the item's text; "◇梨花" stays
         if not content.strip():  # a list marker and a no-break space ("-\u00a0"): no item, no text
             findings.append(Finding("removed", "an empty list item", source, line.number, line.text))
             continue
-        markdown = rules.markdown_heading.fullmatch(content) if not block_kind else None
+        escaped = is_markdown and MD_ESCAPED.match(line.text)  # \# 进入项目目录: text, not a heading
+        markdown = rules.markdown_heading.fullmatch(content) if not block_kind and not escaped else None
         if not is_markdown and not markdown:
             # Markdown left in a .txt file: a line wholly bold (**第一章**) is a heading, the marks not text.
             markdown = rules.bold_heading.fullmatch(content)
@@ -336,6 +348,7 @@ def _normalize_seed(
         elif (
             want_title
             and not title
+            and not seed.metadata.title  # a document that names itself
             and in_front
             and not creators
             and line.hint not in ("record", "paragraph")  # in a dump of news records, each title is its article's
@@ -356,7 +369,11 @@ def _normalize_seed(
             else:
                 findings.append(Finding("title", message, source, line.number, text))
         elif line.hint != "paragraph" and (firm or is_heading(text, rules, numbered_only=numbered_only)):
-            items.append(_Item("heading", tidy_heading(text), line.number, firm, is_markdown, line_text=text))
+            # A Markdown heading below the chapters' level heads a section inside its chapter.
+            level = len(hashes[1]) if is_markdown and (hashes := MD_LEVEL.match(line.text)) else 0
+            kind = "section" if level > levels[0] and levels[1] else "heading"
+            items.append(_Item(kind, tidy_heading(text), line.number, firm, is_markdown, line_text=text))
+            levels = (levels[0], levels[1] or int(kind == "heading"))
         else:
             items.append(_Item("paragraph", text, line.number))
     findings.extend(marks.findings())
@@ -428,13 +445,25 @@ def _demote_stacked_headings(items: list[_Item]) -> list[_Item]:
 
 
 def _chapters(items: list[_Item], lead_title: str, source: str, findings: list[Finding]) -> list[Chapter]:
-    """Group items into chapters: each heading opens one; text before the first is the lead."""
+    """Group items into chapters: each heading opens one; text before the first is the lead. A
+    section heading stays in its chapter; a table's rows make one table."""
     chapters: list[Chapter] = []
     heading: _Item | None = None
     blocks: list[Block] = []
+    previous = ""
     for item in [*items, None]:
+        if item is not None and item.kind == "table":
+            cells = TABLE_CELL.join(cell.strip().replace("\\|", "|") for cell in MD_CELL.split(item.text))
+            if previous == "table":  # the next row of the same table
+                blocks[-1] = Block("table", f"{blocks[-1].text}\n{cells}", blocks[-1].line, markdown=True)
+            else:
+                blocks.append(Block("table", cells, item.line, markdown=True))
+            previous = item.kind
+            continue
+        previous = item.kind if item is not None else ""
         if item is not None and item.kind != "heading":
-            blocks.append(Block(item.kind, item.text, item.line, item.markdown, item.label))  # type: ignore[arg-type]
+            kind = "heading" if item.kind == "section" else item.kind
+            blocks.append(Block(kind, item.text, item.line, item.markdown, item.label))  # type: ignore[arg-type]
             continue
         if heading is not None:
             chapters.append(Chapter(heading.text, tuple(blocks), source, heading.line))
@@ -473,6 +502,8 @@ def _lines(seed: SeedText, findings: list[Finding], rules: Rules, markdown: bool
     passes = [mark_paragraphs_and_private_use, read_markup, remove_inline_cruft]
     if not markdown:
         passes.insert(0, remove_boilerplate)
+    if seed.markdown:  # read from a document's elements: a <tag> in its text is text
+        passes.remove(read_markup)
     for step in passes:
         physical, found = step(physical, rules, source)
         findings.extend(found)
@@ -485,7 +516,7 @@ def _lines(seed: SeedText, findings: list[Finding], rules: Rules, markdown: bool
         return bool(rules.numbered_heading.fullmatch(text) or rules.standalone_heading.fullmatch(text))
 
     if markdown:
-        return join_lines(physical, [], is_rule=is_rule, is_heading=_md_heading, keep_breaks=_md_plain)
+        return join_lines(physical, [], is_rule=is_rule, is_heading=md_heading, keep_breaks=md_plain)
     wraps = find_wraps(physical, is_heading)
     wrapped = [w for w in wraps if w.low <= w.high]
     if wrapped:
@@ -500,15 +531,6 @@ def _lines(seed: SeedText, findings: list[Finding], rules: Rules, markdown: bool
             )
         )
     return join_lines(physical, wraps, is_rule=is_rule, is_heading=is_heading)
-
-
-def _md_heading(text: str) -> bool:
-    return text.startswith("#") and not _MD_ESCAPED.match(text)
-
-
-def _md_plain(text: str) -> bool:
-    """A Markdown line that continues a paragraph: not a heading, quote, list item or footnote."""
-    return not (_md_heading(text) or _markdown_block(text)[0])
 
 
 def _apply_chapter_titles(chapters: list[Chapter], titles: dict[int, str], findings: list[Finding]) -> list[Chapter]:

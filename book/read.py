@@ -49,7 +49,9 @@ def read_seed(path: Path, encoding: str | None = None) -> SeedText:
     kind = _binary_kind(data)
     if kind:
         raise SourceError(
-            f"is a binary file ({kind}), not text", where=str(path), fix="name a text file (.txt or .md) in `seeds`"
+            f"is a binary file ({kind}), not text",
+            where=str(path),
+            fix="name a text (.txt, .md), Word (.docx), web page (.html) or EPUB file in `seeds`",
         )
     if not data.strip():
         raise SourceError("seed file is empty", where=str(path), fix=EMPTY_FIX)
@@ -131,3 +133,27 @@ def _replacement_findings(text: str, path: Path) -> tuple[Finding, ...]:
             "",
         ),
     )
+
+
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+# A page that declares GB2312 or GBK is read as GB18030, which holds both: pages often declare the
+# older name and use characters only the newer has.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030"}
+
+
+def decode_page(path: Path) -> tuple[str, str, list[Finding]]:
+    """A saved web page's text: in the charset its <meta> declares, else detected as a seed is."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise SourceError("web page is empty", where=str(path), fix=EMPTY_FIX)
+    declared = _CHARSET.search(data[:8192])
+    name = declared[1].decode("ascii").lower() if declared else ""
+    name = _SUPERSETS.get(name, name)
+    try:
+        if not name:
+            raise LookupError
+        text, used = data.decode(name), name
+    except (LookupError, UnicodeDecodeError):
+        text, used = _decode_guessing(data, path)
+    findings = [Finding("encoding", f"the page declares {declared[1].decode('ascii')}", path.name)] if declared else []
+    return text, used, [*findings, *_replacement_findings(text, path)]

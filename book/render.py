@@ -19,6 +19,7 @@ import markupsafe
 from .blocks import block_elements, cjk_spacing, name_breaks, title_spans
 from .colophon import copyright_lines
 from .errors import RenderError
+from .figures import print_image_url
 from .fonts import PROJECT_ROOT, FontFace, without_unused_emphasis
 from .model import Chapter, Creator, Manuscript, PageStart, PdfProfile, block_id
 from .progress import estimated_pages
@@ -296,7 +297,7 @@ def render_print(
     profile: PdfProfile,
 ) -> PrintRendition:
     """The print book: one HTML document (title page, copyright page, contents, chapters) and its CSS."""
-    html = _print_html(manuscript, templates, _print_chapters(manuscript), trim, front=True)
+    html = _print_html(manuscript, templates, _print_chapters(manuscript, profile), trim, front=True)
     fonts = without_unused_emphasis(fonts, html)
     # A blank last page, appended when the book would end on a recto: a printed book has an even page count.
     blank = f'<html lang="{manuscript.metadata.language}"><body><div class="end-page"></div></body></html>'
@@ -327,7 +328,7 @@ def render_print_pieces(
     profile: PdfProfile,
 ) -> PrintPieces:
     """The print book as pieces (PrintPieces), with the same stylesheets as render_print's."""
-    chapters = _print_chapters(manuscript)
+    chapters = _print_chapters(manuscript, profile)
     pieces = tuple(_print_html(manuscript, templates, [chapter], trim, front=False) for chapter in chapters)
     fonts = without_unused_emphasis(fonts, "".join(pieces))
 
@@ -375,8 +376,13 @@ def book_additions(templates: jinja2.Environment, name: str) -> tuple[str, ...]:
     return (render_template(templates, name),)
 
 
-def _print_chapters(manuscript: Manuscript) -> list[dict[str, object]]:
-    return [_print_chapter(number, chapter) for number, chapter in enumerate(manuscript.chapters, start=1)]
+def _print_chapters(manuscript: Manuscript, profile: PdfProfile) -> list[dict[str, object]]:
+    images = {image.name: image for image in manuscript.images}
+
+    def image_url(name: str) -> str:
+        return print_image_url(images[name], profile)
+
+    return [_print_chapter(number, chapter, image_url) for number, chapter in enumerate(manuscript.chapters, start=1)]
 
 
 def _book_pages(manuscript: Manuscript, chapters: list[dict[str, object]], text_pages: int) -> int:
@@ -436,8 +442,8 @@ def profile_context(profile: PdfProfile) -> dict[str, object]:
     }
 
 
-def _print_chapter(number: int, chapter: Chapter) -> dict[str, object]:
-    elements, notes = block_elements(chapter, number, spacing=True, print_ids=True)
+def _print_chapter(number: int, chapter: Chapter, image_url: Callable[[str], str]) -> dict[str, object]:
+    elements, notes = block_elements(chapter, number, spacing=True, print_ids=True, image_url=image_url)
     return {
         "id": chapter_id(number),
         "title": chapter.title,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import Manuscript
+from .model import TABLE_CELL, Block, Manuscript
 from .normalize import punctuation_changes
 from .render import credit_lines
 
-_MARKDOWN_START = re.compile(r"^([#>*+\-]|\d+[.)])")
+_MARKDOWN_START = re.compile(r"^([#>*+\-!|]|\d+[.)]|\[\^)")
 
 
 # Finding codes: (heading in the report, what the finding means). Stable: README lists them.
@@ -163,12 +163,32 @@ def manuscript_markdown(manuscript: Manuscript) -> dict[str, str]:
             f"# {chapter.title}",
             "",
         ]
-        body = []
-        for block in chapter.blocks:
-            text = _MARKDOWN_START.sub(r"\\\1", block.text)
-            body.append(f"## {block.text}" if block.kind == "heading" else text)
+        body = [_block_markdown(block) for block in chapter.blocks]
         files[f"{number:03d}.md"] = "\n".join(front) + "\n" + "\n\n".join(body) + "\n"
     return files
+
+
+def _block_markdown(block: Block) -> str:
+    """A block as the Markdown a seed gives it: normalizing the file again reads the same block."""
+    text = block.text if block.markdown else _MARKDOWN_START.sub(r"\\\1", block.text)
+    match block.kind:
+        case "heading":
+            return f"## {block.text}"
+        case "quote":
+            return f"> {text}"
+        case "item":
+            return f"- {text}"
+        case "ordered-item":
+            return f"1. {text}"
+        case "note":
+            return f"[^{block.label}]: {text}"
+        case "figure":
+            return f"![{block.text}](images/{block.label})"
+        case "table":
+            return "\n".join(
+                "| " + row.replace("|", "\\|").replace(TABLE_CELL, " | ") + " |" for row in text.split("\n")
+            )
+    return text
 
 
 def _yaml_string(value: str) -> str:

@@ -94,6 +94,13 @@ def write_epub(
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)
 
+    for number, image in enumerate(manuscript.images, start=1):  # the figures' images, as the seeds have them
+        book.add_item(
+            epub.EpubItem(
+                uid=f"image-{number}", file_name=f"images/{image.name}", media_type=image.media_type, content=image.data
+            )
+        )
+
     book.add_item(
         epub.EpubItem(
             uid="css", file_name=STYLESHEET, media_type="text/css", content=rendition.stylesheet.encode("utf-8")

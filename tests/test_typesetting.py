@@ -114,13 +114,13 @@ def test_weasyprint_extension_is_installed_on_the_pinned_version() -> None:
         assert current is patch.replacement, patch
         assert patch.why and patch.upstream.startswith(("WeasyPrint 70 ", "pydyf", "tinyhtml5")), patch
     assert inline.count_expandable_spaces is justify.count_expansion_opportunities
-    assert inline.justify_line is justify.justify_line
+    assert inline.text_align is justify.text_align
     assert inline.add_word_spacing is justify.add_word_spacing
     assert inline.split_first_line is lines.split_first_line
     assert page.resolve_percentages is pages.resolve_percentages
     assert Layout.set_text is justify.set_text_with_cjk_spacing
-    assert "justify_line" in inline.text_align.__code__.co_names
-    assert "add_word_spacing" in justify._original_justify_line.__code__.co_names
+    assert "justify_line" in justify._original_text_align.__code__.co_names
+    assert "add_word_spacing" in inline.justify_line.__code__.co_names
     assert "split_first_line" in lines._original_split_text_box.__code__.co_names
     assert inline.split_text_box is lines.split_text_box
     assert inline.get_next_linebox is lines.get_next_linebox

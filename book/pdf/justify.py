@@ -170,18 +170,19 @@ def cjk_character_starts(text: str) -> bytes:
     return bytes(flags)
 
 
-_original_justify_line = inline.justify_line
+_original_text_align = inline.text_align
 
 
-def justify_line(context: LayoutContext, line: boxes.LineBox, extra_width: float) -> None:
-    """justify_line, after removing the ¼-em Han/Latin gaps that fall at the line's ends.
+def text_align(context: LayoutContext, line: boxes.LineBox, available_width: float, last: bool) -> float:
+    """text_align, after removing the ¼-em Han/Latin gaps that fall at the line's ends.
 
     clreq "Mixed Text Composition": the gap is between Han and Latin text, never at a line's
-    start or end, where it would leave the line short of the edge.
+    start or end: a justified line would stop short of the edge, and any line (a paragraph's
+    last, a line set flush left) would start a quarter em in.
     """
     if current_options().cjk_justification:
-        extra_width += _trim_edge_margins(line)
-    _original_justify_line(context, line, extra_width)
+        line.width -= _trim_edge_margins(line)
+    return _original_text_align(context, line, available_width, last)
 
 
 def _trim_edge_margins(line: boxes.LineBox) -> float:

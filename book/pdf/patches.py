@@ -21,7 +21,7 @@ from weasyprint.text.line_break import Layout
 from .finishing import PAGES_ONLY, VARIANTS
 from .fonts import build_fonts_dictionary, face_file
 from .glyphs import draw_text
-from .justify import add_word_spacing, count_expansion_opportunities, justify_line, set_text_with_cjk_spacing
+from .justify import add_word_spacing, count_expansion_opportunities, set_text_with_cjk_spacing, text_align
 from .lines import first_line_metrics, get_next_linebox, split_first_line, split_text_box
 from .pages import layout_box_backgrounds, make_margin_boxes, resolve_percentages, set_page_type_computed_styles
 
@@ -165,10 +165,10 @@ PATCHES: tuple[Patch, ...] = (
     ),
     Patch(
         inline,
-        "justify_line",
-        justify_line,
-        "the CJK-Latin gap dropped at a line's edges before it is justified",
-        "WeasyPrint 70 layout/inline.py justify_line",
+        "text_align",
+        text_align,
+        "the CJK-Latin gap dropped at a line's edges before it is aligned or justified",
+        "WeasyPrint 70 layout/inline.py text_align",
     ),
     Patch(
         inline,

@@ -7,6 +7,7 @@ stops the build with a clear error.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ MEDIA_TYPES = {
 }
 
 
+_DATA_IMAGE = tuple(f"data:{media_type};base64," for media_type in ("image/jpeg", "image/png", "image/gif"))
+
+
 class RefusedURL(FatalURLFetchingError):
     """WeasyPrint asked for something outside the book."""
 
@@ -44,6 +48,9 @@ class RestrictedFetcher(URLFetcher):
         self.allowed = tuple(p.resolve() for p in allowed)
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        if url.startswith(_DATA_IMAGE):  # a figure's image, in the document itself (book/figures.py)
+            media_type, _, payload = url[len("data:") :].partition(";base64,")
+            return URLFetcherResponse(url[:40], base64.b64decode(payload), {"Content-Type": media_type})
         path = self.path_of(url)
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": MEDIA_TYPES[path.suffix.lower()]})
 

@@ -1,0 +1,49 @@
+"""Seeds that are documents: Word files (.docx, docx.py), saved web pages (.html, .htm, web.py) and
+EPUBs (epub.py). Each is read with the field's library (mammoth, trafilatura, ebooklib) into the
+Markdown the normalizer reads (markdown.py), with its images and what it says of itself; the
+normalizer then treats it as any seed. The libraries are imported only when such a seed is read."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+from ..model import Finding, Image, SeedText
+from ..read import read_seed
+
+DOCUMENT_SUFFIXES = (".docx", ".html", ".htm", ".xhtml", ".epub")
+
+
+def read_source(path: Path, encoding: str | None = None) -> SeedText:
+    """A seed file read: a document by its kind (read_document), else as text (read.read_seed)."""
+    if path.suffix.lower() in DOCUMENT_SUFFIXES and path.is_file():
+        return read_document(path)
+    return read_seed(path, encoding)
+
+
+def read_document(path: Path) -> SeedText:
+    """Read a .docx, .html or .epub seed; SourceError names the file when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        from .docx import read_docx
+
+        return read_docx(path)
+    if suffix == ".epub":
+        from .epub import read_epub
+
+        return read_epub(path)
+    from .web import read_page
+
+    return read_page(path)
+
+
+def image_named(data: bytes, media_type: str) -> Image:
+    """An image named by its content: the same image is stored once, and the name never changes."""
+    suffix = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}.get(media_type, "")
+    return Image(f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}", media_type, data)
+
+
+def counted(code: str, what: Counter[str], source: str, message: str) -> list[Finding]:
+    """One finding for each kind of thing counted: `message` formatted with {what} and {count}."""
+    return [Finding(code, message.format(what=name, count=count), source) for name, count in sorted(what.items())]
