@@ -90,7 +90,8 @@ def read_docx(path: Path) -> SeedText:
     root = parse(result.value or "<p></p>")
     title = _title_line(root)
     markdown = to_markdown(root, Reading(heading_level=_heading_level, image=lambda img: _known(img, images)))
-    findings += counted("style-unmapped", unmapped, source, "{what} has no mapping: {count} paragraph(s) read as text")
+    # mammoth warns once a style: one finding each, its paragraphs kept as body text
+    findings += counted("style-unmapped", unmapped, source, "{what} has no mapping: its paragraphs are read as text")
     findings += _markdown_findings(markdown, source)
     if margins:
         findings.append(Finding("document", f"{margins} page header(s) and footer(s) of Word left out", source))

@@ -32,6 +32,7 @@ _GENERIC_AUTHORS = {"作者", "编辑", "佚名", "admin", "administrator", "匿
 _TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|-(?=[^-]*$))\s*")
 _SPACE = re.compile(r"\s+")
 _CREDIT = re.compile(r"[︱｜|]|^(?:作者|出品|来源|编辑|责任编辑|记者|摄影|通讯员)")  # 出品︱网易科学人栏目组: a credit
+MIN_ARTICLE = 20  # characters: less is a menu or a link that trafilatura fell back on, not an article
 _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 
@@ -53,9 +54,9 @@ def read_page(path: Path) -> SeedText:
         deduplicate=False,
     )
     article = parse(extracted) if extracted else None
-    if article is None or not _SPACE.sub("", article.text_content()):
+    if article is None or len(_SPACE.sub("", article.text_content())) < MIN_ARTICLE:
         raise SourceError(
-            "no main text found in the web page (trafilatura found no article)",
+            f"no main text found in the web page (trafilatura found no article of {MIN_ARTICLE} characters)",
             where=str(path),
             fix="save the article's own page, or copy its text into a .txt seed",
         )
