@@ -15,6 +15,7 @@ STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml book/_speedups.c .ci/sys
 TEST_STAMP := $(VENV)/.test-installed-$(shell (cat pyproject.toml book/_speedups.c .ci/system-packages .ci/test-packages; echo "$(INTERPRETER)") | sha1sum | cut -c1-12)
 
 ACE := build/node/node_modules/.bin/ace-puppeteer
+EPUBJS := build/node/node_modules/epubjs/dist/epub.min.js
 
 # The package is installed editable, so pip compiles none of it: compileall writes its bytecode
 # (an up-to-date file is skipped), which Python reads even where PYTHONDONTWRITEBYTECODE is set.
@@ -24,7 +25,7 @@ book: $(STAMP)
 	$(PY) -m compileall -q book
 	$(PY) publish.py
 
-test: $(TEST_STAMP) $(ACE)
+test: $(TEST_STAMP) $(ACE) $(EPUBJS)
 	$(PY) -m compileall -q book
 	$(PY) -m ruff check book tests publish.py
 	$(PY) -m mypy
@@ -52,3 +53,8 @@ $(TEST_STAMP): pyproject.toml book/_speedups.c .ci/system-packages .ci/test-pack
 $(ACE):
 	ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund \
 		--no-package-lock --prefix build/node @daisy/ace@1.4.6
+
+# epub.js, the reading-system engine of tests/test_reading_systems.py (with JSZip, which it opens
+# .epub files with), run in Debian's chromium.
+$(EPUBJS):
+	npm install --silent --no-audit --no-fund --no-package-lock --prefix build/node epubjs@0.3.93 jszip@3.10.2

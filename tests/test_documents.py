@@ -228,7 +228,11 @@ def test_the_libreoffice_epub_finds_its_headings_and_articles(tmp_path: Path) ->
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["ruoyi-env-manual.msword-zh.docx", "youth-overseas-students.saved-dom.utf8.html", "minfadian-dameng.libreoffice.epub"],
+    [
+        "ruoyi-env-manual.msword-zh.docx",
+        "youth-overseas-students.saved-dom.utf8.html",
+        "minfadian-dameng.libreoffice.epub",
+    ],
 )
 def test_each_kind_of_document_builds_an_epub_and_a_pdf_that_pass(tmp_path: Path, name: str) -> None:
     seed = corpus_file(name)
