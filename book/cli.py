@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         "build at once",
     )
     parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="with CONFIGs (build books/*/book.yaml): build the books on the Dask cluster whose scheduler is at "
+        "ADDRESS (tcp://host:8786); the book folders must be on storage every worker sees (pip install '.[cluster]')",
+    )
+    parser.add_argument(
         "--no-cache",
         action="store_true",
         help="lay out every chapter of the print PDF again, instead of reusing the unchanged ones from build/cache/",
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             return _init(options)
         if options.command in ("watch", "serve"):
             return _watch(options)
-        if len(options.configs) > 1:
+        if len(options.configs) > 1 or options.cluster:
             return _build_many(options)
         return _build(options)
     except BookError as exc:
@@ -267,7 +273,7 @@ def _build_many(options: argparse.Namespace) -> int:
     from .many import BookTask, build_books
 
     tasks = [BookTask(path, options.out, options.format) for path in options.configs]
-    outcomes = build_books(tasks, options.jobs or os.cpu_count() or 1)
+    outcomes = build_books(tasks, options.jobs or os.cpu_count() or 1, options.cluster)
     for outcome in outcomes:
         if outcome.ok:
             made = ", ".join(f"{fmt} {size / 1024:.0f} KiB" for fmt, (_, size) in outcome.outputs.items())

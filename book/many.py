@@ -20,6 +20,7 @@ class BookTask:
     config: Path
     out: Path | None = None
     formats: str | None = None
+    jobs: int | None = None  # processes laying out its PDF (build's own choice when None)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def build_book(task: BookTask) -> BookOutcome:
     try:
         config = load_config(task.config)
         out = task.out / config.slug if task.out else config.root / "dist"
-        result = build(config, out.resolve(), parse_formats(task.formats or default_formats(config)))
+        result = build(config, out.resolve(), parse_formats(task.formats or default_formats(config)), jobs=task.jobs)
         write_report(result.manuscript, config.root / "build", config.slug)
     except BookError as exc:
         return BookOutcome(task.config, False, error=str(exc), seconds=time.perf_counter() - start)
@@ -53,8 +54,13 @@ def build_book(task: BookTask) -> BookOutcome:
     )
 
 
-def build_books(tasks: list[BookTask], jobs: int) -> list[BookOutcome]:
-    """Build every book, `jobs` at a time, each in a process of its own; outcomes in the tasks' order."""
+def build_books(tasks: list[BookTask], jobs: int, cluster: str | None = None) -> list[BookOutcome]:
+    """Build every book, `jobs` at a time, each in a process of its own, or on the Dask cluster
+    whose scheduler is at `cluster` (cluster.py); outcomes in the tasks' order."""
+    if cluster:
+        from .cluster import build_on_cluster
+
+        return build_on_cluster(tasks, cluster)
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no state shared
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         return list(pool.map(build_book, tasks))

@@ -401,7 +401,9 @@ class Workers:
             pool.append(Forked(self.forked))
             if twin:
                 pool.append(Piped(self.forked.twin))
-        elif self.count <= 1:
+        elif self.count <= 1 or multiprocessing.current_process().daemon:
+            # A daemonic process (a Dask worker's, cluster.py) may start no processes: the pieces
+            # are laid out here, one after another, into the same pages.
             return [InProcess(self.job)]
         context = multiprocessing.get_context("spawn")
         for _ in range(self.count - len(pool)):

@@ -50,6 +50,12 @@ FINDING_CODES: dict[str, tuple[str, str]] = {
     "config": ("config", "book.yaml asks for something the text does not have"),
     "missing-glyph": ("missing glyphs", "a character no face of the book has"),
     "cover": ("cover", "the cover's size, its spine and where it folds"),
+    "document": ("document", "what a Word document's reader said, or left out of the book (page headers and footers)"),
+    "style-unmapped": ("Word styles not mapped", "a Word style with no mapping (once): its paragraphs read as text"),
+    "unmapped": ("elements not mapped", "an HTML element of a document with no mapping, read as text, and how often"),
+    "image-missing": ("images not found", "a figure whose image is not beside the seed: the line stays text"),
+    "paragraph-split": ("paragraphs split", "paragraphs an EPUB's export ran together, split (…。　　…, 第N条)"),
+    "metadata": ("document metadata", "what a document says of itself and was not used (a language that is no tag)"),
 }
 # What --strict fails on: findings that mean the text is damaged or incomplete.
 STRICT_CODES = (
