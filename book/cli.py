@@ -273,7 +273,12 @@ def _build_many(options: argparse.Namespace) -> int:
     from .many import BookTask, build_books
 
     tasks = [BookTask(path, options.out, options.format) for path in options.configs]
-    outcomes = build_books(tasks, options.jobs or os.cpu_count() or 1, options.cluster)
+    if options.cluster:
+        from .cluster import build_on_cluster
+
+        outcomes = build_on_cluster(tasks, options.cluster)
+    else:
+        outcomes = build_books(tasks, options.jobs or os.cpu_count() or 1)
     for outcome in outcomes:
         if outcome.ok:
             made = ", ".join(f"{fmt} {size / 1024:.0f} KiB" for fmt, (_, size) in outcome.outputs.items())

@@ -54,13 +54,9 @@ def build_book(task: BookTask) -> BookOutcome:
     )
 
 
-def build_books(tasks: list[BookTask], jobs: int, cluster: str | None = None) -> list[BookOutcome]:
-    """Build every book, `jobs` at a time, each in a process of its own, or on the Dask cluster
-    whose scheduler is at `cluster` (cluster.py); outcomes in the tasks' order."""
-    if cluster:
-        from .cluster import build_on_cluster
-
-        return build_on_cluster(tasks, cluster)
+def build_books(tasks: list[BookTask], jobs: int) -> list[BookOutcome]:
+    """Build every book, `jobs` at a time, each in a process of its own; outcomes in the tasks' order.
+    (cluster.py builds them on a Dask cluster instead.)"""
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no state shared
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         return list(pool.map(build_book, tasks))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from book.cluster import build_on_cluster
 from book.many import BookTask, build_books
 
 from .helpers import ROOT, write_book
@@ -40,7 +41,8 @@ def test_a_catalogue_on_a_dask_cluster_builds_as_the_local_pool_does(
     local = build_books([BookTask(path, tmp_path / "out-local") for path in here], 2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         assert len(cluster.workers) == 2
-        remote = build_books([BookTask(path, tmp_path / "out-cluster") for path in there], 2, cluster.scheduler_address)
+        tasks = [BookTask(path, tmp_path / "out-cluster") for path in there]
+        remote = build_on_cluster(tasks, cluster.scheduler_address)
 
     assert [o.ok for o in local] == [o.ok for o in remote] == [True, True, False]
     assert "seed file not found" in remote[2].error and "missing.txt" in remote[2].error

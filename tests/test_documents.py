@@ -241,3 +241,20 @@ def test_each_kind_of_document_builds_an_epub_and_a_pdf_that_pass(tmp_path: Path
     assert_epubcheck_clean(result.outputs["epub"])
     checks = check_pdf(result.outputs["pdf"], config.trim, type_areas(config))
     assert [c.name for c in checks if not (c.passed or c.advisory)] == []
+
+
+def test_notes_follow_the_paragraph_that_refers_to_them() -> None:
+    """mammoth's footnotes (an <ol> after the text, each <li id="footnote-N"> with a back-link)
+    become [^N] references and definitions right after the paragraph, so the normalizer keeps them
+    in the chapter that refers to them; the back-link is left out and counted."""
+    from book.documents.markdown import Reading, parse, to_markdown
+
+    root = parse(
+        '<h1>第一章</h1><p>正文有注<sup><a href="#footnote-1" id="footnote-ref-1">[1]</a></sup>，继续。</p>'
+        "<h1>第二章</h1><p>后文。</p>"
+        '<ol><li id="footnote-1"><p>注释的内容。 <a href="#footnote-ref-1">↑</a></p></li></ol>'
+    )
+    markdown = to_markdown(root, Reading(note_ids=frozenset({"footnote-1"})))
+    lines = [line for line in markdown.lines if line]
+    assert lines == ["# 第一章", "正文有注[^1]，继续。", "[^1]: 注释的内容。", "# 第二章", "后文。"]
+    assert markdown.dropped["note back-link"] == 1

@@ -89,7 +89,16 @@ def read_docx(path: Path) -> SeedText:
             findings.append(Finding("document", f"Word: {message.message}", source))
     root = parse(result.value or "<p></p>")
     title = _title_line(root)
-    markdown = to_markdown(root, Reading(heading_level=_heading_level, image=lambda img: _known(img, images)))
+    # mammoth sets footnotes and endnotes after the text (<li id="footnote-1">), each referred to by
+    # <a href="#footnote-1">: they become the chapter's notes, after the paragraph that refers to them.
+    notes = frozenset(
+        id_ for element in root.iter("li") if re.fullmatch(r"(?:foot|end)note-\d+", id_ := element.get("id") or "")
+    )
+    reading = Reading(heading_level=_heading_level, image=lambda img: _known(img, images), note_ids=notes)
+    markdown = to_markdown(root, reading)
+    if undescribed := sum(1 for line in markdown.lines if line.startswith("![]")):
+        message = f"{undescribed} picture(s) without alt text: shown as decorative; describe them in Word (Alt Text)"
+        findings.append(Finding("document", message, source))
     # mammoth warns once a style: one finding each, its paragraphs kept as body text
     findings += counted("style-unmapped", unmapped, source, "{what} has no mapping: its paragraphs are read as text")
     findings += _markdown_findings(markdown, source)
