@@ -15,6 +15,7 @@ shared objects that a catalogue build does not use.
 
 from __future__ import annotations
 
+import os
 import threading
 
 from .errors import ConfigError
@@ -42,7 +43,9 @@ def build_on_cluster(tasks: list[BookTask], address: str) -> list[BookOutcome]:
             f"no Dask scheduler answers ({exc})", where=address, fix="start one: dask scheduler; dask worker ADDRESS"
         ) from exc
     with client:
-        futures = client.map(_build_one, tasks, pure=False)
+        # The build's dates come from SOURCE_DATE_EPOCH where it is set: this machine's, not the worker's.
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        futures = client.map(_build_one, tasks, [epoch] * len(tasks), pure=False)
         outcomes = []
         for task, future in zip(tasks, futures, strict=True):
             try:
@@ -52,6 +55,15 @@ def build_on_cluster(tasks: list[BookTask], address: str) -> list[BookOutcome]:
         return outcomes
 
 
-def _build_one(task: BookTask) -> BookOutcome:
+def _build_one(task: BookTask, epoch: str | None) -> BookOutcome:
+    """build_book in a worker, with the SOURCE_DATE_EPOCH of the machine that asked (or none)."""
     with _ONE_AT_A_TIME:
-        return build_book(task)
+        before = os.environ.pop("SOURCE_DATE_EPOCH", None)
+        if epoch is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = epoch
+        try:
+            return build_book(task)
+        finally:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+            if before is not None:
+                os.environ["SOURCE_DATE_EPOCH"] = before

@@ -1,21 +1,67 @@
-"""Books built on a real local Dask cluster (two worker processes, as `dask scheduler` and `dask
-worker` start them), compared byte for byte with the local pool's build; one book broken on
-purpose fails alone (book/cluster.py)."""
+"""Books built on a real local Dask cluster, started as a press starts one (`dask scheduler` and
+`dask worker --nworkers 2`, processes of their own), through the command line's --cluster; the
+outputs compared byte for byte with the local pool's build; one book broken on purpose fails alone
+(book/cluster.py). Nothing of Dask runs in the test's own process: its threads would stay, and a
+process with threads may not fork (the other tests' printing)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from book.cluster import build_on_cluster
-from book.many import BookTask, build_books
-
 from .helpers import ROOT, write_book
 
 pytestmark = pytest.mark.slow
-distributed = pytest.importorskip("distributed", reason="Dask is not installed (pip install -e '.[cluster]')")
+pytest.importorskip("distributed", reason="Dask is not installed (pip install -e '.[cluster]')")
+
+
+@pytest.fixture
+def scheduler(tmp_path: Path) -> Iterator[str]:
+    """A Dask scheduler and two worker processes (one thread each) on this machine: its address."""
+    info = tmp_path / "scheduler.json"
+    common = ["--no-dashboard"]
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--scheduler-file", str(info), *common],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]  # fmt: skip
+    try:
+        for _ in range(300):
+            if info.exists() and info.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2", "--nthreads", "1",
+                 *common],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        _wait_for_workers(address, 2)
+        yield address
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def _wait_for_workers(address: str, count: int) -> None:
+    script = (
+        "import sys; from distributed import Client\n"
+        f"with Client({address!r}, timeout=60) as c: c.wait_for_workers({count}, timeout=120)"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=180)
 
 
 def _books(folder: Path) -> list[Path]:
@@ -33,27 +79,30 @@ def _books(folder: Path) -> list[Path]:
     return [folder / "seed" / "book.yaml", long, broken]
 
 
-def test_a_catalogue_on_a_dask_cluster_builds_as_the_local_pool_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the workers are started after this
-    here, there = _books(tmp_path / "local"), _books(tmp_path / "cluster")
-    local = build_books([BookTask(path, tmp_path / "out-local") for path in here], 2)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        assert len(cluster.workers) == 2
-        tasks = [BookTask(path, tmp_path / "out-cluster") for path in there]
-        remote = build_on_cluster(tasks, cluster.scheduler_address)
+def _publish(*args: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    command = [sys.executable, str(ROOT / "publish.py"), "build", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
 
-    assert [o.ok for o in local] == [o.ok for o in remote] == [True, True, False]
-    assert "seed file not found" in remote[2].error and "missing.txt" in remote[2].error
-    for a, b in zip(local[:2], remote[:2], strict=True):
-        assert a.title == b.title and a.pages == b.pages and set(a.outputs) == set(b.outputs) == {"epub", "pdf"}
-        for fmt in a.outputs:
-            assert Path(a.outputs[fmt][0]).read_bytes() == Path(b.outputs[fmt][0]).read_bytes(), fmt
+
+def test_a_catalogue_on_a_dask_cluster_builds_as_the_local_pool_does(scheduler: str, tmp_path: Path) -> None:
+    here, there = _books(tmp_path / "local"), _books(tmp_path / "cluster")
+    local = _publish(*map(str, here), "-o", str(tmp_path / "out-local"), "-j", "2")
+    remote = _publish(*map(str, there), "-o", str(tmp_path / "out-cluster"), "--cluster", scheduler)
+
+    assert local.returncode == remote.returncode == 1  # one book failed
+    for output in (local.stdout, remote.stdout):
+        rows = output.splitlines()
+        assert [row.split()[0] for row in rows[:3]] == ["OK", "OK", "FAIL"], output
+        assert "seed file not found" in rows[2] and rows[3] == "2 of 3 books built"
+    made = sorted(path.relative_to(tmp_path / "out-local") for path in (tmp_path / "out-local").rglob("*.*"))
+    assert [path.suffix for path in made] == [".epub", ".pdf", ".epub", ".pdf"]
+    for path in made:
+        assert (tmp_path / "out-local" / path).read_bytes() == (tmp_path / "out-cluster" / path).read_bytes(), path
 
 
 def test_the_command_line_names_a_scheduler_that_does_not_answer(tmp_path: Path) -> None:
-    from book.cli import main
-
     config = write_book(tmp_path, {"a.txt": "标题\n\n正文。\n"})
-    assert main(["build", str(config), "--cluster", "tcp://127.0.0.1:9", "-q"]) == 2
+    result = _publish(str(config), "--cluster", "tcp://127.0.0.1:9", "-q")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: tcp://127.0.0.1:9: no Dask scheduler answers"), result.stderr

@@ -91,6 +91,8 @@ def served(tmp_path: Path, engine: tuple[Path, Path]) -> Iterator[tuple[str, Pat
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/", folder
     server.shutdown()
+    server.server_close()
+    thread.join()  # no thread left behind: later tests fork
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
