@@ -142,3 +142,28 @@ def test_a_number_stays_on_the_line_of_its_unit(tmp_path: Path, monkeypatch) -> 
     assert numbers_split("kept") == "0 breaks"
     monkeypatch.setattr(render, "NO_BREAK", "")
     assert numbers_split("split") != "0 breaks"
+
+
+def test_a_paragraph_with_a_character_that_is_not_cjk_is_fitted_by_pango_s_widths(tmp_path: Path) -> None:
+    """A stray ASCII mark (a backtick, as 红楼梦's digitisation left them) makes a paragraph's widths
+    no longer whole ems: they are read from the glyphs of Pango's layout, and the breaks chosen
+    together. Greedy, the paragraph's last line is 宿 alone; fitted, it is 辰宿."""
+    from book.build import build
+    from book.config import load_config
+    from book.pdf.options import render_options
+
+    from .helpers import write_book
+
+    text = "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜" * 2
+    paragraph = text[:10] + "`" + text[10:54]
+
+    def last_line(folder: str) -> str:
+        config = load_config(write_book(tmp_path / folder, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+        pdf = build(config, tmp_path / folder / "dist", ("pdf",)).outputs["pdf"]
+        with pdfplumber.open(pdf) as document:
+            lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
+        return [line for line in lines if set(line) <= set(paragraph)][-1]
+
+    assert last_line("fitted") == "辰宿"
+    with render_options(total_fit=False):
+        assert last_line("greedy") == "宿"

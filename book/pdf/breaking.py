@@ -10,8 +10,10 @@ would, and the breaks with the least total cost win. The line-start and line-end
 
 The paragraph's widths are known without shaping it again: every character of a paragraph that
 is all CJK (Han and full-width marks) advances 1 em, a mark set half-width (halt, already decided
-for the whole paragraph) 0.5 em. Pango then lays the paragraph out with breaks allowed only at
-the chosen places (paragraph.py).
+for the whole paragraph) 0.5 em. A paragraph with other characters (a Latin word, a stray ASCII
+mark) has its widths read from the glyphs of Pango's greedy layout of it, and its breaks limited
+to those Pango allows (paragraph._measured_fit). Pango then lays the paragraph out with breaks
+allowed only at the chosen places (paragraph.py).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def first_fit(text: str, advance: list[float], first: float, width: float) -> li
         end = bisect.bisect_right(advance, advance[start] + measure + 1e-9) - 1  # the most that fits
         if end >= n:
             return starts
-        while end > start and not _may_break(text, end):
+        while end > start and not may_break(text, end):
             end -= 1
         if end == start:
             return None
@@ -67,17 +69,19 @@ def poor(text: str, advance: list[float], first: float, width: float, starts: li
     return False
 
 
-def total_fit(text: str, advance: list[float], first: float, width: float) -> list[int] | None:
+def total_fit(
+    text: str, advance: list[float], first: float, width: float, breaks: list[int] | None = None
+) -> list[int] | None:
     """The line starts (character indices after 0) of the best breaks of `text`, whose first line
-    is `first` ems wide and the others `width`; `advance`: where each character begins (advances).
-    None if no breaks fit."""
+    is `first` ems wide and the others `width`; `advance`: where each character begins (advances);
+    `breaks`: where a line may end (default: wherever may_break allows). None if no breaks fit."""
     n = len(text)
     inf = float("inf")
     cost = [inf] * (n + 1)
     back = [0] * (n + 1)
     cost[0] = 0.0
     reachable = [0]
-    for end in [*(i for i in range(1, n) if _may_break(text, i)), n]:
+    for end in [*(breaks if breaks is not None else (i for i in range(1, n) if may_break(text, i))), n]:
         for start in reversed(reachable):
             measure = first if start == 0 else width
             natural = advance[end] - advance[start]
@@ -113,7 +117,7 @@ def _line_cost(text: str, start: int, end: int, natural: float, measure: float, 
     return ((measure - natural) / max(end - start - 1, 1)) ** 2
 
 
-def _may_break(text: str, i: int) -> bool:
+def may_break(text: str, i: int) -> bool:
     """Whether a line may end before text[i] (clreq's prohibitions; no split dash or ellipsis)."""
     before, after = text[i - 1], text[i]
     if (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import struct
 import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -21,7 +22,7 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions
-from .breaking import advances, cost_of, first_fit, poor, total_fit
+from .breaking import advances, cost_of, first_fit, may_break, poor, total_fit
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .side import SideTable
@@ -268,6 +269,15 @@ def _lay_out_paragraph(
             fitted = [start for start in fitted if start < cut]
             _allow_breaks_only_at(layout, text[:cut], fitted)  # set before Pango first lays the text out
     lines = _read_lines(layout, arguments, shaped)
+    if fitted is None and current_options().total_fit and cut == len(text) and _HAN.search(text):
+        # Not all CJK (a Latin word, a stray mark): the widths are Pango's, read from its layout.
+        fitted = _measured_fit(layout, text, lines, shown, skip, box.style["font_size"], first_width, width)
+        if fitted is not None:
+            layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
+            if first_width != width:
+                pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+            _allow_breaks_only_at(layout, text, fitted)
+            lines = _read_lines(layout, arguments, shaped)
     if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
         layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
@@ -288,6 +298,46 @@ def _fitted_breaks(text: str, font_size: float, first_width: float, width: float
     if greedy is None or not poor(text, advance, first, measure, greedy):
         return None  # most paragraphs: Pango's breaks leave no runt and no loose line
     better = total_fit(text, advance, first, measure)
+    if better is None or better == greedy:
+        return None
+    if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
+        return None
+    return better
+
+
+def _measured_fit(
+    layout: Layout,
+    text: str,
+    lines: dict[int, Line | None],
+    shown: bytes,
+    skip: int,
+    font_size: float,
+    first_width: float,
+    width: float,
+) -> list[int] | None:
+    """_fitted_breaks for a paragraph that is not all CJK: each character's advance read from the
+    glyphs of Pango's layout of it (in ems), its breaks those Pango allows and clreq's rules keep;
+    None where Pango's greedy breaks stand."""
+    em = _pango_width(font_size)
+    first, measure = _pango_width(first_width) / em, _pango_width(width) / em
+    greedy = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]
+    offsets = list(itertools.accumulate((len(ch.encode()) for ch in text), initial=0))
+    clusters: dict[int, int] = {}
+    item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
+    while item != ffi.NULL:
+        for _font, offset, _length, glyphs, log_clusters in python_runs(ffi.cast("PangoLayoutLine *", item.data)):
+            for (_glyph, advance, *_), (cluster,) in zip(
+                struct.iter_unpack("<IiiiI", glyphs), struct.iter_unpack("<i", log_clusters), strict=True
+            ):
+                clusters[offset + cluster] = clusters.get(offset + cluster, 0) + advance
+        item = item.next
+    advance = list(itertools.accumulate((clusters.get(offsets[i], 0) / em for i in range(len(text))), initial=0.0))
+    if not poor(text, advance, first, measure, greedy):
+        return None
+    count = ffi.new("int *")
+    attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
+    breaks = [i for i in range(1, min(len(text), count[0])) if attributes[i].is_line_break and may_break(text, i)]
+    better = total_fit(text, advance, first, measure, breaks)
     if better is None or better == greedy:
         return None
     if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
