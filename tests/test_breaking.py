@@ -90,22 +90,14 @@ def test_a_long_paragraph_laid_out_in_windows_has_its_breaks_chosen_together(tmp
     """A paragraph with more halted marks than one Pango layout takes (paragraph.py lays it out in
     windows of 24) is fitted as a whole: each window takes the chosen breaks that fall in it. Its
     last line is no runt; greedy, it is."""
-    from book.build import build
-    from book.config import load_config
     from book.pdf.options import render_options
-
-    from .helpers import write_book
 
     clause = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥，“天地”。"  # two pairs of marks that meet: 2 halts
     paragraph = clause * 16  # 32 halts: two windows
     paragraph = paragraph[: next(n for n in range(len(paragraph) - 60, len(paragraph)) if _greedy_runt(paragraph[:n]))]
 
     def last_line(folder: str) -> str:
-        config = load_config(write_book(tmp_path / folder, {"seed.txt": f"标题\n\n{paragraph}\n"}))
-        pdf = build(config, tmp_path / folder / "dist", ("pdf",)).outputs["pdf"]
-        with pdfplumber.open(pdf) as document:
-            lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
-        return [line for line in lines if set(line) <= set(paragraph)][-1]
+        return _last_line(tmp_path / folder, paragraph)
 
     assert sum(1 for ch in last_line("fitted") if "\u4e00" <= ch <= "\u9fff") >= 2
     with render_options(total_fit=False):
@@ -148,22 +140,28 @@ def test_a_paragraph_with_a_character_that_is_not_cjk_is_fitted_by_pango_s_width
     """A stray ASCII mark (a backtick, as 红楼梦's digitisation left them) makes a paragraph's widths
     no longer whole ems: they are read from the glyphs of Pango's layout, and the breaks chosen
     together. Greedy, the paragraph's last line is 宿 alone; fitted, it is 辰宿."""
-    from book.build import build
-    from book.config import load_config
     from book.pdf.options import render_options
-
-    from .helpers import write_book
 
     text = "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜" * 2
     paragraph = text[:10] + "`" + text[10:54]
 
     def last_line(folder: str) -> str:
-        config = load_config(write_book(tmp_path / folder, {"seed.txt": f"标题\n\n{paragraph}\n"}))
-        pdf = build(config, tmp_path / folder / "dist", ("pdf",)).outputs["pdf"]
-        with pdfplumber.open(pdf) as document:
-            lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
-        return [line for line in lines if set(line) <= set(paragraph)][-1]
+        return _last_line(tmp_path / folder, paragraph)
 
     assert last_line("fitted") == "辰宿"
     with render_options(total_fit=False):
         assert last_line("greedy") == "宿"
+
+
+def _last_line(folder: Path, paragraph: str) -> str:
+    """The last printed line of `paragraph`, built alone (after a title) as a book in `folder`."""
+    from book.build import build
+    from book.config import load_config
+
+    from .helpers import write_book
+
+    config = load_config(write_book(folder, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+    pdf = build(config, folder / "dist", ("pdf",)).outputs["pdf"]
+    with pdfplumber.open(pdf) as document:
+        lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
+    return [line for line in lines if set(line) <= set(paragraph)][-1]
