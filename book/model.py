@@ -105,6 +105,7 @@ class DocumentMetadata:
     publisher: str = ""
     description: str = ""
     language: str = ""
+    date: str = ""  # published, YYYY-MM-DD
 
 
 @dataclass(frozen=True)

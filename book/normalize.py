@@ -156,7 +156,7 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         subjects=config.subjects,
         rights=config.rights,
         identifier=_identifier(config.isbn, title, authors),
-        date=config.date or "",
+        date=config.date or next((seed.metadata.date for seed in seeds if seed.metadata.date), ""),
     )
     return Manuscript(metadata, tuple(chapters), tuple(findings), tuple(images.values()))
 

@@ -28,7 +28,8 @@ SCHEMA: dict[str, Option] = {
     "seeds": Option(
         (list, str),
         None,
-        "Seed files, relative to book.yaml, in reading order; a pattern (seeds/*.txt) takes its files in name order.",
+        "Seed files, relative to book.yaml, in reading order: text (.txt), Markdown (.md), Word (.docx), saved web "
+        "pages (.html) or EPUBs (.epub); a pattern (seeds/*.txt) takes its files in name order.",
         True,
     ),
     "split": Option(

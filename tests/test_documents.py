@@ -185,6 +185,7 @@ def test_saved_pages_pass_trafilatura_s_evaluation(
     manuscript = read_manuscript(load_config(write_book(tmp_path, {page.name: page.read_bytes()})))
     text = "".join(b.text for c in manuscript.chapters for b in c.blocks)
     assert manuscript.metadata.title == title
+    assert read_document(page).metadata.date == {"xinhuanet": "2020-02-19", "hebei-xin": "2012-06-04"}[name[:9]]
     assert all(p in text for p in present), [p for p in present if p not in text]
     assert not [a for a in absent if a in text]
 

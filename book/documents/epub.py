@@ -192,5 +192,6 @@ def _metadata(book: object, source: str) -> tuple[DocumentMetadata, list[Finding
         message = f"the EPUB's language {language} is no language tag (BCP 47): the text decides"
         findings.append(Finding("metadata", message, source))
         language = ""
-    metadata = DocumentMetadata(first("title"), creators, first("publisher"), first("description"), language)
+    date = first("date")[:10] if re.match(r"\d{4}-\d{2}-\d{2}", first("date")) else ""
+    metadata = DocumentMetadata(first("title"), creators, first("publisher"), first("description"), language, date)
     return metadata, findings

@@ -7,6 +7,7 @@ Our own cruft and byline rules then run on the article's text, as on any seed.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -28,6 +29,8 @@ _REMOVED_KINDS = (
     ("advertising", re.compile(r"\bad\b|ads|advert|guanggao|banner|sponsor", re.I)),
 )
 _BLOCK_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "dt", "dd", "div", "span", "a")
+_DATE_KEYS = ("article:published_time", "og:published_time", "publishdate", "pubdate", "date", "dc.date")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _GENERIC_AUTHORS = {"作者", "编辑", "佚名", "admin", "administrator", "匿名", "本站", "小编"}
 _TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|-(?=[^-]*$))\s*")
 _SPACE = re.compile(r"\s+")
@@ -62,6 +65,8 @@ def read_page(path: Path) -> SeedText:
         )
     page = parse(text)
     metadata = _metadata(page)
+    if not metadata.date and (found := trafilatura.extract_metadata(text)) is not None and found.date:
+        metadata = dataclasses.replace(metadata, date=found.date[:10])  # htmldate: the page's own dates
     images: dict[str, Image] = {}
     _bold_paragraphs_as_headings(article)
     reading = Reading(image=lambda element: _local_image(element, path, images))
@@ -107,7 +112,9 @@ def _metadata(page: object) -> DocumentMetadata:
     authors = [meta.get("article:author", ""), meta.get("author", ""), ld.get("author", "")]
     creators = tuple(dict.fromkeys(a for a in authors if a and a.lower() not in _GENERIC_AUTHORS and len(a) <= 20))
     description = meta.get("og:description") or meta.get("description", "")
-    return DocumentMetadata(title, creators, site, description)
+    stated = [meta.get(key, "") for key in _DATE_KEYS] + [ld.get("date", "")]
+    date = next((found[0] for value in stated if (found := _DATE.match(value))), "")
+    return DocumentMetadata(title, creators, site, description, date=date)
 
 
 def _json_ld(page: object) -> dict[str, str]:
@@ -122,6 +129,7 @@ def _json_ld(page: object) -> dict[str, str]:
         for item in data if isinstance(data, list) else [data]:
             if isinstance(item, dict) and item.get("headline"):
                 return {
+                    "date": str(item.get("datePublished", "")),
                     "headline": str(item.get("headline", "")),
                     "author": _name(item.get("author")),
                     "publisher": _name(item.get("publisher")),
