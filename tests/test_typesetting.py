@@ -938,3 +938,18 @@ def test_verse_is_set_a_couplet_a_line_indented_as_a_block(tmp_path: Path) -> No
     assert abs((following["x0"] - left) / 10.5 - 2) < 0.05
     checks = preflight(result, config)
     assert [name for name, c in checks.items() if not (c.passed or c.advisory)] == []
+
+
+def test_a_last_line_that_starts_with_a_latin_word_starts_at_the_edge(tmp_path: Path) -> None:
+    """clreq: the ¼-em gap between Han and Latin text is never at a line's edge. The paragraph's
+    last line is not justified, and starts with Eclipse after a break: it starts at the type
+    area's edge, as a justified line does (justify.text_align)."""
+    import pdfplumber
+
+    text = "标题\n\n" + "甲" * 26 + "乙" * 28 + "Eclipse的版本。\n"
+    config = load_config(write_book(tmp_path, {"seed.txt": text}))
+    result = build(config, tmp_path / "dist", ("pdf",))
+    left = type_areas(config)[0][0]
+    with pdfplumber.open(result.outputs["pdf"]) as pdf:
+        chars = [c for page in pdf.pages for c in page.chars if c["text"] == "E"]
+    assert len(chars) == 1 and abs(chars[0]["x0"] - left) < 0.5, (chars[0]["x0"] - left) / 10.5
