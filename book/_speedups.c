@@ -848,15 +848,141 @@ failed:
     return NULL;
 }
 
+PyDoc_STRVAR(total_fit_doc,
+             "total_fit(advance, candidates, han, first, width, runt_cost, max_stretch) -> list | None\n\n"
+             "breaking.total_fit's dynamic programme: `advance` where each character begins (ems, n + 1),\n"
+             "`candidates` the line ends in order (the last is n), `han` the count of Han characters before\n"
+             "each character (n + 1). The line starts after 0 of the least costly breaks, or None.");
+
+static PyObject *total_fit(PyObject *self, PyObject *args) {
+    PyObject *advance_object, *candidates_object, *han_object;
+    double first, width, runt_cost, max_stretch;
+    if (!PyArg_ParseTuple(args, "OOOdddd", &advance_object, &candidates_object, &han_object, &first, &width,
+                          &runt_cost, &max_stretch))
+        return NULL;
+    PyObject *advance_fast = PySequence_Fast(advance_object, "advance must be a sequence");
+    PyObject *candidates_fast = PySequence_Fast(candidates_object, "candidates must be a sequence");
+    PyObject *han_fast = PySequence_Fast(han_object, "han must be a sequence");
+    PyObject *result = NULL;
+    double *advance = NULL, *cost = NULL, *reached_at = NULL;
+    Py_ssize_t *back = NULL, *reachable = NULL, *han = NULL;
+    if (!advance_fast || !candidates_fast || !han_fast)
+        goto done;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), count = PySequence_Fast_GET_SIZE(candidates_fast);
+    Py_ssize_t n = size - 1;
+    if (n < 0 || PySequence_Fast_GET_SIZE(han_fast) != size) {
+        PyErr_SetString(PyExc_ValueError, "advance and han must have one more item than the text has characters");
+        goto done;
+    }
+    advance = PyMem_Malloc(sizeof(double) * size);
+    cost = PyMem_Malloc(sizeof(double) * size);
+    back = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    han = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    reachable = PyMem_Malloc(sizeof(Py_ssize_t) * (count + 1));
+    reached_at = PyMem_Malloc(sizeof(double) * (count + 1));
+    if (!advance || !cost || !back || !han || !reachable || !reached_at) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        advance[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(advance_fast, i));
+        han[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(han_fast, i));
+        cost[i] = Py_HUGE_VAL;
+        back[i] = 0;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    cost[0] = 0.0;
+    Py_ssize_t reached = 1;
+    reachable[0] = 0;
+    reached_at[0] = advance[0];
+    for (Py_ssize_t c = 0; c < count; c++) {
+        Py_ssize_t end = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(candidates_fast, c));
+        if (end == -1 && PyErr_Occurred())
+            goto done;
+        if (end < 1 || end > n) {
+            PyErr_SetString(PyExc_ValueError, "a candidate is outside the text");
+            goto done;
+        }
+        int last = end == n;
+        double at_end = advance[end], best = Py_HUGE_VAL, target = at_end - width - 1e-9;
+        Py_ssize_t best_start = 0, low = 0, high = reached;
+        while (low < high) { /* bisect_left(reached_at, target) */
+            Py_ssize_t middle = (low + high) / 2;
+            if (reached_at[middle] < target)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        for (Py_ssize_t index = low; index < reached; index++) {
+            Py_ssize_t start = reachable[index];
+            double measure = start == 0 ? first : width;
+            double natural = at_end - reached_at[index], step;
+            if (natural > measure + 1e-9)
+                continue;
+            if (last) {
+                step = start > 0 && han[end] - han[start] <= 1 ? runt_cost : 0.0;
+            } else {
+                Py_ssize_t gaps = end - start - 1;
+                double stretch = (measure - natural) / (double)(gaps ? gaps : 1);
+                if (stretch > max_stretch)
+                    break;
+                step = stretch * stretch;
+            }
+            if (cost[start] + step <= best) {
+                best = cost[start] + step;
+                best_start = start;
+            }
+        }
+        cost[end] = best;
+        back[end] = best_start;
+        if (best < Py_HUGE_VAL) {
+            reachable[reached] = end;
+            reached_at[reached] = at_end;
+            reached++;
+        }
+    }
+    if (cost[n] == Py_HUGE_VAL) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    Py_ssize_t lines = 0;
+    for (Py_ssize_t at = back[n]; at; at = back[at])
+        lines++;
+    result = PyList_New(lines);
+    if (!result)
+        goto done;
+    for (Py_ssize_t at = back[n], i = lines - 1; at; at = back[at], i--) {
+        PyObject *number = PyLong_FromSsize_t(at);
+        if (!number) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, number);
+    }
+done:
+    PyMem_Free(advance);
+    PyMem_Free(cost);
+    PyMem_Free(back);
+    PyMem_Free(han);
+    PyMem_Free(reachable);
+    PyMem_Free(reached_at);
+    Py_XDECREF(advance_fast);
+    Py_XDECREF(candidates_fast);
+    Py_XDECREF(han_fast);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"show_run", show_run, METH_VARARGS, show_run_doc},
     {"paragraph_lines", paragraph_lines, METH_VARARGS, paragraph_lines_doc},
     {"draw_line", draw_line, METH_VARARGS, draw_line_doc},
+    {"total_fit", total_fit, METH_VARARGS, total_fit_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_speedups", "Loops over a book's lines, glyphs and characters, in C.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_speedups", "Loops over a book's lines, glyphs and characters, and its breaks, in C.", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__speedups(void) {

@@ -165,3 +165,24 @@ def _last_line(folder: Path, paragraph: str) -> str:
     with pdfplumber.open(pdf) as document:
         lines = [line["text"] for page in document.pages for line in page.extract_text_lines()]
     return [line for line in lines if set(line) <= set(paragraph)][-1]
+
+
+def test_the_compiled_programme_chooses_the_breaks_its_python_twin_chooses(monkeypatch) -> None:
+    """breaking.total_fit in C (book/_speedups.c) and in Python, on paragraphs of every length from
+    one line to fifty, with halts, quotes and dashes, on two measures: the same breaks."""
+    from book.pdf import breaking
+
+    from .helpers import assert_compiled
+
+    assert_compiled("total_fit")
+    clause = "甲乙丙丁，戊己庚辛壬癸：“子丑寅卯。”辰巳午未——申酉戌亥……"
+    cases = []
+    for length in range(5, 1400, 23):
+        text = (clause * 60)[:length]
+        advance = advances(text, set(halt_positions(text)))
+        for first, width in ((26, 28), (12.5, 14)):
+            cases.append((text, advance, first, width))
+    compiled = [total_fit(*case) for case in cases]
+    monkeypatch.setattr(breaking, "_compiled_total_fit", None)
+    assert [total_fit(*case) for case in cases] == compiled
+    assert any(compiled) and any(result is None or len(result) > 40 for result in compiled)

@@ -22,17 +22,26 @@ import bisect
 import itertools
 import re
 
+from ..compiled import compiled
 from ..text import HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED
 
 # A last line of one Han character or none: as costly as four lines stretched 0.1 em a gap.
 RUNT_COST = 4 * (0.1**2)
+# A line stretched more than this (em a gap) is never chosen: it would cost as 25 runts.
+MAX_STRETCH = 1.0
 _HAN = re.compile(HAN)
+_NOT_HAN = re.compile(f"(?!{HAN}).", re.S)
+_compiled_total_fit = compiled("total_fit")  # total_fit's programme in C (book/_speedups.c), or None
 _UNSPLIT = "—…"  # a run of either is one mark
 # Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq would allow
 # a break before an opening one and after a closing one, but Pango cannot be made to take them (an
 # attribute only takes breaks away), so the breaks chosen here do not.
 _NO_BREAK_BEFORE = "“‘"
 _NO_BREAK_AFTER = "”’"
+# may_break as patterns: before a character that may not start a line (or a repeated dash or
+# ellipsis), and after one that may not end it.
+_NO_BREAK_AT = re.compile(f"[{re.escape(LINE_START_PROHIBITED + _NO_BREAK_BEFORE)}]|(?<=—)—|(?<=…)…")
+_NO_BREAK_AFTER_IT = re.compile(f"[{re.escape(LINE_END_PROHIBITED + _NO_BREAK_AFTER)}]")
 
 
 def advances(text: str, halts: set[int]) -> list[float]:
@@ -76,22 +85,38 @@ def total_fit(
     is `first` ems wide and the others `width`; `advance`: where each character begins (advances);
     `breaks`: where a line may end (default: wherever may_break allows). None if no breaks fit."""
     n = len(text)
+    candidates = [*(breaks if breaks is not None else break_opportunities(text)), n]
+    if _compiled_total_fit is not None:
+        han = list(itertools.accumulate(map(bool, _HAN.sub("\x01", _NOT_HAN.sub("\x00", text)).encode()), initial=0))
+        return _compiled_total_fit(advance, candidates, han, first, width, RUNT_COST, MAX_STRETCH)
     inf = float("inf")
     cost = [inf] * (n + 1)
     back = [0] * (n + 1)
     cost[0] = 0.0
-    reachable = [0]
-    for end in [*(breaks if breaks is not None else (i for i in range(1, n) if may_break(text, i))), n]:
-        for start in reversed(reachable):
+    reachable, reached_at = [0], [advance[0]]  # the breaks a line can end at, and where they are
+    for end in candidates:
+        last, at_end, best, best_start = end == n, advance[end], inf, 0
+        # Only the starts from which the line fits (bisect), from the longest line to the
+        # shortest, and no line stretched more than MAX_STRETCH a gap: a few starts, not forty.
+        for index in range(bisect.bisect_left(reached_at, at_end - width - 1e-9), len(reachable)):
+            start = reachable[index]
             measure = first if start == 0 else width
-            natural = advance[end] - advance[start]
-            if natural > measure + 1e-9:  # and longer still from any start before it
-                break
-            step = _line_cost(text, start, end, natural, measure, last=end == n)
-            if cost[start] + step < cost[end]:
-                cost[end], back[end] = cost[start] + step, start
-        if cost[end] < inf:
+            natural = at_end - reached_at[index]
+            if natural > measure + 1e-9:  # the first line, shorter by its indent
+                continue
+            if last:
+                step = _line_cost(text, start, end, natural, measure, last=True)
+            else:  # _line_cost, inline
+                stretch = (measure - natural) / (end - start - 1 or 1)
+                if stretch > MAX_STRETCH:  # and more from every later start
+                    break
+                step = stretch * stretch
+            if cost[start] + step <= best:  # equal: the later start, the shorter line (as before)
+                best, best_start = cost[start] + step, start
+        cost[end], back[end] = best, best_start
+        if best < inf:
             reachable.append(end)
+            reached_at.append(at_end)
     if cost[n] == inf:
         return None
     starts, at = [], n
@@ -115,6 +140,13 @@ def _line_cost(text: str, start: int, end: int, natural: float, measure: float, 
     if last:
         return RUNT_COST if start > 0 and len(_HAN.findall(text[start:end])) <= 1 else 0.0
     return ((measure - natural) / max(end - start - 1, 1)) ** 2
+
+
+def break_opportunities(text: str) -> list[int]:
+    """Every i where may_break(text, i), found by patterns rather than character by character."""
+    forbidden = {match.start() for match in _NO_BREAK_AT.finditer(text, 1)}
+    forbidden.update(match.end() for match in _NO_BREAK_AFTER_IT.finditer(text))
+    return [i for i in range(1, len(text)) if i not in forbidden]
 
 
 def may_break(text: str, i: int) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import struct
 import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -109,6 +108,10 @@ class _Paragraph(NamedTuple):
     start: int  # in UTF-8 bytes
     first_width: float  # the width of the line at `start`
     lines: dict[int, Line | None]  # by start, in UTF-8 bytes; None: left to WeasyPrint
+    # The breaks chosen for the rest of the paragraph from its window's start on, as character
+    # indices of the text box's text: the next window takes its own from them. None: Pango's.
+    fitted: tuple[int, ...] | None = None
+    fitted_from: int = -1  # the character the breaks were chosen from
 
 
 def _opportunities(shaped: Shaped, start: int, end: int) -> float | None:
@@ -260,11 +263,26 @@ def _lay_out_paragraph(
     shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
     arguments = (keep_to - skip, skip, len(encoded), first_width, width)
     fitted = None
+    start_char = len(encoded[:skip].decode())
+    whole: tuple[int, ...] | None = None  # the rest of the paragraph's breaks, from start_char
     if current_options().total_fit and _ALL_CJK.fullmatch(text):
         # The breaks of all the rest of the paragraph, chosen together; this window takes those
         # that fall in it (the rest of an optimal set of breaks, from one of them on, is the
-        # optimal set for the rest of the text).
-        fitted = _fitted_breaks(text, box.style["font_size"], first_width, width)
+        # optimal set for the rest of the text): chosen once, at the paragraph's first window.
+        before = _PARAGRAPHS.get(box)
+        if (
+            before is not None
+            and before.text is box.text
+            and _same_measure(before.width, width)
+            and before.fitted_from >= 0
+            and (before.fitted is None or start_char == before.fitted_from or start_char in before.fitted)
+        ):
+            known = None if before.fitted is None else [b - start_char for b in before.fitted if b > start_char]
+            fitted, whole = known, before.fitted
+            start_char = before.fitted_from
+        else:
+            fitted = _fitted_breaks(text, box.style["font_size"], first_width, width)
+            whole = None if fitted is None else tuple(start_char + b for b in fitted)
         if fitted is not None:
             fitted = [start for start in fitted if start < cut]
             _allow_breaks_only_at(layout, text[:cut], fitted)  # set before Pango first lays the text out
@@ -285,7 +303,8 @@ def _lay_out_paragraph(
             pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
         lines = _read_lines(layout, arguments, shaped)
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
-    return _Paragraph(box.text, width, skip, first_width, lines)
+    chosen_from = start_char if _ALL_CJK.fullmatch(text) and current_options().total_fit else -1
+    return _Paragraph(box.text, width, skip, first_width, lines, whole, chosen_from)
 
 
 def _fitted_breaks(text: str, font_size: float, first_width: float, width: float) -> list[int] | None:
@@ -321,15 +340,18 @@ def _measured_fit(
     em = _pango_width(font_size)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     greedy = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]
+    if not _poor_lines(text, lines, greedy, font_size, first_width, width):
+        return None  # most paragraphs: known from Pango's lines, without reading their glyphs
     offsets = list(itertools.accumulate((len(ch.encode()) for ch in text), initial=0))
     clusters: dict[int, int] = {}
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
     while item != ffi.NULL:
         for _font, offset, _length, glyphs, log_clusters in python_runs(ffi.cast("PangoLayoutLine *", item.data)):
-            for (_glyph, advance, *_), (cluster,) in zip(
-                struct.iter_unpack("<IiiiI", glyphs), struct.iter_unpack("<i", log_clusters), strict=True
-            ):
-                clusters[offset + cluster] = clusters.get(offset + cluster, 0) + advance
+            # PangoGlyphInfo: glyph, width, x and y offset, attributes (32 bits each); the widths
+            # are every fifth, from the second
+            widths, starts = memoryview(glyphs).cast("i")[1::5], memoryview(log_clusters).cast("i")
+            for glyph_width, cluster in zip(widths, starts, strict=True):
+                clusters[offset + cluster] = clusters.get(offset + cluster, 0) + glyph_width
         item = item.next
     advance = list(itertools.accumulate((clusters.get(offsets[i], 0) / em for i in range(len(text))), initial=0.0))
     if not poor(text, advance, first, measure, greedy):
@@ -343,6 +365,22 @@ def _measured_fit(
     if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
         return None
     return better
+
+
+def _poor_lines(
+    text: str, lines: dict[int, Line | None], starts: list[int], font_size: float, first_width: float, width: float
+) -> bool:
+    """breaking.poor, from the widths of Pango's own lines (points): a runt last line, or a line
+    whose characters would stand more than 0.1 em apart once justified."""
+    if starts and len(_HAN.findall(text[starts[-1] :])) <= 1:
+        return True
+    laid_out = [line for _, line in sorted(lines.items())]
+    bounds = list(itertools.pairwise([0, *starts, len(text)]))
+    for number, (line, (start, end)) in enumerate(zip(laid_out[:-1], bounds[:-1], strict=False)):
+        measure = first_width if number == 0 else width
+        if line is not None and (measure - line.width) / max(end - start - 1, 1) > 0.1 * font_size:
+            return True
+    return False
 
 
 def _kept_as_chosen(lines: dict[int, Line | None], shown: bytes, skip: int, fitted: list[int], whole: bool) -> bool:
