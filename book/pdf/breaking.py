@@ -66,12 +66,14 @@ def first_fit(text: str, advance: list[float], first: float, width: float) -> li
         start = end
 
 
-def poor(text: str, advance: list[float], first: float, width: float, starts: list[int]) -> bool:
-    """Whether breaks leave a runt or a line stretched more than 0.1 em a gap."""
+def poor(
+    text: str, advance: list[float], first: float, width: float, starts: list[int], runt_cost: float = RUNT_COST
+) -> bool:
+    """Whether breaks leave a runt (where runts cost) or a line stretched more than 0.1 em a gap."""
     bounds = [0, *starts, len(text)]
     for start, end in itertools.pairwise(bounds):
         if end == len(text):
-            return start > 0 and len(_HAN.findall(text[start:end])) <= 1
+            return bool(runt_cost) and start > 0 and len(_HAN.findall(text[start:end])) <= 1
         measure = first if start == 0 else width
         if (measure - (advance[end] - advance[start])) / max(end - start - 1, 1) > 0.1:
             return True
@@ -79,16 +81,22 @@ def poor(text: str, advance: list[float], first: float, width: float, starts: li
 
 
 def total_fit(
-    text: str, advance: list[float], first: float, width: float, breaks: list[int] | None = None
+    text: str,
+    advance: list[float],
+    first: float,
+    width: float,
+    breaks: list[int] | None = None,
+    runt_cost: float = RUNT_COST,
 ) -> list[int] | None:
     """The line starts (character indices after 0) of the best breaks of `text`, whose first line
     is `first` ems wide and the others `width`; `advance`: where each character begins (advances);
-    `breaks`: where a line may end (default: wherever may_break allows). None if no breaks fit."""
+    `breaks`: where a line may end (default: wherever may_break allows); `runt_cost`: what a
+    last line of one Han character costs (0 for a window of a paragraph). None if no breaks fit."""
     n = len(text)
     candidates = [*(breaks if breaks is not None else break_opportunities(text)), n]
     if _compiled_total_fit is not None:
         han = list(itertools.accumulate(map(bool, _HAN.sub("\x01", _NOT_HAN.sub("\x00", text)).encode()), initial=0))
-        return _compiled_total_fit(advance, candidates, han, first, width, RUNT_COST, MAX_STRETCH)
+        return _compiled_total_fit(advance, candidates, han, first, width, runt_cost, MAX_STRETCH)
     inf = float("inf")
     cost = [inf] * (n + 1)
     back = [0] * (n + 1)
@@ -105,7 +113,7 @@ def total_fit(
             if natural > measure + 1e-9:  # the first line, shorter by its indent
                 continue
             if last:
-                step = _line_cost(text, start, end, natural, measure, last=True)
+                step = _line_cost(text, start, end, natural, measure, last=True, runt_cost=runt_cost)
             else:  # _line_cost, inline
                 stretch = (measure - natural) / (end - start - 1 or 1)
                 if stretch > MAX_STRETCH:  # and more from every later start
@@ -127,18 +135,23 @@ def total_fit(
     return starts[::-1]
 
 
-def cost_of(text: str, advance: list[float], first: float, width: float, starts: list[int]) -> float:
+def cost_of(
+    text: str, advance: list[float], first: float, width: float, starts: list[int], runt_cost: float = RUNT_COST
+) -> float:
     """What the breaks at `starts` cost (total_fit's measure)."""
     total = 0.0
     for start, end in itertools.pairwise([0, *starts, len(text)]):
         natural = advance[end] - advance[start]
-        total += _line_cost(text, start, end, natural, first if start == 0 else width, last=end == len(text))
+        measure = first if start == 0 else width
+        total += _line_cost(text, start, end, natural, measure, last=end == len(text), runt_cost=runt_cost)
     return total
 
 
-def _line_cost(text: str, start: int, end: int, natural: float, measure: float, last: bool) -> float:
+def _line_cost(
+    text: str, start: int, end: int, natural: float, measure: float, last: bool, runt_cost: float = RUNT_COST
+) -> float:
     if last:
-        return RUNT_COST if start > 0 and len(_HAN.findall(text[start:end])) <= 1 else 0.0
+        return runt_cost if start > 0 and len(_HAN.findall(text[start:end])) <= 1 else 0.0
     return ((measure - natural) / max(end - start - 1, 1)) ** 2
 
 

@@ -21,7 +21,7 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions
-from .breaking import advances, cost_of, first_fit, may_break, poor, total_fit
+from .breaking import RUNT_COST, advances, cost_of, first_fit, may_break, poor, total_fit
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .side import SideTable
@@ -287,14 +287,18 @@ def _lay_out_paragraph(
             fitted = [start for start in fitted if start < cut]
             _allow_breaks_only_at(layout, text[:cut], fitted)  # set before Pango first lays the text out
     lines = _read_lines(layout, arguments, shaped)
-    if fitted is None and current_options().total_fit and cut == len(text) and _HAN.search(text):
-        # Not all CJK (a Latin word, a stray mark): the widths are Pango's, read from its layout.
-        fitted = _measured_fit(layout, text, lines, shown, skip, box.style["font_size"], first_width, width)
+    if fitted is None and current_options().total_fit and _HAN.search(text):
+        # Not all CJK (a Latin word, a stray mark): the widths are Pango's, read from its layout;
+        # a window before the paragraph's last is fitted on its own, its last line no runt.
+        window = text[:cut]
+        fitted = _measured_fit(
+            layout, window, lines, shown, skip, box.style["font_size"], first_width, width, cut == len(text)
+        )
         if fitted is not None:
             layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
             if first_width != width:
                 pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
-            _allow_breaks_only_at(layout, text, fitted)
+            _allow_breaks_only_at(layout, window, fitted)
             lines = _read_lines(layout, arguments, shaped)
     if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
@@ -333,20 +337,27 @@ def _measured_fit(
     font_size: float,
     first_width: float,
     width: float,
+    final: bool,
 ) -> list[int] | None:
     """_fitted_breaks for a paragraph that is not all CJK: each character's advance read from the
     glyphs of Pango's layout of it (in ems), its breaks those Pango allows and clreq's rules keep;
-    None where Pango's greedy breaks stand."""
+    None where Pango's greedy breaks stand. Not `final`: a window of the paragraph (its last line
+    goes on in the next window, and is no runt)."""
+    runt = RUNT_COST if final else 0.0
     em = _pango_width(font_size)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     greedy = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]
-    if not _poor_lines(text, lines, greedy, font_size, first_width, width):
+    if not _poor_lines(text, lines, greedy, font_size, first_width, width, final):
         return None  # most paragraphs: known from Pango's lines, without reading their glyphs
     offsets = list(itertools.accumulate((len(ch.encode()) for ch in text), initial=0))
     clusters: dict[int, int] = {}
+    pango_starts = []  # Pango's greedy breaks, all of them (a window's lines are read only so far)
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
     while item != ffi.NULL:
-        for _font, offset, _length, glyphs, log_clusters in python_runs(ffi.cast("PangoLayoutLine *", item.data)):
+        line = ffi.cast("PangoLayoutLine *", item.data)
+        if line.start_index:
+            pango_starts.append(_chars(shown, line.start_index))
+        for _font, offset, _length, glyphs, log_clusters in python_runs(line):
             # PangoGlyphInfo: glyph, width, x and y offset, attributes (32 bits each); the widths
             # are every fifth, from the second
             widths, starts = memoryview(glyphs).cast("i")[1::5], memoryview(log_clusters).cast("i")
@@ -354,25 +365,32 @@ def _measured_fit(
                 clusters[offset + cluster] = clusters.get(offset + cluster, 0) + glyph_width
         item = item.next
     advance = list(itertools.accumulate((clusters.get(offsets[i], 0) / em for i in range(len(text))), initial=0.0))
-    if not poor(text, advance, first, measure, greedy):
+    greedy = pango_starts
+    if not poor(text, advance, first, measure, greedy, runt):
         return None
     count = ffi.new("int *")
     attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
     breaks = [i for i in range(1, min(len(text), count[0])) if attributes[i].is_line_break and may_break(text, i)]
-    better = total_fit(text, advance, first, measure, breaks)
+    better = total_fit(text, advance, first, measure, breaks, runt)
     if better is None or better == greedy:
         return None
-    if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
+    if cost_of(text, advance, first, measure, better, runt) >= cost_of(text, advance, first, measure, greedy, runt):
         return None
     return better
 
 
 def _poor_lines(
-    text: str, lines: dict[int, Line | None], starts: list[int], font_size: float, first_width: float, width: float
+    text: str,
+    lines: dict[int, Line | None],
+    starts: list[int],
+    font_size: float,
+    first_width: float,
+    width: float,
+    final: bool = True,
 ) -> bool:
-    """breaking.poor, from the widths of Pango's own lines (points): a runt last line, or a line
-    whose characters would stand more than 0.1 em apart once justified."""
-    if starts and len(_HAN.findall(text[starts[-1] :])) <= 1:
+    """breaking.poor, from the widths of Pango's own lines (points): a runt last line (of the
+    paragraph: `final`), or a line whose characters would stand more than 0.1 em apart once justified."""
+    if final and starts and len(_HAN.findall(text[starts[-1] :])) <= 1:
         return True
     laid_out = [line for _, line in sorted(lines.items())]
     bounds = list(itertools.pairwise([0, *starts, len(text)]))
