@@ -3,7 +3,6 @@ what level, quotes, list items, notes, figures and table rows; the images figure
 
 from __future__ import annotations
 
-import hashlib
 import re
 import urllib.parse
 
@@ -58,22 +57,32 @@ def chapter_level(lines: list[Line], titled: bool = False) -> int:
 
 def figure_image(seed: SeedText, name: str, images: dict[str, Image]) -> Image | None:
     """The image a figure line names: the document's own, or a file beside a Markdown seed (in its
-    folder or below it); named in the book by its content, so the same image is stored once."""
+    folder or below it) that a reader can show (documents.image_named); stored once by content."""
+    from .documents import image_named
+
     known = {image.name: image for image in seed.images}
     if name in known:
-        image = known[name]
+        image: Image | None = known[name]
     else:
         folder = seed.path.parent.resolve()
         path = (folder / urllib.parse.unquote(name)).resolve()
         media_type = IMAGE_TYPES.get(path.suffix.lower())
         if media_type is None or not path.is_relative_to(folder) or not path.is_file():
             return None
-        data = path.read_bytes()
-        image = Image(f"{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}", media_type, data)
-    return images.setdefault(image.name, image)
+        image = image_named(path.read_bytes(), media_type)
+    return None if image is None else images.setdefault(image.name, image)
 
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
 
 
 def md_heading(text: str) -> bool:

@@ -259,3 +259,23 @@ def test_notes_follow_the_paragraph_that_refers_to_them() -> None:
     lines = [line for line in markdown.lines if line]
     assert lines == ["# 第一章", "正文有注[^1]，继续。", "[^1]: 注释的内容。", "# 第二章", "后文。"]
     assert markdown.dropped["note back-link"] == 1
+
+
+def test_images_no_reader_shows_are_converted_or_left_out_never_a_crash(tmp_path: Path) -> None:
+    """A Markdown book's figures: a BMP becomes PNG (EPUB core media types only); a broken PNG
+    and an image that is not there keep their lines as text, reported; both outputs build."""
+    from PIL import Image
+
+    from book.build import build
+
+    Image.new("RGB", (40, 20), (0, 90, 200)).save(tmp_path / "blue.bmp")
+    (tmp_path / "broken.png").write_bytes(_png()[:40])
+    text = "# 第一章\n\n正文。\n\n![蓝色](blue.bmp)\n\n![坏的](broken.png)\n\n![没有](missing.png)\n"
+    config = load_config(write_book(tmp_path, {"book.md": text}))
+    manuscript = read_manuscript(config)
+    figures = [b for b in manuscript.chapters[0].blocks if b.kind == "figure"]
+    assert [f.text for f in figures] == ["蓝色"] and figures[0].label.endswith(".png")
+    assert manuscript.images[0].media_type == "image/png" and manuscript.images[0].data.startswith(b"\x89PNG")
+    assert len(manuscript.findings_of("image-missing")) == 2
+    result = build(config, tmp_path / "dist")
+    assert set(result.outputs) == {"epub", "pdf"}

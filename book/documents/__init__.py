@@ -6,6 +6,7 @@ normalizer then treats it as any seed. The libraries are imported only when such
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -38,10 +39,26 @@ def read_document(path: Path) -> SeedText:
     return read_page(path)
 
 
-def image_named(data: bytes, media_type: str) -> Image:
-    """An image named by its content: the same image is stored once, and the name never changes."""
-    suffix = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}.get(media_type, "")
-    return Image(f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}", media_type, data)
+CORE_IMAGES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}  # EPUB core media types
+
+
+def image_named(data: bytes, media_type: str) -> Image | None:
+    """An image named by its content (the same image is stored once, and its name never changes),
+    in a format every reading system shows: PNG, JPEG or GIF as they are, another that Pillow
+    reads (TIFF, BMP, WebP) as PNG. None for what no reader could show (EMF, a broken file)."""
+    from PIL import Image as PillowImage
+
+    try:
+        with PillowImage.open(io.BytesIO(data)) as opened:
+            opened.verify()  # a broken or truncated file, or a decompression bomb, fails here
+        if media_type not in CORE_IMAGES:
+            with PillowImage.open(io.BytesIO(data)) as opened:
+                out = io.BytesIO()
+                opened.save(out, "PNG")
+            data, media_type = out.getvalue(), "image/png"
+    except (OSError, ValueError, SyntaxError, PillowImage.DecompressionBombError):
+        return None
+    return Image(f"{hashlib.sha256(data).hexdigest()[:16]}{CORE_IMAGES[media_type]}", media_type, data)
 
 
 def counted(code: str, what: Counter[str], source: str, message: str) -> list[Finding]:

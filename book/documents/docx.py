@@ -63,9 +63,14 @@ def read_docx(path: Path) -> SeedText:
         )
     images: dict[str, Image] = {}
 
+    unreadable: Counter[str] = Counter()
+
     def convert_image(image: object) -> dict[str, str]:
         with image.open() as stream:  # type: ignore[attr-defined]
             found = image_named(stream.read(), image.content_type)  # type: ignore[attr-defined]
+        if found is None:  # EMF, a broken file: no <img> (markdown.py counts it as left out)
+            unreadable[image.content_type or "unknown"] += 1  # type: ignore[attr-defined]
+            return {"alt": image.alt_text or ""}  # type: ignore[attr-defined]
         images[found.name] = found
         return {"src": found.name, "alt": image.alt_text or ""}  # type: ignore[attr-defined]
 
@@ -102,6 +107,7 @@ def read_docx(path: Path) -> SeedText:
     # mammoth warns once a style: one finding each, its paragraphs kept as body text
     findings += counted("style-unmapped", unmapped, source, "{what} has no mapping: its paragraphs are read as text")
     findings += _markdown_findings(markdown, source)
+    findings += counted("removed", unreadable, source, "picture(s) in {what}, which no reader shows, left out: {count}")
     if margins:
         findings.append(Finding("document", f"{margins} page header(s) and footer(s) of Word left out", source))
     metadata = _core_properties(core)

@@ -157,9 +157,11 @@ def _image(book: Any, document: str, element: Any, images: dict[str, Image]) -> 
     if not src or re.match(r"^[a-z]+:", src, re.I):
         return None
     item = book.get_item_with_href(posixpath.normpath(posixpath.join(posixpath.dirname(document), src)))
-    if item is None or item.media_type not in ("image/png", "image/jpeg", "image/gif"):
+    if item is None or not item.media_type.startswith("image/"):
         return None
     image = image_named(item.get_content(), item.media_type)
+    if image is None:
+        return None
     images[image.name] = image
     return image.name
 

@@ -36,7 +36,14 @@ _TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|-(?=[^-]*$))\s*")
 _SPACE = re.compile(r"\s+")
 _CREDIT = re.compile(r"[︱｜|]|^(?:作者|出品|来源|编辑|责任编辑|记者|摄影|通讯员)")  # 出品︱网易科学人栏目组: a credit
 MIN_ARTICLE = 20  # characters: less is a menu or a link that trafilatura fell back on, not an article
-_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+}
 
 
 def read_page(path: Path) -> SeedText:
@@ -167,6 +174,8 @@ def _local_image(element: object, page: Path, images: dict[str, Image]) -> str |
     if media_type is None or not path.is_relative_to(folder) or not path.is_file():
         return None
     image = image_named(path.read_bytes(), media_type)
+    if image is None:
+        return None
     images[image.name] = image
     return image.name
 
