@@ -138,6 +138,8 @@ def block_elements(
             alt = markupsafe.escape(block.text)
             image = markupsafe.Markup(f'<img src="{markupsafe.escape(image_url(block.label))}" alt="{alt}"/>')
             elements.append({"tag": "figure", "html": image, "attributes": attributes})
+        elif block.kind == "code":  # its lines as they are: no spacing spans, no marks changed
+            elements.append({"tag": "pre", "html": markupsafe.escape(block.text), "attributes": attributes})
         elif block.kind == "table":
             rows = (
                 markupsafe.Markup("<tr>{}</tr>").format(

@@ -92,3 +92,31 @@ def md_heading(text: str) -> bool:
 def md_plain(text: str) -> bool:
     """A Markdown line that continues a paragraph: not a heading, quote, list item or footnote."""
     return not (md_heading(text) or markdown_block(text)[0])
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^`\n]*$")
+CODE_HELD = re.compile(r"```(\d+)```")  # where a fenced code block was, while the normalizer reads the rest
+
+
+def set_code_apart(text: str, code: list[str]) -> str:
+    """The text with each fenced code block (``` … ```) replaced by a line CODE_HELD names (and
+    blank lines, so that every other line keeps its number); the blocks' text appended to `code`."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        opening = _FENCE.match(lines[index])
+        closing = next(
+            (j for j in range(index + 1, len(lines)) if opening and lines[j].strip().startswith(opening[1])), None
+        )
+        if not opening or closing is None:
+            out.append(lines[index])
+            index += 1
+            continue
+        if closing == index + 1:  # an empty block: nothing to keep
+            out += ["", ""]
+        else:
+            code.append("\n".join(lines[index + 1 : closing]))
+            out += ["", f"```{len(code) - 1}```", *[""] * (closing - index - 1)]
+        index = closing + 1
+    return "\n".join(out)

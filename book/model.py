@@ -8,8 +8,8 @@ from typing import Literal, TypedDict
 
 # Markdown seeds add quotes, list items and footnote definitions (label: the footnote's name),
 # figures (label: the image's name in Manuscript.images; text: its alt text) and tables (text: the
-# rows, one a line, their cells separated by TABLE_CELL).
-BlockKind = Literal["heading", "paragraph", "quote", "item", "ordered-item", "note", "figure", "table"]
+# rows, one a line, their cells separated by TABLE_CELL) and code (text: its lines, verbatim).
+BlockKind = Literal["heading", "paragraph", "quote", "item", "ordered-item", "note", "figure", "table", "code"]
 TABLE_CELL = "\t"
 
 

@@ -46,6 +46,7 @@ from .leftovers import (
     remove_inline_cruft,
 )
 from .markdown_seed import (
+    CODE_HELD,
     FRONT_MATTER,
     MARKDOWN_SUFFIXES,
     MD_CELL,
@@ -57,6 +58,7 @@ from .markdown_seed import (
     markdown_block,
     md_heading,
     md_plain,
+    set_code_apart,
 )
 from .marks import Marks
 from .model import TABLE_CELL, Block, Chapter, Creator, Finding, Image, Manuscript, Metadata, SeedText
@@ -264,6 +266,9 @@ def _normalize_seed(
         lines_in_front = front.group().count("\n")
         findings.append(Finding("front-matter", f"{lines_in_front} line(s) of YAML front matter skipped", source, 1))
         seed = dataclasses.replace(seed, text="\n" * lines_in_front + seed.text.replace("\r\n", "\n")[front.end() :])
+    code: list[str] = []  # fenced code blocks, kept verbatim: no pass of the normalizer reads them
+    if is_markdown:
+        seed = dataclasses.replace(seed, text=set_code_apart(seed.text, code))
     lines = _lines(seed, findings, rules, markdown=is_markdown)
     # (the level of the headings that open chapters, whether one has): `## 1.1` under `# 1`
     levels = (chapter_level(lines, seed.markdown and bool(seed.metadata.title)), 0) if is_markdown else (7, 0)
@@ -276,6 +281,9 @@ def _normalize_seed(
     dateline_pending = ""
     heading_items = 0
     for line in lines:
+        if code and (held := CODE_HELD.fullmatch(line.text)):
+            items.append(_Item("code", code[int(held[1])], line.number))
+            continue
         if line.hint == "rule":
             findings.append(Finding("removed", "a rule line (a separator, not text)", source, line.number, line.text))
             continue

@@ -190,6 +190,8 @@ def _block_markdown(block: Block) -> str:
             return f"[^{block.label}]: {text}"
         case "figure":
             return f"![{block.text}](images/{block.label})"
+        case "code":
+            return f"```\n{block.text}\n```"
         case "table":
             return "\n".join(
                 "| " + row.replace("|", "\\|").replace(TABLE_CELL, " | ") + " |" for row in text.split("\n")

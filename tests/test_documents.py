@@ -279,3 +279,28 @@ def test_images_no_reader_shows_are_converted_or_left_out_never_a_crash(tmp_path
     assert len(manuscript.findings_of("image-missing")) == 2
     result = build(config, tmp_path / "dist")
     assert set(result.outputs) == {"epub", "pdf"}
+
+
+def test_code_is_kept_as_it_is(tmp_path: Path) -> None:
+    """A fenced block of a Markdown seed, and Word's HTML Preformatted paragraphs, are code: their
+    lines verbatim (no full-width marks, no heading read in `# comment`, no cruft removed), set as
+    <pre> in both outputs; the line numbers of what follows are the seed's."""
+    document = docx.Document()
+    document.add_paragraph("配置如下：")
+    code_style = document.styles.add_style("HTML Preformatted", docx.enum.style.WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("# 进入项目目录", style=code_style)
+    document.add_paragraph("npm install, then run: dev", style=code_style)
+    document.add_paragraph("之后，继续。")
+    document.save(tmp_path / "setup.docx")
+    markdown = "# 第一章\n\n正文。\n\n```sh\n# 进入项目目录\nnpm run dev, now\n上一篇\n```\n\n后文,有逗号。\n"
+    config = load_config(write_book(tmp_path, {"a.md": markdown, "setup.docx": (tmp_path / "setup.docx").read_bytes()}))
+    manuscript = read_manuscript(config)
+    code = [b for c in manuscript.chapters for b in c.blocks if b.kind == "code"]
+    assert [b.text for b in code] == [
+        "# 进入项目目录\nnpm run dev, now\n上一篇",
+        "# 进入项目目录\nnpm install, then run: dev",
+    ]
+    after = next(b for c in manuscript.chapters for b in c.blocks if b.text.startswith("后文"))
+    assert after.text == "后文，有逗号。" and after.line == 11  # the text around the code is normalized
+    result = build(config, tmp_path / "dist", ("epub",))
+    assert "<pre>npm install, then run: dev" in _epub_text(result.outputs["epub"]).replace("# 进入项目目录\n", "")

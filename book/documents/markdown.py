@@ -22,7 +22,7 @@ _EMPHASIS = {"em", "i"}
 _CONTAINERS = {"html", "body", "div", "section", "article", "main", "header", "footer", "aside", "figure", "center",
                "td", "th", "dl", "dd", "dt", "hgroup", "details", "summary", "tbody", "thead", "tfoot", "nav",
                "address", "doc"}  # fmt: skip
-_BLOCKS = {"p", "pre", "figcaption", "caption", "li"}
+_BLOCKS = {"p", "figcaption", "caption", "li"}
 _DROPPED = {"script", "style", "noscript", "template", "iframe", "object", "embed", "form", "input", "button", "title",
             "select", "textarea", "svg", "math", "video", "audio", "canvas", "map", "head", "meta", "link"}  # fmt: skip
 _NOT_TEXT = {"script", "style", "noscript", "template", "head", "meta", "link", "title"}  # not counted as left out
@@ -121,6 +121,10 @@ class _Writer:
                     self.figure(nested, quote)
         elif tag == "table":
             self.table(element, quote)
+        elif tag == "pre":  # code: its lines as they are, in a fence the normalizer leaves alone
+            lines = element.text_content().strip("\n").replace("```", "\u200b```").split("\n")
+            if any(line.strip() for line in lines):
+                self.out.lines += ["```", *lines, "```", ""]
         elif tag == "hr":
             self.out.dropped["hr"] += 1
         elif tag in _BLOCKS:
