@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from .documents import IMAGE_TYPES, image_named
 from .model import Image, SeedText
 from .unwrap import Line
 
@@ -58,8 +59,6 @@ def chapter_level(lines: list[Line], titled: bool = False) -> int:
 def figure_image(seed: SeedText, name: str, images: dict[str, Image]) -> Image | None:
     """The image a figure line names: the document's own, or a file beside a Markdown seed (in its
     folder or below it) that a reader can show (documents.image_named); stored once by content."""
-    from .documents import image_named
-
     known = {image.name: image for image in seed.images}
     if name in known:
         image: Image | None = known[name]
@@ -71,18 +70,6 @@ def figure_image(seed: SeedText, name: str, images: dict[str, Image]) -> Image |
             return None
         image = image_named(path.read_bytes(), media_type)
     return None if image is None else images.setdefault(image.name, image)
-
-
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".bmp": "image/bmp",
-    ".tif": "image/tiff",
-    ".tiff": "image/tiff",
-}
 
 
 def md_heading(text: str) -> bool:

@@ -40,6 +40,17 @@ def read_document(path: Path) -> SeedText:
 
 
 CORE_IMAGES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}  # EPUB core media types
+# The image files a seed's figures may name, by suffix (image_named makes the others PNG).
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
 
 
 def image_named(data: bytes, media_type: str) -> Image | None:

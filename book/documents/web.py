@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import SourceError
 from ..model import DocumentMetadata, Finding, Image, SeedText
 from ..read import decode_page
-from . import counted, image_named
+from . import IMAGE_TYPES, counted, image_named
 from .markdown import Reading, parse, to_markdown
 
 # A removed block's kind, from the class, id or tag of it or a container (the first that matches).
@@ -36,14 +36,6 @@ _TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|-(?=[^-]*$))\s*")
 _SPACE = re.compile(r"\s+")
 _CREDIT = re.compile(r"[︱｜|]|^(?:作者|出品|来源|编辑|责任编辑|记者|摄影|通讯员)")  # 出品︱网易科学人栏目组: a credit
 MIN_ARTICLE = 20  # characters: less is a menu or a link that trafilatura fell back on, not an article
-_IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".bmp": "image/bmp",
-}
 
 
 def read_page(path: Path) -> SeedText:
@@ -170,7 +162,7 @@ def _local_image(element: object, page: Path, images: dict[str, Image]) -> str |
         return None
     folder = page.parent.resolve()
     path = (folder / src).resolve()
-    media_type = _IMAGE_TYPES.get(path.suffix.lower())
+    media_type = IMAGE_TYPES.get(path.suffix.lower())
     if media_type is None or not path.is_relative_to(folder) or not path.is_file():
         return None
     image = image_named(path.read_bytes(), media_type)
