@@ -253,12 +253,14 @@ def test_notes_follow_the_paragraph_that_refers_to_them() -> None:
     root = parse(
         '<h1>第一章</h1><p>正文有注<sup><a href="#footnote-1" id="footnote-ref-1">[1]</a></sup>，继续。</p>'
         "<h1>第二章</h1><p>后文。</p>"
-        '<ol><li id="footnote-1"><p>注释的内容。 <a href="#footnote-ref-1">↑</a></p></li></ol>'
+        '<ol><li id="footnote-1"><p>注释的内容。 <a href="#footnote-ref-1">↑</a></p></li>'
+        '<li id="footnote-2"><p>没有人引用的注。</p></li></ol>'
     )
-    markdown = to_markdown(root, Reading(note_ids=frozenset({"footnote-1"})))
+    markdown = to_markdown(root, Reading(note_ids=frozenset({"footnote-1", "footnote-2"})))
     lines = [line for line in markdown.lines if line]
-    assert lines == ["# 第一章", "正文有注[^1]，继续。", "[^1]: 注释的内容。", "# 第二章", "后文。"]
+    assert lines == ["# 第一章", "正文有注[^1]，继续。", "[^1]: 注释的内容。", "# 第二章", "后文。", "没有人引用的注。"]
     assert markdown.dropped["note back-link"] == 1
+    assert markdown.unmapped["a note no text refers to"] == 1  # kept as text, and reported
 
 
 def test_images_no_reader_shows_are_converted_or_left_out_never_a_crash(tmp_path: Path) -> None:

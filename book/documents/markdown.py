@@ -63,8 +63,13 @@ def to_markdown(root: lxml_html.HtmlElement, reading: Reading, out: Markdown | N
     out = out or Markdown()
     notes = {id_: element for element in root.iter() if (id_ := element.get("id")) in reading.note_ids}
     for element in notes.values():
-        element.drop_tree() if element.getparent() is not None else None
-    _Writer(reading, out, notes).blocks(root)
+        if element.getparent() is not None:
+            element.drop_tree()  # read where a reference to it is (note_reference)
+    writer = _Writer(reading, out, notes)
+    writer.blocks(root)
+    for note in writer.notes.values():  # a note no text refers to: kept, as a paragraph at the end
+        out.unmapped["a note no text refers to"] += 1
+        writer.paragraph(writer.inline_content(note), "")
     return out
 
 
