@@ -132,8 +132,7 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         message = f"no Chinese text in {names}: is it the right file, in the right encoding?"
         findings.append(Finding("no-chinese", message, seeds[0].path.name, 1))
     # What a document says of itself fills what book.yaml leaves empty, before the text's guesses.
-    said = next((seed.metadata for seed in seeds if seed.metadata.title), None)
-    title = config.title or (said.title if said else "") or title or (seeds[0].path.stem if seeds else "")
+    title = config.title or _stated(seeds, "title") or title or (seeds[0].path.stem if seeds else "")
     if not creators and config.authors is None:
         creators = [Creator(name) for seed in seeds for name in seed.metadata.creators]
     if len(chapters) == 1 and chapters[0].title_line == 0:
@@ -152,18 +151,22 @@ def normalize(seeds: Sequence[SeedText], config: Config, rules: Rules | None = N
         price=config.price,
         creators=authors,
         language=language,
-        publisher=config.publisher or next((seed.metadata.publisher for seed in seeds if seed.metadata.publisher), ""),
-        description=config.description
-        or next((seed.metadata.description for seed in seeds if seed.metadata.description), ""),
+        publisher=config.publisher or _stated(seeds, "publisher"),
+        description=config.description or _stated(seeds, "description"),
         subjects=config.subjects,
         rights=config.rights,
         identifier=_identifier(config.isbn, title, authors),
-        date=config.date or next((seed.metadata.date for seed in seeds if seed.metadata.date), ""),
+        date=config.date or _stated(seeds, "date"),
     )
     return Manuscript(metadata, tuple(chapters), tuple(findings), tuple(images.values()))
 
 
 DEFAULT_LEAD_TITLE = "导语"
+
+
+def _stated(seeds: Sequence[SeedText], name: str) -> str:
+    """What the first document among the seeds that states it says of itself (DocumentMetadata.name)."""
+    return next((value for seed in seeds if (value := getattr(seed.metadata, name))), "")
 
 
 def _language(seeds: Sequence[SeedText], config: Config, findings: list[Finding]) -> str:

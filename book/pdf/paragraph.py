@@ -254,17 +254,14 @@ def _lay_out_paragraph(
             cut -= 1
     shown = text[:cut].encode()
     keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
-    layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
-    if first_width != width:
-        # Pango sets the first line in the layout's width less the indent: in Pango units, that is
-        # the width WeasyPrint would give it, to the unit.
-        pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+    layout = _window_layout(context, box, shown, width, first_width)
     fonts = fonts_held(box.style)
     shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
     arguments = (keep_to - skip, skip, len(encoded), first_width, width)
     fitted = None
     start_char = len(encoded[:skip].decode())
-    whole: tuple[int, ...] | None = None  # the rest of the paragraph's breaks, from start_char
+    whole: tuple[int, ...] | None = None  # the rest of the paragraph's breaks
+    chosen_from = -1  # the character `whole` was chosen from; -1: none were
     if current_options().total_fit and _ALL_CJK.fullmatch(text):
         # The breaks of all the rest of the paragraph, chosen together; this window takes those
         # that fall in it (the rest of an optimal set of breaks, from one of them on, is the
@@ -278,11 +275,11 @@ def _lay_out_paragraph(
             and (before.fitted is None or start_char == before.fitted_from or start_char in before.fitted)
         ):
             known = None if before.fitted is None else [b - start_char for b in before.fitted if b > start_char]
-            fitted, whole = known, before.fitted
-            start_char = before.fitted_from
+            fitted, whole, chosen_from = known, before.fitted, before.fitted_from
         else:
             fitted = _fitted_breaks(text, box.style["font_size"], first_width, width)
             whole = None if fitted is None else tuple(start_char + b for b in fitted)
+            chosen_from = start_char
         if fitted is not None:
             fitted = [start for start in fitted if start < cut]
             _allow_breaks_only_at(layout, text[:cut], fitted)  # set before Pango first lays the text out
@@ -295,20 +292,27 @@ def _lay_out_paragraph(
             layout, window, lines, shown, skip, box.style["font_size"], first_width, width, cut == len(text)
         )
         if fitted is not None:
-            layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
-            if first_width != width:
-                pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+            layout = _window_layout(context, box, shown, width, first_width)
             _allow_breaks_only_at(layout, window, fitted)
             lines = _read_lines(layout, arguments, shaped)
     if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
-        layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
-        if first_width != width:
-            pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+        layout = _window_layout(context, box, shown, width, first_width)
         lines = _read_lines(layout, arguments, shaped)
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
-    chosen_from = start_char if _ALL_CJK.fullmatch(text) and current_options().total_fit else -1
     return _Paragraph(box.text, width, skip, first_width, lines, whole, chosen_from)
+
+
+def _window_layout(
+    context: LayoutContext, box: boxes.TextBox, shown: bytes, width: float, first_width: float
+) -> Layout:
+    """A Pango layout of a window of the text of `box`, its first line at `first_width`."""
+    layout = line_break.create_layout(shown.decode(), box.style, context, width, 0)
+    if first_width != width:
+        # Pango sets the first line in the layout's width less the indent: in Pango units, that is
+        # the width WeasyPrint would give it, to the unit.
+        pango.pango_layout_set_indent(layout.layout, _pango_width(width) - _pango_width(first_width))
+    return layout
 
 
 def _fitted_breaks(text: str, font_size: float, first_width: float, width: float) -> list[int] | None:
@@ -346,17 +350,18 @@ def _measured_fit(
     runt = RUNT_COST if final else 0.0
     em = _pango_width(font_size)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
-    greedy = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]
-    if not _poor_lines(text, lines, greedy, font_size, first_width, width, final):
-        return None  # most paragraphs: known from Pango's lines, without reading their glyphs
     offsets = list(itertools.accumulate((len(ch.encode()) for ch in text), initial=0))
+    char_at = {byte: index for index, byte in enumerate(offsets)}  # a character's index by its byte
+    read = [char_at[start - skip] for start in sorted(lines) if start != skip]  # the lines read so far
+    if not _poor_lines(text, lines, read, font_size, first_width, width, final):
+        return None  # most paragraphs: known from Pango's lines, without reading their glyphs
     clusters: dict[int, int] = {}
-    pango_starts = []  # Pango's greedy breaks, all of them (a window's lines are read only so far)
+    greedy = []  # Pango's greedy breaks, all of them (a window's lines are read only so far)
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
     while item != ffi.NULL:
         line = ffi.cast("PangoLayoutLine *", item.data)
         if line.start_index:
-            pango_starts.append(_chars(shown, line.start_index))
+            greedy.append(char_at[line.start_index])
         for _font, offset, _length, glyphs, log_clusters in python_runs(line):
             # PangoGlyphInfo: glyph, width, x and y offset, attributes (32 bits each); the widths
             # are every fifth, from the second
@@ -365,7 +370,6 @@ def _measured_fit(
                 clusters[offset + cluster] = clusters.get(offset + cluster, 0) + glyph_width
         item = item.next
     advance = list(itertools.accumulate((clusters.get(offsets[i], 0) / em for i in range(len(text))), initial=0.0))
-    greedy = pango_starts
     if not poor(text, advance, first, measure, greedy, runt):
         return None
     count = ffi.new("int *")
