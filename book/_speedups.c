@@ -849,44 +849,51 @@ failed:
 }
 
 PyDoc_STRVAR(total_fit_doc,
-             "total_fit(advance, candidates, han, first, width, runt_cost, max_stretch) -> list | None\n\n"
+             "total_fit(advance, candidates, han, squeezable, first, width, runt_cost, max_stretch, squeeze_cost,\n"
+             "          max_squeeze) -> list | None\n\n"
              "breaking.total_fit's dynamic programme: `advance` where each character begins (ems, n + 1),\n"
              "`candidates` the line ends in order (the last is n), `han` the count of Han characters before\n"
-             "each character (n + 1). The line starts after 0 of the least costly breaks, or None.");
+             "each character (n + 1), `squeezable` the count of marks a line may set in half width before each\n"
+             "character (n + 1). The line starts after 0 of the least costly breaks, or None.");
 
 static PyObject *total_fit(PyObject *self, PyObject *args) {
-    PyObject *advance_object, *candidates_object, *han_object;
-    double first, width, runt_cost, max_stretch;
-    if (!PyArg_ParseTuple(args, "OOOdddd", &advance_object, &candidates_object, &han_object, &first, &width,
-                          &runt_cost, &max_stretch))
+    PyObject *advance_object, *candidates_object, *han_object, *squeezable_object;
+    double first, width, runt_cost, max_stretch, squeeze_cost;
+    Py_ssize_t max_squeeze;
+    if (!PyArg_ParseTuple(args, "OOOOdddddn", &advance_object, &candidates_object, &han_object, &squeezable_object,
+                          &first, &width, &runt_cost, &max_stretch, &squeeze_cost, &max_squeeze))
         return NULL;
     PyObject *advance_fast = PySequence_Fast(advance_object, "advance must be a sequence");
     PyObject *candidates_fast = PySequence_Fast(candidates_object, "candidates must be a sequence");
     PyObject *han_fast = PySequence_Fast(han_object, "han must be a sequence");
+    PyObject *squeezable_fast = PySequence_Fast(squeezable_object, "squeezable must be a sequence");
     PyObject *result = NULL;
     double *advance = NULL, *cost = NULL, *reached_at = NULL;
-    Py_ssize_t *back = NULL, *reachable = NULL, *han = NULL;
-    if (!advance_fast || !candidates_fast || !han_fast)
+    Py_ssize_t *back = NULL, *reachable = NULL, *han = NULL, *squeezable = NULL;
+    if (!advance_fast || !candidates_fast || !han_fast || !squeezable_fast)
         goto done;
     Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), count = PySequence_Fast_GET_SIZE(candidates_fast);
     Py_ssize_t n = size - 1;
-    if (n < 0 || PySequence_Fast_GET_SIZE(han_fast) != size) {
-        PyErr_SetString(PyExc_ValueError, "advance and han must have one more item than the text has characters");
+    if (n < 0 || PySequence_Fast_GET_SIZE(han_fast) != size || PySequence_Fast_GET_SIZE(squeezable_fast) != size) {
+        PyErr_SetString(PyExc_ValueError,
+                        "advance, han and squeezable must have one more item than the text has characters");
         goto done;
     }
     advance = PyMem_Malloc(sizeof(double) * size);
     cost = PyMem_Malloc(sizeof(double) * size);
     back = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     han = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    squeezable = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     reachable = PyMem_Malloc(sizeof(Py_ssize_t) * (count + 1));
     reached_at = PyMem_Malloc(sizeof(double) * (count + 1));
-    if (!advance || !cost || !back || !han || !reachable || !reached_at) {
+    if (!advance || !cost || !back || !han || !squeezable || !reachable || !reached_at) {
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < size; i++) {
         advance[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(advance_fast, i));
         han[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(han_fast, i));
+        squeezable[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(squeezable_fast, i));
         cost[i] = Py_HUGE_VAL;
         back[i] = 0;
     }
@@ -905,7 +912,8 @@ static PyObject *total_fit(PyObject *self, PyObject *args) {
             goto done;
         }
         int last = end == n;
-        double at_end = advance[end], best = Py_HUGE_VAL, target = at_end - width - 1e-9;
+        /* the longest line reaches past the measure by the marks it may squeeze */
+        double at_end = advance[end], best = Py_HUGE_VAL, target = at_end - (width + 0.5 * (double)max_squeeze) - 1e-9;
         Py_ssize_t best_start = 0, low = 0, high = reached;
         while (low < high) { /* bisect_left(reached_at, target) */
             Py_ssize_t middle = (low + high) / 2;
@@ -918,16 +926,22 @@ static PyObject *total_fit(PyObject *self, PyObject *args) {
             Py_ssize_t start = reachable[index];
             double measure = start == 0 ? first : width;
             double natural = at_end - reached_at[index], step;
-            if (natural > measure + 1e-9)
+            Py_ssize_t squeezed = 0; /* breaking._squeezes */
+            if (natural > measure + 1e-9) {
+                squeezed = (Py_ssize_t)ceil((natural - measure - 1e-9) / 0.5);
+                if (end - start < 3 || squeezed > squeezable[end - 1] - squeezable[start + 1])
+                    squeezed = max_squeeze + 1;
+            }
+            if (squeezed > max_squeeze)
                 continue;
             if (last) {
-                step = start > 0 && han[end] - han[start] <= 1 ? runt_cost : 0.0;
+                step = squeeze_cost * (double)squeezed + (start > 0 && han[end] - han[start] <= 1 ? runt_cost : 0.0);
             } else {
                 Py_ssize_t gaps = end - start - 1;
-                double stretch = (measure - natural) / (double)(gaps ? gaps : 1);
+                double stretch = (measure - natural + 0.5 * (double)squeezed) / (double)(gaps ? gaps : 1);
                 if (stretch > max_stretch)
                     break;
-                step = stretch * stretch;
+                step = stretch * stretch + squeeze_cost * (double)squeezed;
             }
             if (cost[start] + step <= best) {
                 best = cost[start] + step;
@@ -965,11 +979,13 @@ done:
     PyMem_Free(cost);
     PyMem_Free(back);
     PyMem_Free(han);
+    PyMem_Free(squeezable);
     PyMem_Free(reachable);
     PyMem_Free(reached_at);
     Py_XDECREF(advance_fast);
     Py_XDECREF(candidates_fast);
     Py_XDECREF(han_fast);
+    Py_XDECREF(squeezable_fast);
     return result;
 }
 

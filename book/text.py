@@ -257,6 +257,20 @@ def halt_positions(text: str, limit: int | None = None) -> list[int]:
     return [match.start() for match in itertools.islice(_HALT.finditer(text), limit)]
 
 
+# A single mark between Han characters that a line may set in half width to hold its text (clreq
+# "Line Adjustment": compress punctuation before spreading the characters): a pause or a closing
+# mark before a Han character, an opening mark after one. ！ and ？ stay full: their weight needs
+# the room. (Marks that meet another are halved anyway: halt_positions.)
+# Each branch begins with the mark it matches, so that the regex engine skips ahead to the next
+# mark (as _HALT below).
+_SQUEEZABLE = re.compile(f"[，。、；：”’）》〉」』】〕〗](?={HAN})|[“‘（《〈「『【〔〖](?<={HAN}.)")
+
+
+def squeezable_marks(text: str) -> list[int]:
+    """Where a line of `text` may set a full-width mark in half width to fit (_SQUEEZABLE)."""
+    return [match.start() for match in _SQUEEZABLE.finditer(text)]
+
+
 def plan_cjk_spacing(text: str) -> list[tuple[str, str]]:
     """Cut `text` into (text, role) segments for print typesetting; the text is unchanged.
 

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import pdfplumber
 
-from book.pdf.breaking import advances, cost_of, first_fit, poor, total_fit
-from book.text import halt_positions
+from book.pdf.breaking import (
+    advances,
+    cost_of,
+    first_fit,
+    poor,
+    squeezable_counts,
+    squeezed_marks,
+    total_fit,
+)
+from book.text import halt_positions, squeezable_marks
 
 
 def _lines(text: str, starts: list[int]) -> list[str]:
@@ -52,6 +60,60 @@ def test_a_first_line_shorter_by_its_indent_is_measured_as_such() -> None:
     text = "甲" * 18
     assert first_fit(text, advances(text, set()), 8, 10) == [8]
     assert total_fit(text, advances(text, set()), 8, 10) == [8]
+
+
+def test_a_line_squeezes_two_commas_to_hold_its_full_stop_rather_than_spread() -> None:
+    """Ten ems a line. 。 may not begin a line, so greedy ends the first line before 辛, a
+    character short, spread 1/8 em a gap. clreq adjusts punctuation before spacing: set in half
+    width, the line's two commas make room for 辛。, and no line is spread. Marks that meet
+    another (halved anyway), ！ and ？, and marks at a line's edges are not squeezed."""
+    text = "甲，乙丙，丁戊己庚辛。壬癸子丑寅卯辰巳午未"
+    advance = advances(text, set(halt_positions(text)))
+    greedy = first_fit(text, advance, 10, 10)
+    assert _lines(text, greedy)[0] == "甲，乙丙，丁戊己庚" and poor(text, advance, 10, 10, greedy)
+    marks = squeezable_marks(text)
+    counts = squeezable_counts(text, marks)
+    best = total_fit(text, advance, 10, 10, squeezable=counts)
+    assert best is not None and _lines(text, best) == ["甲，乙丙，丁戊己庚辛。", "壬癸子丑寅卯辰巳午未"]
+    assert squeezed_marks(text, advance, 10, 10, best, marks) == [1, 4]
+    assert cost_of(text, advance, 10, 10, best, squeezable=counts) < cost_of(text, advance, 10, 10, greedy)
+    assert total_fit(text, advance, 10, 10) != best  # nothing squeezable: the line cannot hold 辛。
+    # ， ” （ ） 《: not ： or 。 (each meets a mark: halved anyway), not “ (after ：), not ！ ？
+    assert squeezable_marks("他说：“好，走。”又（笑）道！去？来《书》") == [5, 8, 10, 12, 18]
+
+
+def test_in_the_book_squeezed_commas_are_set_in_half_width(tmp_path: Path) -> None:
+    """The first line of the default measure (26 em) would end before its 27th character, since
+    the 。 after it may not begin a line: spread 1 em over 24 gaps. Fitted, its two commas are set
+    in half width (halt, drawn at 0.5 em) and it holds 27 characters; justified to both edges as
+    ever. Turned off, the line is spread instead."""
+    from book.build import build, type_areas
+    from book.check import check_pdf
+    from book.config import load_config
+    from book.pdf.options import render_options
+
+    from .helpers import write_book
+
+    han = "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜"
+    paragraph = "甲，乙丙，" + han[:21] + "。" + han[21:] + han[:2]
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+
+    def first_line(folder: str) -> tuple[str, list[float]]:
+        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
+        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        assert checks["justification"].passed and checks["stretched lines"].passed
+        with pdfplumber.open(pdf) as document:
+            lines = [line for page in document.pages for line in page.extract_text_lines()]
+        line = next(line for line in lines if line["text"].startswith("甲"))
+        chars = line["chars"]
+        commas = [(b["x0"] - a["x0"]) / a["size"] for a, b in itertools.pairwise(chars) if a["text"] == "，"]
+        return line["text"], commas
+
+    text, commas = first_line("fitted")
+    assert text == paragraph[:27] and all(0.45 < advance < 0.6 for advance in commas)
+    with render_options(total_fit=False):
+        text, commas = first_line("greedy")
+    assert text == paragraph[:25] and all(advance > 1 for advance in commas)
 
 
 def test_a_paragraph_that_breaks_well_greedily_is_left_as_it_is() -> None:
@@ -169,7 +231,8 @@ def _last_line(folder: Path, paragraph: str) -> str:
 
 def test_the_compiled_programme_chooses_the_breaks_its_python_twin_chooses(monkeypatch) -> None:
     """breaking.total_fit in C (book/_speedups.c) and in Python, on paragraphs of every length from
-    one line to fifty, with halts, quotes and dashes, on two measures: the same breaks."""
+    one line to fifty, with halts, quotes and dashes, on two measures, with marks squeezed and
+    without: the same breaks."""
     from book.pdf import breaking
 
     from .helpers import assert_compiled
@@ -180,8 +243,10 @@ def test_the_compiled_programme_chooses_the_breaks_its_python_twin_chooses(monke
     for length in range(5, 1400, 23):
         text = (clause * 60)[:length]
         advance = advances(text, set(halt_positions(text)))
+        squeezable = squeezable_counts(text, squeezable_marks(text))
         for first, width in ((26, 28), (12.5, 14)):
             cases.append((text, advance, first, width))
+            cases.append((text, advance, first, width, None, 0.04, squeezable))
     compiled = [total_fit(*case) for case in cases]
     monkeypatch.setattr(breaking, "_compiled_total_fit", None)
     assert [total_fit(*case) for case in cases] == compiled

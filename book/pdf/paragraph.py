@@ -8,6 +8,7 @@ built, else its Python twin), and lines.py hands them to WeasyPrint.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 import weakref
 from collections.abc import Iterable
@@ -20,8 +21,19 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, gobject, pango
 from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
-from ..text import HAN, halt_positions
-from .breaking import RUNT_COST, advances, cost_of, first_fit, may_break, poor, total_fit
+from ..text import HAN, halt_positions, squeezable_marks
+from .breaking import (
+    LOOSE,
+    RUNT_COST,
+    advances,
+    break_opportunities,
+    cost_of,
+    first_fit,
+    poor,
+    squeezable_counts,
+    squeezed_marks,
+    total_fit,
+)
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .side import SideTable
@@ -52,6 +64,8 @@ _PARAGRAPHS: SideTable[_Paragraph] = SideTable()
 _PLAIN_TEXTS: SideTable[tuple[str, bool]] = SideTable()
 _PLAIN_STYLES: SideTable[bool] = SideTable()
 _HALTS_PER_LAYOUT = 24
+_CHARACTER_START = re.compile(rb"[^\x80-\xbf]")  # a byte of UTF-8 that begins a character
+_LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit
 
 
 class Line(NamedTuple):
@@ -112,6 +126,7 @@ class _Paragraph(NamedTuple):
     # indices of the text box's text: the next window takes its own from them. None: Pango's.
     fitted: tuple[int, ...] | None = None
     fitted_from: int = -1  # the character the breaks were chosen from
+    squeezed: tuple[int, ...] = ()  # the marks those lines set in half width to fit, as character indices
 
 
 def _opportunities(shaped: Shaped, start: int, end: int) -> float | None:
@@ -246,22 +261,11 @@ def _lay_out_paragraph(
     text, as in split_first_line), and the next layout starts where they end."""
     encoded = box.text.encode()
     text = encoded[skip:].decode()
-    halts = halt_positions(text, _HALTS_PER_LAYOUT + 1)  # not the rest of a long paragraph's, each window
-    cut = len(text)
-    if len(halts) > _HALTS_PER_LAYOUT:
-        cut = halts[_HALTS_PER_LAYOUT]
-        while cut > 1 and not (_HAN.match(text[cut - 1]) and _HAN.match(text[cut])):
-            cut -= 1
-    shown = text[:cut].encode()
-    keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
-    layout = _window_layout(context, box, shown, width, first_width)
-    fonts = fonts_held(box.style)
-    shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
-    arguments = (keep_to - skip, skip, len(encoded), first_width, width)
     fitted = None
     start_char = len(encoded[:skip].decode())
     whole: tuple[int, ...] | None = None  # the rest of the paragraph's breaks
     chosen_from = -1  # the character `whole` was chosen from; -1: none were
+    squeezed: tuple[int, ...] = ()  # the marks the rest of the paragraph's lines squeeze
     if current_options().total_fit and _ALL_CJK.fullmatch(text):
         # The breaks of all the rest of the paragraph, chosen together; this window takes those
         # that fall in it (the rest of an optimal set of breaks, from one of them on, is the
@@ -275,32 +279,65 @@ def _lay_out_paragraph(
             and (before.fitted is None or start_char == before.fitted_from or start_char in before.fitted)
         ):
             known = None if before.fitted is None else [b - start_char for b in before.fitted if b > start_char]
-            fitted, whole, chosen_from = known, before.fitted, before.fitted_from
+            fitted, whole, chosen_from, squeezed = known, before.fitted, before.fitted_from, before.squeezed
         else:
-            fitted = _fitted_breaks(text, box.style["font_size"], first_width, width)
-            whole = None if fitted is None else tuple(start_char + b for b in fitted)
+            chosen = _fitted_breaks(text, box.style["font_size"], first_width, width)
+            fitted = None if chosen is None else chosen[0]
+            whole = None if chosen is None else tuple(start_char + b for b in chosen[0])
+            squeezed = () if chosen is None else tuple(start_char + q for q in chosen[1])
             chosen_from = start_char
-        if fitted is not None:
-            fitted = [start for start in fitted if start < cut]
-            _allow_breaks_only_at(layout, text[:cut], fitted)  # set before Pango first lays the text out
+    halved = [q - start_char for q in squeezed if q >= start_char]  # in this window's text
+    cut = _window_end(text, halved)
+    shown = text[:cut].encode()
+    keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
+    layout = _window_layout(context, box, shown, width, first_width)
+    fonts = fonts_held(box.style)
+    shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
+    arguments = (keep_to - skip, skip, len(encoded), first_width, width)
+    if fitted is not None:
+        fitted = [start for start in fitted if start < cut]
+        # set before Pango first lays the text out
+        _allow_breaks_only_at(layout, text[:cut], fitted, [q for q in halved if q < cut])
     lines = _read_lines(layout, arguments, shaped)
     if fitted is None and current_options().total_fit and _HAN.search(text):
         # Not all CJK (a Latin word, a stray mark): the widths are Pango's, read from its layout;
         # a window before the paragraph's last is fitted on its own, its last line no runt.
-        window = text[:cut]
-        fitted = _measured_fit(
-            layout, window, lines, shown, skip, box.style["font_size"], first_width, width, cut == len(text)
+        chosen = _measured_fit(
+            layout, text[:cut], lines, shown, skip, box.style["font_size"], first_width, width, cut == len(text)
         )
-        if fitted is not None:
+        if chosen is not None:
+            fitted, halved = chosen
+            # The marks squeezed are features too: the window may end sooner (its lines are kept up
+            # to the new end, and the next window is fitted from there).
+            cut = min(cut, _window_end(text, halved))
+            fitted, halved = [b for b in fitted if b < cut], [q for q in halved if q < cut]
+            shown = text[:cut].encode()
+            keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)
+            shaped = shaped._replace(encoded=shown, spaced=shaped.spaced[: len(shown)])
+            arguments = (keep_to - skip, *arguments[1:])
             layout = _window_layout(context, box, shown, width, first_width)
-            _allow_breaks_only_at(layout, window, fitted)
+            _allow_breaks_only_at(layout, text[:cut], fitted, halved)
             lines = _read_lines(layout, arguments, shaped)
     if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
         layout = _window_layout(context, box, shown, width, first_width)
         lines = _read_lines(layout, arguments, shaped)
     lines.setdefault(skip, None)  # not a whole line before the cut: left to WeasyPrint
-    return _Paragraph(box.text, width, skip, first_width, lines, whole, chosen_from)
+    return _Paragraph(box.text, width, skip, first_width, lines, whole, chosen_from, squeezed)
+
+
+def _window_end(text: str, squeezed: list[int]) -> int:
+    """Where the window of `text` laid out at once ends: at its 25th mark set in half width (paired,
+    or `squeezed` to fit a line), moved back to fall between two Han characters; or the text's end."""
+    halts = halt_positions(text, _HALTS_PER_LAYOUT + 1)  # not the rest of a long paragraph's, each window
+    if squeezed:
+        halts = sorted(halts + squeezed[: _HALTS_PER_LAYOUT + 1])[: _HALTS_PER_LAYOUT + 1]
+    cut = len(text)
+    if len(halts) > _HALTS_PER_LAYOUT:
+        cut = halts[_HALTS_PER_LAYOUT]
+        while cut > 1 and not (_HAN.match(text[cut - 1]) and _HAN.match(text[cut])):
+            cut -= 1
+    return cut
 
 
 def _window_layout(
@@ -315,21 +352,26 @@ def _window_layout(
     return layout
 
 
-def _fitted_breaks(text: str, font_size: float, first_width: float, width: float) -> list[int] | None:
-    """The line starts of a CJK paragraph's breaks chosen together (breaking.py), where they cost
-    less than the greedy breaks Pango would take; None where Pango's stand."""
+def _fitted_breaks(text: str, font_size: float, first_width: float, width: float) -> tuple[list[int], list[int]] | None:
+    """The line starts of a CJK paragraph's breaks chosen together (breaking.py), and the marks
+    its lines squeeze to fit, where they cost less than the greedy breaks Pango would take; None
+    where Pango's stand."""
     em = _pango_width(font_size)
     advance = advances(text, set(halt_positions(text)))
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     greedy = first_fit(text, advance, first, measure)
     if greedy is None or not poor(text, advance, first, measure, greedy):
         return None  # most paragraphs: Pango's breaks leave no runt and no loose line
-    better = total_fit(text, advance, first, measure)
+    marks = squeezable_marks(text)
+    counts = squeezable_counts(text, marks)
+    better = total_fit(text, advance, first, measure, squeezable=counts)
     if better is None or better == greedy:
         return None
-    if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
+    if cost_of(text, advance, first, measure, better, squeezable=counts) >= cost_of(
+        text, advance, first, measure, greedy
+    ):
         return None
-    return better
+    return better, squeezed_marks(text, advance, first, measure, better, marks)
 
 
 def _measured_fit(
@@ -342,7 +384,7 @@ def _measured_fit(
     first_width: float,
     width: float,
     final: bool,
-) -> list[int] | None:
+) -> tuple[list[int], list[int]] | None:
     """_fitted_breaks for a paragraph that is not all CJK: each character's advance read from the
     glyphs of Pango's layout of it (in ems), its breaks those Pango allows and clreq's rules keep;
     None where Pango's greedy breaks stand. Not `final`: a window of the paragraph (its last line
@@ -350,11 +392,11 @@ def _measured_fit(
     runt = RUNT_COST if final else 0.0
     em = _pango_width(font_size)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
-    offsets = list(itertools.accumulate((len(ch.encode()) for ch in text), initial=0))
-    char_at = {byte: index for index, byte in enumerate(offsets)}  # a character's index by its byte
-    read = [char_at[start - skip] for start in sorted(lines) if start != skip]  # the lines read so far
+    read = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]  # the lines read so far
     if not _poor_lines(text, lines, read, font_size, first_width, width, final):
         return None  # most paragraphs: known from Pango's lines, without reading their glyphs
+    offsets = [match.start() for match in _CHARACTER_START.finditer(shown)] + [len(shown)]
+    char_at = {byte: index for index, byte in enumerate(offsets)}  # a character's index by its byte
     clusters: dict[int, int] = {}
     greedy = []  # Pango's greedy breaks, all of them (a window's lines are read only so far)
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
@@ -366,21 +408,31 @@ def _measured_fit(
             # PangoGlyphInfo: glyph, width, x and y offset, attributes (32 bits each); the widths
             # are every fifth, from the second
             widths, starts = memoryview(glyphs).cast("i")[1::5], memoryview(log_clusters).cast("i")
+            if len(set(starts)) == len(starts):  # a glyph a cluster, as mostly
+                clusters.update(zip(map(offset.__add__, starts), widths, strict=True))
+                continue
             for glyph_width, cluster in zip(widths, starts, strict=True):
                 clusters[offset + cluster] = clusters.get(offset + cluster, 0) + glyph_width
         item = item.next
-    advance = list(itertools.accumulate((clusters.get(offsets[i], 0) / em for i in range(len(text))), initial=0.0))
+    ems = map(operator.truediv, map(clusters.get, offsets[:-1], itertools.repeat(0)), itertools.repeat(em))
+    advance = list(itertools.accumulate(ems, initial=0.0))
     if not poor(text, advance, first, measure, greedy, runt):
         return None
     count = ffi.new("int *")
     attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
-    breaks = [i for i in range(1, min(len(text), count[0])) if attributes[i].is_line_break and may_break(text, i)]
-    better = total_fit(text, advance, first, measure, breaks, runt)
+    # PangoLogAttr: 32 bits of flags a character, is_line_break the lowest
+    pango_breaks = ffi.buffer(attributes, 4 * count[0])[:][::4].translate(_LOWEST_BIT)
+    breaks = [i for i in break_opportunities(text) if i < count[0] and pango_breaks[i]]
+    marks = squeezable_marks(text)
+    counts = squeezable_counts(text, marks)
+    better = total_fit(text, advance, first, measure, breaks, runt, counts)
     if better is None or better == greedy:
         return None
-    if cost_of(text, advance, first, measure, better, runt) >= cost_of(text, advance, first, measure, greedy, runt):
+    if cost_of(text, advance, first, measure, better, runt, counts) >= cost_of(
+        text, advance, first, measure, greedy, runt
+    ):
         return None
-    return better
+    return better, squeezed_marks(text, advance, first, measure, better, marks)
 
 
 def _poor_lines(
@@ -400,7 +452,7 @@ def _poor_lines(
     bounds = list(itertools.pairwise([0, *starts, len(text)]))
     for number, (line, (start, end)) in enumerate(zip(laid_out[:-1], bounds[:-1], strict=False)):
         measure = first_width if number == 0 else width
-        if line is not None and (measure - line.width) / max(end - start - 1, 1) > 0.1 * font_size:
+        if line is not None and (measure - line.width) / max(end - start - 1, 1) > LOOSE * font_size:
             return True
     return False
 
@@ -439,14 +491,19 @@ def _read_lines(
     return lines
 
 
-def _allow_breaks_only_at(layout: Layout, text: str, starts: list[int]) -> None:
-    """Forbid every line break of the layout's text but those before `starts` (character indices)."""
+def _allow_breaks_only_at(layout: Layout, text: str, starts: list[int], squeezed: Iterable[int] = ()) -> None:
+    """Forbid every line break of the layout's text but those before `starts` (character indices),
+    and set the marks at `squeezed` in half width (halt, as justify sets a pair's)."""
     attributes = pango.pango_layout_get_attributes(layout.layout)
     if attributes == ffi.NULL:
         attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
     # An attribute over a line's characters forbids the breaks inside it, and none at its edges.
     for start, end in byte_ranges(text, list(itertools.pairwise([0, *starts, len(text)]))):
         attribute = pango.pango_attr_allow_breaks_new(False)
+        attribute.start_index, attribute.end_index = start, end
+        pango.pango_attr_list_insert(attributes, attribute)
+    for start, end in byte_ranges(text, [(q, q + 1) for q in squeezed]):
+        attribute = pango.pango_attr_font_features_new(b"halt 1")
         attribute.start_index, attribute.end_index = start, end
         pango.pango_attr_list_insert(attributes, attribute)
     pango.pango_layout_set_attributes(layout.layout, attributes)
