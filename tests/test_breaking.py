@@ -251,3 +251,30 @@ def test_the_compiled_programme_chooses_the_breaks_its_python_twin_chooses(monke
     monkeypatch.setattr(breaking, "_compiled_total_fit", None)
     assert [total_fit(*case) for case in cases] == compiled
     assert any(compiled) and any(result is None or len(result) > 40 for result in compiled)
+
+
+def test_a_paragraph_of_several_boxes_has_its_breaks_chosen_together(tmp_path: Path) -> None:
+    """A number makes a paragraph three boxes (text, the number's span with its ¼-em gaps,
+    text), which WeasyPrint breaks line by line. inline_fit chooses their breaks together, inside
+    the text boxes and between the boxes: of 28 such paragraphs, one for each length of the last
+    line, none ends on a runt; broken line by line, some do."""
+    from book.build import build, type_areas
+    from book.check import check_pdf
+    from book.config import load_config
+    from book.pdf.options import render_options
+
+    from .helpers import write_book
+
+    han = "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳"
+    paragraphs = "\n\n".join(han[:20] + "，共有500名代表与会，" + han[:k] for k in range(28))
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraphs}\n"}))
+
+    def runts(folder: str) -> str:
+        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
+        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        assert checks["justification"].passed and checks["numbers split"].passed
+        return checks["runts"].figure
+
+    assert runts("fitted").startswith("0.0% of 2")
+    with render_options(total_fit=False):
+        assert not runts("greedy").startswith("0.0%")

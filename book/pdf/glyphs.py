@@ -22,7 +22,8 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 
 from ..compiled import compiled
 from .options import current_options
-from .paragraph import LineLayout, Shaped, fonts_held, hold_fonts, python_runs
+from .paragraph import LineLayout, Shaped, fonts_held, hold_fonts
+from .runs import python_runs
 from .side import SideTable
 
 _original_draw_text = weasyprint.draw.draw_text

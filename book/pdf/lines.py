@@ -19,6 +19,7 @@ from weasyprint.text.ffi import FROM_UNITS, pango
 from weasyprint.text.line_break import Layout
 
 from ..text import HAN
+from .inline_fit import forced_break, plan_breaks
 from .justify import CJK_JUSTIFIABLE, count_expansion_opportunities
 from .options import current_options
 from .paragraph import Line, LineLayout, paragraph_line
@@ -103,7 +104,16 @@ _original_split_text_box = inline.split_text_box
 def split_text_box(
     context: LayoutContext, box: boxes.TextBox, available_width: float | None, skip: int, is_line_start: bool = True
 ) -> tuple[boxes.TextBox | None, int | None, bool]:
-    """split_text_box, which takes a paragraph's lines after the first from one layout."""
+    """split_text_box, which ends a line where the breaks of its paragraph were chosen together
+    (inline_fit), and takes a paragraph's lines after the first from one layout."""
+    end = forced_break(box, skip)
+    if end is not None:
+        # The line's piece of this box, up to the chosen break (or its end), as WeasyPrint sets it
+        encoded = box.text.encode()
+        piece = box if end == len(encoded) else box.copy_with_text(encoded[:end].decode())
+        new_box, rest, _ = _original_split_text_box(context, piece, math.inf, skip, is_line_start)
+        if new_box is not None and rest is None and (available_width or 0) * (1 + 1e-9) >= new_box.width:
+            return new_box, end, False
     line = paragraph_line(context, box, available_width, skip, available_width) if skip else None
     if line is None:
         return _original_split_text_box(context, box, available_width, skip, is_line_start)
@@ -158,6 +168,11 @@ def get_next_linebox(
         made = _paragraph_linebox(context, linebox, position_y, skip_stack, containing_block)
         if made is not None:
             return made
+        if skip_stack is None and len(linebox.children) > 1:  # a paragraph of several boxes
+            linebox.position_y = position_y
+            _, _, available_width = _line_bounds(context, linebox, containing_block)
+            max_x = available_width * (1 + 1e-9)  # as split_inline_box
+            plan_breaks(context, linebox, max_x - linebox.text_indent, max_x)
     return _original_get_next_linebox(
         context,
         linebox,

@@ -36,6 +36,7 @@ from .breaking import (
 )
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
+from .runs import CHARACTER_START, GlyphRun, cluster_widths, python_runs
 from .side import SideTable
 
 # Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
@@ -64,7 +65,6 @@ _PARAGRAPHS: SideTable[_Paragraph] = SideTable()
 _PLAIN_TEXTS: SideTable[tuple[str, bool]] = SideTable()
 _PLAIN_STYLES: SideTable[bool] = SideTable()
 _HALTS_PER_LAYOUT = 24
-_CHARACTER_START = re.compile(rb"[^\x80-\xbf]")  # a byte of UTF-8 that begins a character
 _LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit
 
 
@@ -80,7 +80,7 @@ class Line(NamedTuple):
     baseline: float
     direction: int
     shaped: Shaped
-    runs: tuple[_GlyphRun, ...]  # its glyphs, as Pango shaped them in the paragraph's layout
+    runs: tuple[GlyphRun, ...]  # its glyphs, as Pango shaped them in the paragraph's layout
     opportunities: float | None  # for justification (_opportunities); None: counted from its text
 
 
@@ -96,20 +96,12 @@ class Shaped(NamedTuple):
     fonts: dict[int, tuple[object, object]]
 
 
-# A run of a line's glyphs in one font, copied out of the layout (which is then freed: a
-# PangoLayout kept per paragraph until the pages are drawn took 170 bytes a character): its font's
-# address (Shaped.fonts), the item's offset and length in Shaped.encoded (bytes), its
-# PangoGlyphInfos (glyph, width, x offset, y offset, attributes: 32 bits each) and its log
-# clusters (32 bits each), as Pango stores them.
-_GlyphRun = tuple[int, int, int, bytes, bytes]
-
-
 class LineLayout(Layout):
     """The layout of a line taken from a paragraph's layout: drawn from its glyphs (draw_text),
     without setting and shaping the line's text again. Set up again, it is the line's own layout."""
 
     shaped: Shaped
-    runs: tuple[_GlyphRun, ...]
+    runs: tuple[GlyphRun, ...]
     opportunities: float | None  # Line.opportunities
     spaced_by = 0  # the CJK letter-spacing already in the glyphs' widths, in Pango units (_standalone_line)
 
@@ -153,7 +145,7 @@ def paragraph_line(
         or width is None
         or not 0 < width < 2**21
         or box.justification_spacing
-        or not _plain_style(box.style)
+        or not plain_style(box.style)
     ):
         return None
     paragraph = _PARAGRAPHS.get(box)
@@ -164,7 +156,7 @@ def paragraph_line(
         or skip not in paragraph.lines
         or (skip == paragraph.start and (line_width is None or not _same_measure(paragraph.first_width, line_width)))
     ):
-        if not _plain_text(box) or line_width is None or not 0 < line_width <= width:
+        if not plain_text(box) or line_width is None or not 0 < line_width <= width:
             return None
         paragraph = _PARAGRAPHS.set(box, _short_paragraph(context, box, width, skip, line_width))
     return paragraph.lines[skip]
@@ -187,7 +179,7 @@ def _same_measure(laid_out: float, width: float) -> bool:
     return _pango_width(laid_out) == _pango_width(width)
 
 
-def _plain_text(box: boxes.TextBox) -> bool:
+def plain_text(box: boxes.TextBox) -> bool:
     """Whether the text of `box` has none of the characters WeasyPrint handles itself
     (_PLAIN_TEXT). Known once per text: a long paragraph is laid out in several windows."""
     text = box.text
@@ -197,7 +189,7 @@ def _plain_text(box: boxes.TextBox) -> bool:
     return known[1]
 
 
-def _plain_style(style: Any) -> bool:
+def plain_style(style: Any) -> bool:
     """Whether text of this style breaks into lines as Pango breaks it, with nothing that WeasyPrint
     adds (spacing, decoration, hyphenation). Known once per style object: a paragraph's style is
     read again for each of its lines."""
@@ -395,25 +387,16 @@ def _measured_fit(
     read = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]  # the lines read so far
     if not _poor_lines(text, lines, read, font_size, first_width, width, final):
         return None  # most paragraphs: known from Pango's lines, without reading their glyphs
-    offsets = [match.start() for match in _CHARACTER_START.finditer(shown)] + [len(shown)]
+    offsets = [match.start() for match in CHARACTER_START.finditer(shown)] + [len(shown)]
     char_at = {byte: index for index, byte in enumerate(offsets)}  # a character's index by its byte
-    clusters: dict[int, int] = {}
     greedy = []  # Pango's greedy breaks, all of them (a window's lines are read only so far)
     item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
     while item != ffi.NULL:
         line = ffi.cast("PangoLayoutLine *", item.data)
         if line.start_index:
             greedy.append(char_at[line.start_index])
-        for _font, offset, _length, glyphs, log_clusters in python_runs(line):
-            # PangoGlyphInfo: glyph, width, x and y offset, attributes (32 bits each); the widths
-            # are every fifth, from the second
-            widths, starts = memoryview(glyphs).cast("i")[1::5], memoryview(log_clusters).cast("i")
-            if len(set(starts)) == len(starts):  # a glyph a cluster, as mostly
-                clusters.update(zip(map(offset.__add__, starts), widths, strict=True))
-                continue
-            for glyph_width, cluster in zip(widths, starts, strict=True):
-                clusters[offset + cluster] = clusters.get(offset + cluster, 0) + glyph_width
         item = item.next
+    clusters = cluster_widths(layout)
     ems = map(operator.truediv, map(clusters.get, offsets[:-1], itertools.repeat(0)), itertools.repeat(em))
     advance = list(itertools.accumulate(ems, initial=0.0))
     if not poor(text, advance, first, measure, greedy, runt):
@@ -555,20 +538,6 @@ def _python_paragraph_lines(
             _opportunities(shaped, start, end),
         )
     return fonts
-
-
-def python_runs(line: Any) -> tuple[_GlyphRun, ...]:
-    """The runs of a PangoLayoutLine, copied out of it."""
-    runs = []
-    run = line.runs
-    while run != ffi.NULL:
-        glyph_string, item = run.data.glyphs, run.data.item
-        run = run.next
-        count = glyph_string.num_glyphs
-        glyphs = ffi.buffer(glyph_string.glyphs, 20 * count)[:]
-        clusters = ffi.buffer(glyph_string.log_clusters, 4 * count)[:]
-        runs.append((int(ffi.cast("uintptr_t", item.analysis.font)), item.offset, item.length, glyphs, clusters))
-    return tuple(runs)
 
 
 # The fonts of the lines taken from layouts, held as long as their font configuration lives (its
