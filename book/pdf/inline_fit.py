@@ -20,12 +20,11 @@ from typing import Any
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import LayoutContext
 from weasyprint.text import line_break
-from weasyprint.text.ffi import ffi, pango
 
 from .breaking import cost_of, may_break, poor, total_fit
 from .options import current_options
 from .paragraph import plain_style, plain_text
-from .runs import char_widths
+from .runs import char_widths, line_breaks
 from .side import SideTable
 
 # By line box: the measures (in Pango units) its breaks were chosen for. By text box: the chosen
@@ -47,6 +46,8 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     pieces = _pieces(linebox)
     if pieces is None:
         return
+    for box, _, _, _ in pieces:  # breaks chosen for another measure no longer hold
+        _BREAKS.set(box, [])
     em = linebox.style["font_size"]
     text = "".join(box.text for box, _, _, _ in pieces)
     widths: list[float] = []
@@ -66,12 +67,8 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
         widths.extend(measured)
         owners.append((box, start))
         if top_level:
-            count = ffi.new("int *")
-            attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
-            allowed = ffi.buffer(attributes, 4 * count[0])[:][::4]  # is_line_break: the lowest bit
-            candidates.extend(
-                start + i for i in range(1, len(box.text)) if allowed[i] & 1 and may_break(text, start + i)
-            )
+            allowed = line_breaks(layout)
+            candidates.extend(start + i for i in range(1, len(box.text)) if allowed[i] and may_break(text, start + i))
         end = len(widths)  # between two boxes: where clreq and Pango (as WeasyPrint asks it) allow
         if (
             number + 1 < len(pieces)

@@ -36,7 +36,7 @@ from .breaking import (
 )
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
-from .runs import CHARACTER_START, GlyphRun, cluster_widths, python_runs
+from .runs import CHARACTER_START, GlyphRun, cluster_widths, line_breaks, python_runs
 from .side import SideTable
 
 # Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
@@ -65,7 +65,6 @@ _PARAGRAPHS: SideTable[_Paragraph] = SideTable()
 _PLAIN_TEXTS: SideTable[tuple[str, bool]] = SideTable()
 _PLAIN_STYLES: SideTable[bool] = SideTable()
 _HALTS_PER_LAYOUT = 24
-_LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit
 
 
 class Line(NamedTuple):
@@ -401,11 +400,8 @@ def _measured_fit(
     advance = list(itertools.accumulate(ems, initial=0.0))
     if not poor(text, advance, first, measure, greedy, runt):
         return None
-    count = ffi.new("int *")
-    attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
-    # PangoLogAttr: 32 bits of flags a character, is_line_break the lowest
-    pango_breaks = ffi.buffer(attributes, 4 * count[0])[:][::4].translate(_LOWEST_BIT)
-    breaks = [i for i in break_opportunities(text) if i < count[0] and pango_breaks[i]]
+    allowed = line_breaks(layout)
+    breaks = [i for i in break_opportunities(text) if i < len(allowed) and allowed[i]]
     marks = squeezable_marks(text)
     counts = squeezable_counts(text, marks)
     better = total_fit(text, advance, first, measure, breaks, runt, counts)

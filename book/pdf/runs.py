@@ -56,3 +56,14 @@ def cluster_widths(layout: Layout) -> dict[int, int]:
                 clusters[offset + cluster] = clusters.get(offset + cluster, 0) + glyph_width
         item = item.next
     return clusters
+
+
+_LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit
+
+
+def line_breaks(layout: Layout) -> bytes:
+    """For each character of a layout's text (and its end), 1 where Pango allows a line break
+    before it (PangoLogAttr: 32 bits of flags a character, is_line_break the lowest)."""
+    count = ffi.new("int *")
+    attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
+    return ffi.buffer(attributes, 4 * count[0])[:][::4].translate(_LOWEST_BIT)
