@@ -153,11 +153,12 @@ def fix_punctuation(text: str, *, traditional: bool = False, markdown: bool = Fa
     if not (_CURLY_QUOTE if traditional else _CANDIDATE).search(text):
         return text, changes  # no mark any rule below would change
     # Each pass turns ASCII marks into full-width ones, which can make a neighbouring mark
-    # "next to Chinese" (`中,...`): repeat until nothing changes, so the fix is idempotent. Only an
-    # ASCII mark can change in a later pass: without one left, the text is done.
+    # "next to Chinese" (`中,...`, `,。。。`): repeat until nothing changes, so the fix is
+    # idempotent. Only an ASCII mark or an ellipsis written with stops can change in a later pass:
+    # without one left, the text is done.
     while True:
         fixed = _fix_punctuation_once(text, changes, traditional, markdown)
-        if fixed == text or not _ASCII_LEFT.search(fixed):
+        if fixed == text or not (_ASCII_LEFT.search(fixed) or "。。。" in fixed):
             return fixed, changes
         text = fixed
 

@@ -278,3 +278,40 @@ def test_a_paragraph_of_several_boxes_has_its_breaks_chosen_together(tmp_path: P
     assert runts("fitted").startswith("0.0% of 2")
     with render_options(total_fit=False):
         assert not runts("greedy").startswith("0.0%")
+
+
+def test_a_paragraph_of_several_boxes_squeezes_a_mark_to_keep_a_date_on_its_line(tmp_path: Path) -> None:
+    """The default book's sentence: 11月2日 must stay whole on a line, and after 机制，11月 no
+    break may come before 2日，. Line by line, the first line ends at 11月 spread 0.14 em a gap.
+    Chosen together, it squeezes the comma of 同天晚上， and takes 2日， in: that comma is drawn in
+    half width and the line still meets both edges (the mark is squeezed where the line is drawn
+    too, justify.set_text_with_cjk_spacing)."""
+    from book.build import build, type_areas
+    from book.check import check_pdf
+    from book.config import load_config
+    from book.pdf.options import render_options
+
+    from .helpers import write_book
+
+    paragraph = (
+        "同天晚上，芦淞区启动疫情防控应急响应机制，11月2日，1办15“组”的疫情防控指挥部高速运转，"
+        "区委书记和区长挂帅，29名区级领导对口下沉8个镇（街道），包括近千名援芦人员在内的1400余名医卫人员，"
+        "近700名机关干部，近500名街道工作人员，1700余名小区志愿者，逆行而上，火速赶往前线。"
+    )
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+
+    def first_line(folder: str) -> tuple[str, float]:
+        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
+        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        assert checks["justification"].passed and checks["numbers split"].passed
+        with pdfplumber.open(pdf) as document:
+            lines = [line for page in document.pages for line in page.extract_text_lines()]
+        line = next(line for line in lines if line["text"].startswith("同天"))
+        comma, after = line["chars"][4:6]
+        return line["text"], (after["x0"] - comma["x0"]) / comma["size"]
+
+    text, comma = first_line("fitted")
+    assert text.endswith("2日，") and comma < 0.6
+    with render_options(total_fit=False):
+        text, comma = first_line("greedy")
+    assert text.endswith("11月") and comma > 1

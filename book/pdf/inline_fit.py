@@ -5,32 +5,36 @@ gap (render's cjk_spacing), text again. WeasyPrint breaks such a paragraph line 
 as long as fits, and paragraph.py's layouts, which hold one text box, cannot see past a span.
 Here the paragraph is measured box by box (each box's text shaped by Pango and its glyphs' widths
 read, the spans' margins added), its breaks are chosen together (breaking.total_fit) among those
-inside its text boxes and between its boxes that Pango allows and clreq keeps, and split_text_box
-(lines.py) ends each line's piece of a text box at the break chosen in it or at its end. Where
-WeasyPrint measures a piece otherwise than the model (it would overflow), WeasyPrint's own break
-stands.
+inside its text boxes and between its boxes that Pango allows and clreq keeps, marks squeezed as
+in a paragraph of one box, and split_text_box (lines.py) sets each line's piece of a text box up
+to the break chosen in it (or its end), its squeezed marks in half width. Where WeasyPrint
+measures a piece otherwise than the model (it would overflow), WeasyPrint's own break stands.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import math
+from collections.abc import Callable
 from typing import Any
 
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import LayoutContext
 from weasyprint.text import line_break
 
-from .breaking import cost_of, may_break, poor, total_fit
+from ..text import squeezable_marks
+from .breaking import RUNT_COST, cost_of, may_break, poor, squeezable_counts, squeezed_marks, total_fit
 from .options import current_options
 from .paragraph import plain_style, plain_text
 from .runs import char_widths, line_breaks
 from .side import SideTable
 
 # By line box: the measures (in Pango units) its breaks were chosen for. By text box: the chosen
-# breaks that fall inside it, in UTF-8 bytes of its text.
+# breaks that fall inside it or at its end, in UTF-8 bytes of its text, and the marks its lines
+# squeeze (breaking.squeezed_marks), as character indices of its text; None: WeasyPrint's breaks.
 _PLANNED: SideTable[tuple[int, int]] = SideTable()
-_BREAKS: SideTable[list[int]] = SideTable()
+_PLANS: SideTable[tuple[list[int], list[int]] | None] = SideTable()
 _SPAN_CLASSES = {"latin-before", "latin-after", "latin-both"}
 
 
@@ -47,7 +51,7 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     if pieces is None:
         return
     for box, _, _, _ in pieces:  # breaks chosen for another measure no longer hold
-        _BREAKS.set(box, [])
+        _PLANS.set(box, None)
     em = linebox.style["font_size"]
     text = "".join(box.text for box, _, _, _ in pieces)
     widths: list[float] = []
@@ -81,15 +85,26 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     greedy = _first_fit(advance, candidates, first, measure)
     if greedy is None or not poor(text, advance, first, measure, greedy):
         return
-    better = total_fit(text, advance, first, measure, candidates)
+    marks = [q for q in squeezable_marks(text) if any(s <= q < s + len(b.text) for b, s in owners if _top(b, pieces))]
+    counts = squeezable_counts(text, marks)
+    better = total_fit(text, advance, first, measure, candidates, RUNT_COST, counts)
     if better is None or better == greedy:
         return
-    if cost_of(text, advance, first, measure, better) >= cost_of(text, advance, first, measure, greedy):
+    if cost_of(text, advance, first, measure, better, squeezable=counts) >= cost_of(
+        text, advance, first, measure, greedy
+    ):
         return
+    squeezed = squeezed_marks(text, advance, first, measure, better, marks)
     for box, start in owners:  # a break at a box's end is its box's (its text ends the line)
-        inside = [b - start for b in better if start < b <= start + len(box.text)]
+        end = start + len(box.text)
         encoded_at = list(itertools.accumulate((len(ch.encode()) for ch in box.text), initial=0))
-        _BREAKS.set(box, [encoded_at[i] for i in inside])
+        breaks = [encoded_at[b - start] for b in better if start < b <= end]
+        _PLANS.set(box, (breaks, [q - start for q in squeezed if start <= q < end]))
+
+
+def _top(box: boxes.TextBox, pieces: list[tuple[Any, bool, float, float]]) -> bool:
+    """Whether `box` is one of the line box's own text boxes (not a span's)."""
+    return any(piece is box and top for piece, top, _, _ in pieces)
 
 
 def _pieces(linebox: boxes.LineBox) -> list[tuple[Any, bool, float, float]] | None:
@@ -150,13 +165,43 @@ def _first_fit(advance: list[float], candidates: list[int], first: float, width:
         starts.append(start)
 
 
-def forced_break(box: boxes.TextBox, skip: int) -> int | None:
-    """Where the line that goes on in `box` from byte `skip` ends, for a text box whose
-    paragraph had its breaks chosen (plan_breaks): the next chosen break in it, in UTF-8 bytes of
-    its text; None where none was chosen after `skip` (its rest fits the line, as WeasyPrint
-    finds) or the paragraph's breaks were not chosen."""
-    breaks = _BREAKS.get(box)
-    if breaks is None:
+def planned_split(
+    context: LayoutContext,
+    box: boxes.TextBox,
+    available_width: float | None,
+    skip: int,
+    is_line_start: bool,
+    split: Callable[..., tuple[boxes.TextBox | None, int | None, bool]],
+) -> tuple[boxes.TextBox | None, int | None, bool] | None:
+    """split_text_box for a text box whose paragraph had its breaks chosen (plan_breaks): the
+    line's piece of it from byte `skip` to the next break chosen in it (or to its end, where the
+    line goes on past it), set by `split` (WeasyPrint's split_text_box) with the marks chosen in it
+    squeezed. None where its breaks were not chosen, or where the piece would overflow the line:
+    WeasyPrint breaks it."""
+    plan = _PLANS.get(box)
+    if plan is None or available_width is None:
         return None
+    breaks, squeezed = plan
+    encoded = box.text.encode()
     index = bisect.bisect_right(breaks, skip)
-    return breaks[index] if index < len(breaks) else None
+    end = breaks[index] if index < len(breaks) else None
+    stop = len(encoded) if end is None else end
+    if skip >= stop:
+        return None
+    piece = box if stop == len(encoded) else box.copy_with_text(encoded[:stop].decode())
+    new_box, rest, _ = split(context, piece, math.inf, skip, is_line_start)
+    if new_box is None or rest is not None:
+        return None
+    first = len(encoded[:skip].decode())
+    marks = tuple(q - first for q in squeezed if first <= q < first + len(new_box.text))
+    if marks:
+        # Set in half width as the text is shaped (justify.set_text_with_cjk_spacing), here and
+        # when the line is drawn; measured again
+        layout = new_box.pango_layout
+        layout.squeezed = marks
+        layout.reactivate(new_box.style)
+        new_box.width, _ = line_break.line_size(layout.get_first_line()[0], new_box.style)
+        layout.deactivate()
+    if new_box.width > available_width * (1 + 1e-9):
+        return None
+    return new_box, end, False

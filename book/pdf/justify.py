@@ -90,6 +90,8 @@ def set_text_with_cjk_spacing(self: Layout, text: str, justify: bool = False) ->
     if previous != text:  # the same text again is the line being drawn: its neighbour is known
         self.following = previous[len(text) : len(text) + 1] if previous and previous.startswith(text) else ""
     halts = [i for i in halt_positions(self.text + self.following) if i < len(self.text)]
+    if squeezed := getattr(self, "squeezed", ()):  # single marks a line squeezes to fit (inline_fit)
+        halts = sorted({*halts, *squeezed})
     # A dash (——) stays with the character before it: it may not begin a line (clreq line-start
     # prohibition), while UAX #14, which Pango follows, allows a break before it.
     dashes = [(run.start() - 1, run.end()) for run in _DASH_RUN.finditer(self.text) if run.start() > 0]

@@ -19,7 +19,7 @@ from weasyprint.text.ffi import FROM_UNITS, pango
 from weasyprint.text.line_break import Layout
 
 from ..text import HAN
-from .inline_fit import forced_break, plan_breaks
+from .inline_fit import plan_breaks, planned_split
 from .justify import CJK_JUSTIFIABLE, count_expansion_opportunities
 from .options import current_options
 from .paragraph import Line, LineLayout, paragraph_line
@@ -106,14 +106,9 @@ def split_text_box(
 ) -> tuple[boxes.TextBox | None, int | None, bool]:
     """split_text_box, which ends a line where the breaks of its paragraph were chosen together
     (inline_fit), and takes a paragraph's lines after the first from one layout."""
-    end = forced_break(box, skip)
-    if end is not None:
-        # The line's piece of this box, up to the chosen break (or its end), as WeasyPrint sets it
-        encoded = box.text.encode()
-        piece = box if end == len(encoded) else box.copy_with_text(encoded[:end].decode())
-        new_box, rest, _ = _original_split_text_box(context, piece, math.inf, skip, is_line_start)
-        if new_box is not None and rest is None and (available_width or 0) * (1 + 1e-9) >= new_box.width:
-            return new_box, end, False
+    planned = planned_split(context, box, available_width, skip, is_line_start, _original_split_text_box)
+    if planned is not None:
+        return planned
     line = paragraph_line(context, box, available_width, skip, available_width) if skip else None
     if line is None:
         return _original_split_text_box(context, box, available_width, skip, is_line_start)
