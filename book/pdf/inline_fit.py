@@ -57,11 +57,12 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     widths: list[float] = []
     candidates: list[int] = []
     owners: list[tuple[boxes.TextBox, int]] = []  # where each piece's text begins in `text`
+    own_text: list[tuple[int, int]] = []  # where the line box's own text boxes are in `text`
     lang = linebox.style["lang"]
     for number, (box, top_level, before, after) in enumerate(pieces):
         start = len(widths)
         layout = line_break.create_layout(box.text, box.style, context, None, 0)
-        measured = [units / 1024 / em for units in char_widths(layout, box.text.encode())]
+        measured = [pango_units / 1024 / em for pango_units in char_widths(layout, box.text.encode())]
         if not measured:
             return
         # A gap at a line's edge is dropped (justify.text_align): a line that starts or ends at a
@@ -71,6 +72,7 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
         widths.extend(measured)
         owners.append((box, start))
         if top_level:
+            own_text.append((start, start + len(box.text)))
             allowed = line_breaks(layout)
             candidates.extend(start + i for i in range(1, len(box.text)) if allowed[i] and may_break(text, start + i))
         end = len(widths)  # between two boxes: where clreq and Pango (as WeasyPrint asks it) allow
@@ -85,7 +87,7 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     greedy = _first_fit(advance, candidates, first, measure)
     if greedy is None or not poor(text, advance, first, measure, greedy):
         return
-    marks = [q for q in squeezable_marks(text) if any(s <= q < s + len(b.text) for b, s in owners if _top(b, pieces))]
+    marks = [q for q in squeezable_marks(text) if any(s <= q < e for s, e in own_text)]  # not a span's
     counts = squeezable_counts(text, marks)
     better = total_fit(text, advance, first, measure, candidates, RUNT_COST, counts)
     if better is None or better == greedy:
@@ -100,11 +102,6 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
         encoded_at = list(itertools.accumulate((len(ch.encode()) for ch in box.text), initial=0))
         breaks = [encoded_at[b - start] for b in better if start < b <= end]
         _PLANS.set(box, (breaks, [q - start for q in squeezed if start <= q < end]))
-
-
-def _top(box: boxes.TextBox, pieces: list[tuple[Any, bool, float, float]]) -> bool:
-    """Whether `box` is one of the line box's own text boxes (not a span's)."""
-    return any(piece is box and top for piece, top, _, _ in pieces)
 
 
 def _pieces(linebox: boxes.LineBox) -> list[tuple[Any, bool, float, float]] | None:
