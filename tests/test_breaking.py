@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 
@@ -87,8 +88,6 @@ def test_in_the_book_squeezed_commas_are_set_in_half_width(tmp_path: Path) -> No
     the 。 after it may not begin a line: spread 1 em over 24 gaps. Fitted, its two commas are set
     in half width (halt, drawn at 0.5 em) and it holds 27 characters; justified to both edges as
     ever. Turned off, the line is spread instead."""
-    from book.build import build, type_areas
-    from book.check import check_pdf
     from book.config import load_config
     from book.pdf.options import render_options
 
@@ -99,12 +98,9 @@ def test_in_the_book_squeezed_commas_are_set_in_half_width(tmp_path: Path) -> No
     config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n"}))
 
     def first_line(folder: str) -> tuple[str, list[float]]:
-        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
-        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        pdf, checks = _built_and_checked(config, tmp_path / folder)
         assert checks["justification"].passed and checks["stretched lines"].passed
-        with pdfplumber.open(pdf) as document:
-            lines = [line for page in document.pages for line in page.extract_text_lines()]
-        line = next(line for line in lines if line["text"].startswith("甲"))
+        line = _line_starting(pdf, "甲")
         chars = line["chars"]
         commas = [(b["x0"] - a["x0"]) / a["size"] for a, b in itertools.pairwise(chars) if a["text"] == "，"]
         return line["text"], commas
@@ -258,8 +254,6 @@ def test_a_paragraph_of_several_boxes_has_its_breaks_chosen_together(tmp_path: P
     text), which WeasyPrint breaks line by line. inline_fit chooses their breaks together, inside
     the text boxes and between the boxes: of 28 such paragraphs, one for each length of the last
     line, none ends on a runt; broken line by line, some do."""
-    from book.build import build, type_areas
-    from book.check import check_pdf
     from book.config import load_config
     from book.pdf.options import render_options
 
@@ -270,8 +264,7 @@ def test_a_paragraph_of_several_boxes_has_its_breaks_chosen_together(tmp_path: P
     config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraphs}\n"}))
 
     def runts(folder: str) -> str:
-        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
-        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        _, checks = _built_and_checked(config, tmp_path / folder)
         assert checks["justification"].passed and checks["numbers split"].passed
         return checks["runts"].figure
 
@@ -286,8 +279,6 @@ def test_a_paragraph_of_several_boxes_squeezes_a_mark_to_keep_a_date_on_its_line
     Chosen together, it squeezes the comma of 同天晚上， and takes 2日， in: that comma is drawn in
     half width and the line still meets both edges (the mark is squeezed where the line is drawn
     too, justify.set_text_with_cjk_spacing)."""
-    from book.build import build, type_areas
-    from book.check import check_pdf
     from book.config import load_config
     from book.pdf.options import render_options
 
@@ -301,12 +292,9 @@ def test_a_paragraph_of_several_boxes_squeezes_a_mark_to_keep_a_date_on_its_line
     config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n"}))
 
     def first_line(folder: str) -> tuple[str, float]:
-        pdf = build(config, tmp_path / folder, ("pdf",)).outputs["pdf"]
-        checks = {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+        pdf, checks = _built_and_checked(config, tmp_path / folder)
         assert checks["justification"].passed and checks["numbers split"].passed
-        with pdfplumber.open(pdf) as document:
-            lines = [line for page in document.pages for line in page.extract_text_lines()]
-        line = next(line for line in lines if line["text"].startswith("同天"))
+        line = _line_starting(pdf, "同天")
         comma, after = line["chars"][4:6]
         return line["text"], (after["x0"] - comma["x0"]) / comma["size"]
 
@@ -315,3 +303,19 @@ def test_a_paragraph_of_several_boxes_squeezes_a_mark_to_keep_a_date_on_its_line
     with render_options(total_fit=False):
         text, comma = first_line("greedy")
     assert text.endswith("11月") and comma > 1
+
+
+def _built_and_checked(config: Any, folder: Path) -> tuple[Path, dict[str, Any]]:
+    """The PDF of `config` built into `folder`, and check's rows on it by name."""
+    from book.build import build, type_areas
+    from book.check import check_pdf
+
+    pdf = build(config, folder, ("pdf",)).outputs["pdf"]
+    return pdf, {c.name: c for c in check_pdf(pdf, config.trim, type_areas(config))}
+
+
+def _line_starting(pdf: Path, start: str) -> dict:
+    """The first printed line of `pdf` that starts with `start`, as pdfplumber reads it."""
+    with pdfplumber.open(pdf) as document:
+        lines = [line for page in document.pages for line in page.extract_text_lines()]
+    return next(line for line in lines if line["text"].startswith(start))
