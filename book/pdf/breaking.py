@@ -244,14 +244,19 @@ def break_opportunities(text: str) -> list[int]:
     return [i for i in range(1, len(text)) if i not in forbidden]
 
 
-def may_break(text: str, i: int) -> bool:
-    """Whether a line may end before text[i] (clreq's prohibitions; no split dash or ellipsis)."""
+def may_break(text: str, i: int, quotes: bool = False) -> bool:
+    """Whether a line may end before text[i] (clreq's prohibitions; no split dash or ellipsis).
+    With `quotes`, as clreq has it beside a quotation mark too (before an opening one, after a
+    closing one), for breaks that Pango does not take (inline_fit)."""
     before, after = text[i - 1], text[i]
-    if (
-        after in LINE_START_PROHIBITED
-        or before in LINE_END_PROHIBITED
-        or after in _NO_BREAK_BEFORE
-        or before in _NO_BREAK_AFTER
-    ):
+    if after in LINE_START_PROHIBITED or before in LINE_END_PROHIBITED:
+        return False
+    if not quotes and (after in _NO_BREAK_BEFORE or before in _NO_BREAK_AFTER):
         return False
     return not (before == after and before in _UNSPLIT)
+
+
+def beside_quote(text: str, i: int) -> bool:
+    """Whether a break before text[i] would fall before an opening quotation mark or after a
+    closing one: where Pango (UAX #14 LB19) allows none, and clreq does."""
+    return text[i] in _NO_BREAK_BEFORE or text[i - 1] in _NO_BREAK_AFTER

@@ -5,7 +5,9 @@ gap (render's cjk_spacing), text again. WeasyPrint breaks such a paragraph line 
 as long as fits, and paragraph.py's layouts, which hold one text box, cannot see past a span.
 Here the paragraph is measured box by box (each box's text shaped by Pango and its glyphs' widths
 read, the spans' margins added), its breaks are chosen together (breaking.total_fit) among those
-inside its text boxes and between its boxes that Pango allows and clreq keeps, marks squeezed as
+inside its text boxes and between its boxes that Pango allows and clreq keeps (and those beside a
+quotation mark, which clreq allows and Pango does not: WeasyPrint does not ask Pango where a line
+given its end breaks), marks squeezed as
 in a paragraph of one box, and split_text_box (lines.py) sets each line's piece of a text box up
 to the break chosen in it (or its end), its squeezed marks in half width. Where WeasyPrint
 measures a piece otherwise than the model (it would overflow), WeasyPrint's own break stands.
@@ -24,7 +26,16 @@ from weasyprint.layout import LayoutContext
 from weasyprint.text import line_break
 
 from ..text import squeezable_marks
-from .breaking import RUNT_COST, cost_of, may_break, poor, squeezable_counts, squeezed_marks, total_fit
+from .breaking import (
+    RUNT_COST,
+    beside_quote,
+    cost_of,
+    may_break,
+    poor,
+    squeezable_counts,
+    squeezed_marks,
+    total_fit,
+)
 from .options import current_options
 from .paragraph import plain_style, plain_text
 from .runs import char_widths, line_breaks
@@ -55,7 +66,8 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     em = linebox.style["font_size"]
     text = "".join(box.text for box, _, _, _ in pieces)
     widths: list[float] = []
-    candidates: list[int] = []
+    candidates: list[int] = []  # where a line may end: clreq's breaks that Pango allows, and beside quotes
+    pangos: list[int] = []  # those Pango allows
     owners: list[tuple[boxes.TextBox, int]] = []  # where each piece's text begins in `text`
     own_text: list[tuple[int, int]] = []  # where the line box's own text boxes are in `text`
     lang = linebox.style["lang"]
@@ -74,17 +86,21 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
         if top_level:
             own_text.append((start, start + len(box.text)))
             allowed = line_breaks(layout)
-            candidates.extend(start + i for i in range(1, len(box.text)) if allowed[i] and may_break(text, start + i))
+            for i in range(start + 1, start + len(box.text)):
+                if may_break(text, i, quotes=True) and (allowed[i - start] or beside_quote(text, i)):
+                    candidates.append(i)
+                    if allowed[i - start]:
+                        pangos.append(i)
         end = len(widths)  # between two boxes: where clreq and Pango (as WeasyPrint asks it) allow
-        if (
-            number + 1 < len(pieces)
-            and may_break(text, end)
-            and line_break.can_break_text(text[end - 1 : end + 1], lang)
-        ):
-            candidates.append(end)
+        if number + 1 < len(pieces) and may_break(text, end, quotes=True):
+            if line_break.can_break_text(text[end - 1 : end + 1], lang):
+                candidates.append(end)
+                pangos.append(end)
+            elif beside_quote(text, end):
+                candidates.append(end)
     advance = list(itertools.accumulate(widths, initial=0.0))
     first, measure = units[0] / 1024 / em, units[1] / 1024 / em
-    greedy = _first_fit(advance, candidates, first, measure)
+    greedy = _first_fit(advance, pangos, first, measure)  # as WeasyPrint breaks, line by line
     if greedy is None or not poor(text, advance, first, measure, greedy):
         return
     marks = [q for q in squeezable_marks(text) if any(s <= q < e for s, e in own_text)]  # not a span's
