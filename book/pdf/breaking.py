@@ -51,7 +51,8 @@ _compiled_total_fit = compiled("total_fit")  # total_fit's programme in C (book/
 _UNSPLIT = "—…"  # a run of either is one mark
 # Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq would allow
 # a break before an opening one and after a closing one, but Pango cannot be made to take them (an
-# attribute only takes breaks away), so the breaks chosen here do not.
+# attribute only takes breaks away), so the breaks chosen for Pango's layouts do not. Lines that
+# WeasyPrint is told where to end (inline_fit) may: may_break(quotes=True).
 _NO_BREAK_BEFORE = "“‘"
 _NO_BREAK_AFTER = "”’"
 # may_break as patterns: before a character that may not start a line (or a repeated dash or
@@ -109,15 +110,14 @@ def poor(
     width: float,
     starts: list[int],
     runt_cost: float = RUNT_COST,
-    loose: float = LOOSE,
 ) -> bool:
-    """Whether breaks leave a runt (where runts cost) or a line stretched more than `loose` em a gap."""
+    """Whether breaks leave a runt (where runts cost) or a line stretched more than LOOSE em a gap."""
     bounds = [0, *starts, len(text)]
     for start, end in itertools.pairwise(bounds):
         if end == len(text):
             return bool(runt_cost) and start > 0 and len(_HAN.findall(text[start:end])) <= 1
         measure = first if start == 0 else width
-        if (measure - (advance[end] - advance[start])) / max(end - start - 1, 1) > loose:
+        if (measure - (advance[end] - advance[start])) / max(end - start - 1, 1) > LOOSE:
             return True
     return False
 
@@ -182,6 +182,32 @@ def total_fit(
         if at:
             starts.append(at)
     return starts[::-1]
+
+
+def better_breaks(
+    text: str,
+    advance: list[float],
+    first: float,
+    width: float,
+    greedy: list[int] | None,
+    marks: list[int],
+    breaks: list[int] | None = None,
+    runt_cost: float = RUNT_COST,
+) -> tuple[list[int], list[int]] | None:
+    """The breaks chosen together (total_fit, a line may squeeze `marks`: text.squeezable_marks)
+    and the marks they squeeze, where the greedy breaks are poor and these cost less; None where
+    the greedy breaks stand."""
+    if greedy is None or not poor(text, advance, first, width, greedy, runt_cost):
+        return None  # most paragraphs: greedy breaks leave no runt and no loose line
+    counts = squeezable_counts(text, marks)
+    better = total_fit(text, advance, first, width, breaks, runt_cost, counts)
+    if better is None or better == greedy:
+        return None
+    if cost_of(text, advance, first, width, better, runt_cost, counts) >= cost_of(
+        text, advance, first, width, greedy, runt_cost
+    ):
+        return None
+    return better, squeezed_marks(text, advance, first, width, better, marks)
 
 
 def cost_of(

@@ -26,16 +26,7 @@ from weasyprint.layout import LayoutContext
 from weasyprint.text import line_break
 
 from ..text import squeezable_marks
-from .breaking import (
-    RUNT_COST,
-    beside_quote,
-    cost_of,
-    may_break,
-    poor,
-    squeezable_counts,
-    squeezed_marks,
-    total_fit,
-)
+from .breaking import beside_quote, better_breaks, may_break
 from .options import current_options
 from .paragraph import plain_style, plain_text
 from .runs import char_widths, line_breaks
@@ -101,18 +92,11 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
     advance = list(itertools.accumulate(widths, initial=0.0))
     first, measure = units[0] / 1024 / em, units[1] / 1024 / em
     greedy = _first_fit(advance, pangos, first, measure)  # as WeasyPrint breaks, line by line
-    if greedy is None or not poor(text, advance, first, measure, greedy):
-        return
     marks = [q for q in squeezable_marks(text) if any(s <= q < e for s, e in own_text)]  # not a span's
-    counts = squeezable_counts(text, marks)
-    better = total_fit(text, advance, first, measure, candidates, RUNT_COST, counts)
-    if better is None or better == greedy:
+    chosen = better_breaks(text, advance, first, measure, greedy, marks, candidates)
+    if chosen is None:
         return
-    if cost_of(text, advance, first, measure, better, squeezable=counts) >= cost_of(
-        text, advance, first, measure, greedy
-    ):
-        return
-    squeezed = squeezed_marks(text, advance, first, measure, better, marks)
+    better, squeezed = chosen
     for box, start in owners:  # a break at a box's end is its box's (its text ends the line)
         end = start + len(box.text)
         encoded_at = list(itertools.accumulate((len(ch.encode()) for ch in box.text), initial=0))

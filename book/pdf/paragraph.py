@@ -22,18 +22,7 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions, squeezable_marks
-from .breaking import (
-    LOOSE,
-    RUNT_COST,
-    advances,
-    break_opportunities,
-    cost_of,
-    first_fit,
-    poor,
-    squeezable_counts,
-    squeezed_marks,
-    total_fit,
-)
+from .breaking import LOOSE, RUNT_COST, advances, better_breaks, break_opportunities, first_fit, poor
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .runs import CHARACTER_START, GlyphRun, cluster_widths, line_breaks, python_runs
@@ -351,18 +340,7 @@ def _fitted_breaks(text: str, font_size: float, first_width: float, width: float
     advance = advances(text, set(halt_positions(text)))
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     greedy = first_fit(text, advance, first, measure)
-    if greedy is None or not poor(text, advance, first, measure, greedy):
-        return None  # most paragraphs: Pango's breaks leave no runt and no loose line
-    marks = squeezable_marks(text)
-    counts = squeezable_counts(text, marks)
-    better = total_fit(text, advance, first, measure, squeezable=counts)
-    if better is None or better == greedy:
-        return None
-    if cost_of(text, advance, first, measure, better, squeezable=counts) >= cost_of(
-        text, advance, first, measure, greedy
-    ):
-        return None
-    return better, squeezed_marks(text, advance, first, measure, better, marks)
+    return better_breaks(text, advance, first, measure, greedy, squeezable_marks(text))
 
 
 def _measured_fit(
@@ -399,19 +377,10 @@ def _measured_fit(
     ems = map(operator.truediv, map(clusters.get, offsets[:-1], itertools.repeat(0)), itertools.repeat(em))
     advance = list(itertools.accumulate(ems, initial=0.0))
     if not poor(text, advance, first, measure, greedy, runt):
-        return None
+        return None  # before Pango's breaks are read
     allowed = line_breaks(layout)
     breaks = [i for i in break_opportunities(text) if i < len(allowed) and allowed[i]]
-    marks = squeezable_marks(text)
-    counts = squeezable_counts(text, marks)
-    better = total_fit(text, advance, first, measure, breaks, runt, counts)
-    if better is None or better == greedy:
-        return None
-    if cost_of(text, advance, first, measure, better, runt, counts) >= cost_of(
-        text, advance, first, measure, greedy, runt
-    ):
-        return None
-    return better, squeezed_marks(text, advance, first, measure, better, marks)
+    return better_breaks(text, advance, first, measure, greedy, squeezable_marks(text), breaks, runt)
 
 
 def _poor_lines(
