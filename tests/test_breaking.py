@@ -196,8 +196,9 @@ def test_a_number_stays_on_the_line_of_its_unit(tmp_path: Path, monkeypatch) -> 
 
 def test_a_paragraph_with_a_character_that_is_not_cjk_is_fitted_by_pango_s_widths(tmp_path: Path) -> None:
     """A stray ASCII mark (a backtick, as 红楼梦's digitisation left them) makes a paragraph's widths
-    no longer whole ems: they are read from the glyphs of Pango's layout, and the breaks chosen
-    together. Greedy, the paragraph's last line is 宿 alone; fitted, it is 辰宿."""
+    no longer whole ems: the backtick is shaped by Pango between two Han characters, its width
+    kept, and the breaks chosen together; Pango keeps them only if that width is the one it gives
+    the backtick in the paragraph. Greedy, the paragraph's last line is 宿 alone; fitted, 辰宿."""
     from book.pdf.options import render_options
 
     text = "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏闰余成岁律吕调阳云腾致雨露结为霜" * 2

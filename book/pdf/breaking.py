@@ -103,6 +103,22 @@ def first_fit(text: str, advance: list[float], first: float, width: float) -> li
         start = end
 
 
+def first_fit_among(advance: list[float], candidates: list[int], first: float, width: float) -> list[int] | None:
+    """first_fit, each line ending at one of `candidates` (the breaks Pango and clreq allow)."""
+    starts: list[int] = []
+    start, end_of_text = 0, len(advance) - 1
+    at = [advance[c] for c in candidates]
+    while True:
+        limit = advance[start] + (first if start == 0 else width) + 1e-9
+        if advance[end_of_text] <= limit:
+            return starts
+        index = bisect.bisect_right(at, limit) - 1
+        if index < 0 or candidates[index] <= start:
+            return None
+        start = candidates[index]
+        starts.append(start)
+
+
 def poor(
     text: str,
     advance: list[float],

@@ -26,7 +26,7 @@ from weasyprint.layout import LayoutContext
 from weasyprint.text import line_break
 
 from ..text import squeezable_marks
-from .breaking import beside_quote, better_breaks, may_break
+from .breaking import beside_quote, better_breaks, first_fit_among, may_break
 from .options import current_options
 from .paragraph import plain_style, plain_text
 from .runs import char_widths, line_breaks
@@ -91,7 +91,7 @@ def plan_breaks(context: LayoutContext, linebox: boxes.LineBox, first_width: flo
                 candidates.append(end)
     advance = list(itertools.accumulate(widths, initial=0.0))
     first, measure = units[0] / 1024 / em, units[1] / 1024 / em
-    greedy = _first_fit(advance, pangos, first, measure)  # as WeasyPrint breaks, line by line
+    greedy = first_fit_among(advance, pangos, first, measure)  # as WeasyPrint breaks, line by line
     marks = [q for q in squeezable_marks(text) if any(s <= q < e for s, e in own_text)]  # not a span's
     chosen = better_breaks(text, advance, first, measure, greedy, marks, candidates)
     if chosen is None:
@@ -143,23 +143,6 @@ def _margin(value: Any) -> float | None:
     if value == "auto" or getattr(value, "unit", None) not in ("px", None):
         return None
     return float(getattr(value, "value", value))
-
-
-def _first_fit(advance: list[float], candidates: list[int], first: float, width: float) -> list[int] | None:
-    """Each line as long as fits, ending at one of `candidates` (breaking.first_fit, WeasyPrint's
-    way of breaking the boxes)."""
-    starts: list[int] = []
-    start, end_of_text = 0, len(advance) - 1
-    at = [advance[c] for c in candidates]
-    while True:
-        limit = advance[start] + (first if start == 0 else width) + 1e-9
-        if advance[end_of_text] <= limit:
-            return starts
-        index = bisect.bisect_right(at, limit) - 1
-        if index < 0 or candidates[index] <= start:
-            return None
-        start = candidates[index]
-        starts.append(start)
 
 
 def planned_split(

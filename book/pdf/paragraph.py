@@ -8,7 +8,6 @@ built, else its Python twin), and lines.py hands them to WeasyPrint.
 from __future__ import annotations
 
 import itertools
-import operator
 import re
 import weakref
 from collections.abc import Iterable
@@ -22,10 +21,10 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions, squeezable_marks
-from .breaking import LOOSE, RUNT_COST, advances, better_breaks, break_opportunities, first_fit, poor
+from .breaking import advances, better_breaks, break_opportunities, first_fit, first_fit_among
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
-from .runs import CHARACTER_START, GlyphRun, cluster_widths, line_breaks, python_runs
+from .runs import LOWEST_BIT, GlyphRun, char_widths, python_runs
 from .side import SideTable
 
 # Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
@@ -246,7 +245,7 @@ def _lay_out_paragraph(
     whole: tuple[int, ...] | None = None  # the rest of the paragraph's breaks
     chosen_from = -1  # the character `whole` was chosen from; -1: none were
     squeezed: tuple[int, ...] = ()  # the marks the rest of the paragraph's lines squeeze
-    if current_options().total_fit and _ALL_CJK.fullmatch(text):
+    if current_options().total_fit and _HAN.search(text):
         # The breaks of all the rest of the paragraph, chosen together; this window takes those
         # that fall in it (the rest of an optimal set of breaks, from one of them on, is the
         # optimal set for the rest of the text): chosen once, at the paragraph's first window.
@@ -261,7 +260,7 @@ def _lay_out_paragraph(
             known = None if before.fitted is None else [b - start_char for b in before.fitted if b > start_char]
             fitted, whole, chosen_from, squeezed = known, before.fitted, before.fitted_from, before.squeezed
         else:
-            chosen = _fitted_breaks(text, box.style["font_size"], first_width, width)
+            chosen = _fitted_breaks(context, box.style, text, first_width, width)
             fitted = None if chosen is None else chosen[0]
             whole = None if chosen is None else tuple(start_char + b for b in chosen[0])
             squeezed = () if chosen is None else tuple(start_char + q for q in chosen[1])
@@ -279,25 +278,6 @@ def _lay_out_paragraph(
         # set before Pango first lays the text out
         _allow_breaks_only_at(layout, text[:cut], fitted, [q for q in halved if q < cut])
     lines = _read_lines(layout, arguments, shaped)
-    if fitted is None and current_options().total_fit and _HAN.search(text):
-        # Not all CJK (a Latin word, a stray mark): the widths are Pango's, read from its layout;
-        # a window before the paragraph's last is fitted on its own, its last line no runt.
-        chosen = _measured_fit(
-            layout, text[:cut], lines, shown, skip, box.style["font_size"], first_width, width, cut == len(text)
-        )
-        if chosen is not None:
-            fitted, halved = chosen
-            # The marks squeezed are features too: the window may end sooner (its lines are kept up
-            # to the new end, and the next window is fitted from there).
-            cut = min(cut, _window_end(text, halved))
-            fitted, halved = [b for b in fitted if b < cut], [q for q in halved if q < cut]
-            shown = text[:cut].encode()
-            keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)
-            shaped = shaped._replace(encoded=shown, spaced=shaped.spaced[: len(shown)])
-            arguments = (keep_to - skip, *arguments[1:])
-            layout = _window_layout(context, box, shown, width, first_width)
-            _allow_breaks_only_at(layout, text[:cut], fitted, halved)
-            lines = _read_lines(layout, arguments, shaped)
     if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
         layout = _window_layout(context, box, shown, width, first_width)
@@ -332,77 +312,66 @@ def _window_layout(
     return layout
 
 
-def _fitted_breaks(text: str, font_size: float, first_width: float, width: float) -> tuple[list[int], list[int]] | None:
-    """The line starts of a CJK paragraph's breaks chosen together (breaking.py), and the marks
-    its lines squeeze to fit, where they cost less than the greedy breaks Pango would take; None
-    where Pango's stand."""
-    em = _pango_width(font_size)
-    advance = advances(text, set(halt_positions(text)))
-    first, measure = _pango_width(first_width) / em, _pango_width(width) / em
-    greedy = first_fit(text, advance, first, measure)
-    return better_breaks(text, advance, first, measure, greedy, squeezable_marks(text))
-
-
-def _measured_fit(
-    layout: Layout,
-    text: str,
-    lines: dict[int, Line | None],
-    shown: bytes,
-    skip: int,
-    font_size: float,
-    first_width: float,
-    width: float,
-    final: bool,
+def _fitted_breaks(
+    context: LayoutContext, style: Any, text: str, first_width: float, width: float
 ) -> tuple[list[int], list[int]] | None:
-    """_fitted_breaks for a paragraph that is not all CJK: each character's advance read from the
-    glyphs of Pango's layout of it (in ems), its breaks those Pango allows and clreq's rules keep;
-    None where Pango's greedy breaks stand. Not `final`: a window of the paragraph (its last line
-    goes on in the next window, and is no runt)."""
-    runt = RUNT_COST if final else 0.0
-    em = _pango_width(font_size)
+    """The line starts of a paragraph's breaks chosen together (breaking.py), and the marks its
+    lines squeeze to fit, where they cost less than the greedy breaks Pango would take; None
+    where Pango's stand. Han characters and full-width marks advance 1 em (a halted mark half);
+    any other run of characters (a number, a stray ASCII mark) as Pango shapes it (_run_widths),
+    and a line breaks beside one only where Pango allows it too."""
+    em = _pango_width(style["font_size"])
+    halts = set(halt_positions(text))
+    runs = [match.span() for match in _OTHER_RUN.finditer(text)]
+    if runs:
+        widths = [0.5 if i in halts else 1.0 for i in range(len(text))]
+        key = _style_key(style)
+        for start, end in runs:
+            widths[start:end] = [units / em for units in _run_widths(context, style, key, text[start:end])]
+        advance = list(itertools.accumulate(widths, initial=0.0))
+    else:
+        advance = advances(text, halts)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
-    read = [_chars(shown, start - skip) for start in sorted(lines) if start != skip]  # the lines read so far
-    if not _poor_lines(text, lines, read, font_size, first_width, width, final):
-        return None  # most paragraphs: known from Pango's lines, without reading their glyphs
-    offsets = [match.start() for match in CHARACTER_START.finditer(shown)] + [len(shown)]
-    char_at = {byte: index for index, byte in enumerate(offsets)}  # a character's index by its byte
-    greedy = []  # Pango's greedy breaks, all of them (a window's lines are read only so far)
-    item = ffi.cast("GSList *", pango.pango_layout_get_lines_readonly(layout.layout))
-    while item != ffi.NULL:
-        line = ffi.cast("PangoLayoutLine *", item.data)
-        if line.start_index:
-            greedy.append(char_at[line.start_index])
-        item = item.next
-    clusters = cluster_widths(layout)
-    ems = map(operator.truediv, map(clusters.get, offsets[:-1], itertools.repeat(0)), itertools.repeat(em))
-    advance = list(itertools.accumulate(ems, initial=0.0))
-    if not poor(text, advance, first, measure, greedy, runt):
-        return None  # before Pango's breaks are read
-    allowed = line_breaks(layout)
-    breaks = [i for i in break_opportunities(text) if i < len(allowed) and allowed[i]]
-    return better_breaks(text, advance, first, measure, greedy, squeezable_marks(text), breaks, runt)
+    breaks = None  # all-CJK: wherever clreq allows (breaking.may_break), as Pango does
+    if runs:
+        allowed = _pango_breaks(text, style["lang"])
+        breaks = [i for i in break_opportunities(text) if allowed[i]]
+        greedy = first_fit_among(advance, breaks, first, measure)
+    else:
+        greedy = first_fit(text, advance, first, measure)
+    return better_breaks(text, advance, first, measure, greedy, squeezable_marks(text), breaks)
 
 
-def _poor_lines(
-    text: str,
-    lines: dict[int, Line | None],
-    starts: list[int],
-    font_size: float,
-    first_width: float,
-    width: float,
-    final: bool = True,
-) -> bool:
-    """breaking.poor, from the widths of Pango's own lines (points): a runt last line (of the
-    paragraph: `final`), or a line whose characters would stand more than 0.1 em apart once justified."""
-    if final and starts and len(_HAN.findall(text[starts[-1] :])) <= 1:
-        return True
-    laid_out = [line for _, line in sorted(lines.items())]
-    bounds = list(itertools.pairwise([0, *starts, len(text)]))
-    for number, (line, (start, end)) in enumerate(zip(laid_out[:-1], bounds[:-1], strict=False)):
-        measure = first_width if number == 0 else width
-        if line is not None and (measure - line.width) / max(end - start - 1, 1) > LOOSE * font_size:
-            return True
-    return False
+def _style_key(style: Any) -> tuple[object, ...]:
+    """What the shaping of a text in `style` depends on, besides the text (_short_paragraph's key)."""
+    return (line_break._font_style_cache_key(style, include_size=True), style["font_kerning"], style["direction"])
+
+
+# By font configuration: the advance of each character of a run that is not Han or full-width
+# marks (_OTHER_RUN), in Pango units, by the run and its style's _style_key. 红楼梦 has 159
+# such runs (digits, a stray `-` or `*`), in 2,052 of its 4,495 windows.
+_OTHER_RUN = re.compile("[^" + _ALL_CJK.pattern[1:-2] + "]+")
+_run_cache: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], list[int]]] = weakref.WeakKeyDictionary()
+
+
+def _run_widths(context: LayoutContext, style: Any, key: tuple[object, ...], run: str) -> list[int]:
+    """The advances of the characters of `run` set in `style` between two Han characters, as
+    Pango shapes them in a paragraph (Pango units; a cluster's on its first character)."""
+    known = _run_cache.setdefault(style.font_config, {})
+    widths = known.get((run, *key))
+    if widths is None:
+        if len(known) >= 4096:
+            known.clear()
+        text = f"中{run}中"
+        layout = line_break.create_layout(text, style, context, None, 0)
+        widths = known[(run, *key)] = char_widths(layout, text.encode())[1:-1]
+    return widths
+
+
+def _pango_breaks(text: str, lang: str | None) -> bytes:
+    """For each character of `text` (and its end), 1 where Pango allows a line break before it."""
+    attributes = line_break.get_log_attrs(text, lang)
+    return ffi.buffer(attributes, 4 * (len(text) + 1))[:][::4].translate(LOWEST_BIT)
 
 
 def _kept_as_chosen(lines: dict[int, Line | None], shown: bytes, skip: int, fitted: list[int], whole: bool) -> bool:

@@ -58,7 +58,7 @@ def cluster_widths(layout: Layout) -> dict[int, int]:
     return clusters
 
 
-_LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit
+LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit (bytes.translate)
 
 
 def line_breaks(layout: Layout) -> bytes:
@@ -66,4 +66,4 @@ def line_breaks(layout: Layout) -> bytes:
     before it (PangoLogAttr: 32 bits of flags a character, is_line_break the lowest)."""
     count = ffi.new("int *")
     attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
-    return ffi.buffer(attributes, 4 * count[0])[:][::4].translate(_LOWEST_BIT)
+    return ffi.buffer(attributes, 4 * count[0])[:][::4].translate(LOWEST_BIT)
