@@ -848,72 +848,64 @@ failed:
     return NULL;
 }
 
-PyDoc_STRVAR(total_fit_doc,
-             "total_fit(advance, candidates, han, squeezable, first, width, runt_cost, max_stretch, squeeze_cost,\n"
-             "          max_squeeze) -> list | None\n\n"
-             "breaking.total_fit's dynamic programme: `advance` where each character begins (ems, n + 1),\n"
-             "`candidates` the line ends in order (the last is n), `han` the count of Han characters before\n"
-             "each character (n + 1), `squeezable` the count of marks a line may set in half width before each\n"
-             "character (n + 1). The line starts after 0 of the least costly breaks, or None.");
+/* The marks a line from `start` to `end` must set in half width to fit its measure (breaking._squeezes):
+   0 where it fits, max_squeeze + 1 where it cannot (no `squeezable` counts: none may be). */
+static Py_ssize_t squeezes(double natural, double measure, const Py_ssize_t *squeezable, Py_ssize_t start,
+                           Py_ssize_t end, Py_ssize_t max_squeeze) {
+    if (natural <= measure + 1e-9)
+        return 0;
+    Py_ssize_t needed = (Py_ssize_t)ceil((natural - measure - 1e-9) / 0.5);
+    if (!squeezable || end - start < 3 || needed > squeezable[end - 1] - squeezable[start + 1])
+        return max_squeeze + 1;
+    return needed;
+}
 
-static PyObject *total_fit(PyObject *self, PyObject *args) {
-    PyObject *advance_object, *candidates_object, *han_object, *squeezable_object;
+/* What a line costs (breaking._line_cost); a last line from `runt_from` on holds one Han character at most. */
+static double line_cost(double natural, double measure, Py_ssize_t start, Py_ssize_t end, int last,
+                        Py_ssize_t runt_from, double runt_cost, double squeeze_cost, Py_ssize_t squeezed) {
+    if (last)
+        return squeeze_cost * (double)squeezed + (start > 0 && start >= runt_from ? runt_cost : 0.0);
+    Py_ssize_t gaps = end - start - 1;
+    double stretch = (measure - natural + 0.5 * (double)squeezed) / (double)(gaps > 1 ? gaps : 1);
+    return stretch * stretch + squeeze_cost * (double)squeezed;
+}
+
+typedef struct {
+    const double *advance; /* where each character begins, in ems (n + 1) */
+    Py_ssize_t n;
+    Py_ssize_t runt_from; /* a last line starting here or later is a runt */
     double first, width, runt_cost, max_stretch, squeeze_cost;
     Py_ssize_t max_squeeze;
-    if (!PyArg_ParseTuple(args, "OOOOdddddn", &advance_object, &candidates_object, &han_object, &squeezable_object,
-                          &first, &width, &runt_cost, &max_stretch, &squeeze_cost, &max_squeeze))
-        return NULL;
-    PyObject *advance_fast = PySequence_Fast(advance_object, "advance must be a sequence");
-    PyObject *candidates_fast = PySequence_Fast(candidates_object, "candidates must be a sequence");
-    PyObject *han_fast = PySequence_Fast(han_object, "han must be a sequence");
-    PyObject *squeezable_fast = PySequence_Fast(squeezable_object, "squeezable must be a sequence");
-    PyObject *result = NULL;
-    double *advance = NULL, *cost = NULL, *reached_at = NULL;
-    Py_ssize_t *back = NULL, *reachable = NULL, *han = NULL, *squeezable = NULL;
-    if (!advance_fast || !candidates_fast || !han_fast || !squeezable_fast)
-        goto done;
-    Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), count = PySequence_Fast_GET_SIZE(candidates_fast);
-    Py_ssize_t n = size - 1;
-    if (n < 0 || PySequence_Fast_GET_SIZE(han_fast) != size || PySequence_Fast_GET_SIZE(squeezable_fast) != size) {
-        PyErr_SetString(PyExc_ValueError,
-                        "advance, han and squeezable must have one more item than the text has characters");
-        goto done;
-    }
-    advance = PyMem_Malloc(sizeof(double) * size);
-    cost = PyMem_Malloc(sizeof(double) * size);
-    back = PyMem_Malloc(sizeof(Py_ssize_t) * size);
-    han = PyMem_Malloc(sizeof(Py_ssize_t) * size);
-    squeezable = PyMem_Malloc(sizeof(Py_ssize_t) * size);
-    reachable = PyMem_Malloc(sizeof(Py_ssize_t) * (count + 1));
-    reached_at = PyMem_Malloc(sizeof(double) * (count + 1));
-    if (!advance || !cost || !back || !han || !squeezable || !reachable || !reached_at) {
+} Measure;
+
+/* breaking.total_fit's programme: the starts of the least costly lines ending at `candidates` (the last
+   is n) into `starts` (n + 1 places), their count returned; 0 lines and *found 0 where none fit, -1 on
+   MemoryError. */
+static Py_ssize_t fit_lines(const Measure *m, const Py_ssize_t *candidates, Py_ssize_t count,
+                            const Py_ssize_t *squeezable, Py_ssize_t *starts, int *found) {
+    Py_ssize_t n = m->n, lines = -1;
+    double *cost = PyMem_Malloc(sizeof(double) * (n + 1)), *reached_at = PyMem_Malloc(sizeof(double) * (count + 1));
+    Py_ssize_t *back = PyMem_Malloc(sizeof(Py_ssize_t) * (n + 1));
+    Py_ssize_t *reachable = PyMem_Malloc(sizeof(Py_ssize_t) * (count + 1));
+    *found = 0;
+    if (!cost || !reached_at || !back || !reachable) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < size; i++) {
-        advance[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(advance_fast, i));
-        han[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(han_fast, i));
-        squeezable[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(squeezable_fast, i));
+    for (Py_ssize_t i = 0; i <= n; i++) {
         cost[i] = Py_HUGE_VAL;
         back[i] = 0;
     }
-    if (PyErr_Occurred())
-        goto done;
     cost[0] = 0.0;
     Py_ssize_t reached = 1;
     reachable[0] = 0;
-    reached_at[0] = advance[0];
+    reached_at[0] = m->advance[0];
     for (Py_ssize_t c = 0; c < count; c++) {
-        Py_ssize_t end = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(candidates_fast, c));
-        if (end == -1 && PyErr_Occurred())
-            goto done;
-        if (end < 1 || end > n) {
-            PyErr_SetString(PyExc_ValueError, "a candidate is outside the text");
-            goto done;
-        }
+        Py_ssize_t end = candidates[c];
         int last = end == n;
         /* the longest line reaches past the measure by the marks it may squeeze */
-        double at_end = advance[end], best = Py_HUGE_VAL, target = at_end - (width + 0.5 * (double)max_squeeze) - 1e-9;
+        double at_end = m->advance[end], best = Py_HUGE_VAL;
+        double target = at_end - (m->width + 0.5 * (double)m->max_squeeze * (squeezable != NULL)) - 1e-9;
         Py_ssize_t best_start = 0, low = 0, high = reached;
         while (low < high) { /* bisect_left(reached_at, target) */
             Py_ssize_t middle = (low + high) / 2;
@@ -924,26 +916,19 @@ static PyObject *total_fit(PyObject *self, PyObject *args) {
         }
         for (Py_ssize_t index = low; index < reached; index++) {
             Py_ssize_t start = reachable[index];
-            double measure = start == 0 ? first : width;
-            double natural = at_end - reached_at[index], step;
-            Py_ssize_t squeezed = 0; /* breaking._squeezes */
-            if (natural > measure + 1e-9) {
-                squeezed = (Py_ssize_t)ceil((natural - measure - 1e-9) / 0.5);
-                if (end - start < 3 || squeezed > squeezable[end - 1] - squeezable[start + 1])
-                    squeezed = max_squeeze + 1;
-            }
-            if (squeezed > max_squeeze)
+            double measure = start == 0 ? m->first : m->width;
+            double natural = at_end - reached_at[index];
+            Py_ssize_t squeezed = squeezes(natural, measure, squeezable, start, end, m->max_squeeze);
+            if (squeezed > m->max_squeeze) /* too long, even squeezed */
                 continue;
-            if (last) {
-                step = squeeze_cost * (double)squeezed + (start > 0 && han[end] - han[start] <= 1 ? runt_cost : 0.0);
-            } else {
+            if (!last) {
                 Py_ssize_t gaps = end - start - 1;
-                double stretch = (measure - natural + 0.5 * (double)squeezed) / (double)(gaps ? gaps : 1);
-                if (stretch > max_stretch)
-                    break;
-                step = stretch * stretch + squeeze_cost * (double)squeezed;
+                if ((measure - natural + 0.5 * (double)squeezed) / (double)(gaps ? gaps : 1) > m->max_stretch)
+                    break; /* and more from every later start */
             }
-            if (cost[start] + step <= best) {
+            double step = line_cost(natural, measure, start, end, last, m->runt_from, m->runt_cost, m->squeeze_cost,
+                                    squeezed);
+            if (cost[start] + step <= best) { /* equal: the later start, the shorter line */
                 best = cost[start] + step;
                 best_start = start;
             }
@@ -956,36 +941,279 @@ static PyObject *total_fit(PyObject *self, PyObject *args) {
             reached++;
         }
     }
-    if (cost[n] == Py_HUGE_VAL) {
-        result = Py_NewRef(Py_None);
-        goto done;
-    }
-    Py_ssize_t lines = 0;
-    for (Py_ssize_t at = back[n]; at; at = back[at])
-        lines++;
-    result = PyList_New(lines);
-    if (!result)
-        goto done;
-    for (Py_ssize_t at = back[n], i = lines - 1; at; at = back[at], i--) {
-        PyObject *number = PyLong_FromSsize_t(at);
-        if (!number) {
-            Py_CLEAR(result);
-            goto done;
-        }
-        PyList_SET_ITEM(result, i, number);
+    lines = 0;
+    if (cost[n] < Py_HUGE_VAL) {
+        *found = 1;
+        for (Py_ssize_t at = back[n]; at; at = back[at])
+            lines++;
+        Py_ssize_t i = lines;
+        for (Py_ssize_t at = back[n]; at; at = back[at])
+            starts[--i] = at;
     }
 done:
-    PyMem_Free(advance);
     PyMem_Free(cost);
+    PyMem_Free(reached_at);
     PyMem_Free(back);
+    PyMem_Free(reachable);
+    return lines;
+}
+
+/* What lines starting at `starts` cost (breaking.cost_of); infinite where one overflows. */
+static double cost_of(const Measure *m, const Py_ssize_t *starts, Py_ssize_t lines, const Py_ssize_t *squeezable) {
+    double total = 0.0;
+    for (Py_ssize_t i = 0; i <= lines; i++) {
+        Py_ssize_t start = i ? starts[i - 1] : 0, end = i < lines ? starts[i] : m->n;
+        double natural = m->advance[end] - m->advance[start], measure = start == 0 ? m->first : m->width;
+        Py_ssize_t squeezed = squeezes(natural, measure, squeezable, start, end, m->max_squeeze);
+        if (squeezed > m->max_squeeze)
+            return Py_HUGE_VAL;
+        total += line_cost(natural, measure, start, end, end == m->n, m->runt_from, m->runt_cost, m->squeeze_cost,
+                           squeezed);
+    }
+    return total;
+}
+
+static PyObject *list_of(const Py_ssize_t *values, Py_ssize_t count) {
+    PyObject *list = PyList_New(count);
+    for (Py_ssize_t i = 0; list && i < count; i++) {
+        PyObject *number = PyLong_FromSsize_t(values[i]);
+        if (!number) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, number);
+    }
+    return list;
+}
+
+/* Fill a C array of n doubles (or of Py_ssize_t) from a sequence; 0, or -1 with an exception set. */
+static int read_doubles(PyObject *sequence, double *out, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(sequence, i));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int read_sizes(PyObject *sequence, Py_ssize_t *out, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sequence, i));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+PyDoc_STRVAR(total_fit_doc,
+             "total_fit(advance, candidates, han, squeezable, first, width, runt_cost, max_stretch, squeeze_cost,\n"
+             "          max_squeeze) -> list | None\n\n"
+             "breaking.total_fit's dynamic programme: `advance` where each character begins (ems, n + 1),\n"
+             "`candidates` the line ends in order (the last is n), `han` the count of Han characters before\n"
+             "each character (n + 1), `squeezable` the count of marks a line may set in half width before each\n"
+             "character (n + 1). The line starts after 0 of the least costly breaks, or None.");
+
+static PyObject *total_fit(PyObject *self, PyObject *args) {
+    PyObject *advance_object, *candidates_object, *han_object, *squeezable_object;
+    Measure m;
+    if (!PyArg_ParseTuple(args, "OOOOdddddn", &advance_object, &candidates_object, &han_object, &squeezable_object,
+                          &m.first, &m.width, &m.runt_cost, &m.max_stretch, &m.squeeze_cost, &m.max_squeeze))
+        return NULL;
+    PyObject *advance_fast = PySequence_Fast(advance_object, "advance must be a sequence");
+    PyObject *candidates_fast = PySequence_Fast(candidates_object, "candidates must be a sequence");
+    PyObject *han_fast = PySequence_Fast(han_object, "han must be a sequence");
+    PyObject *squeezable_fast = PySequence_Fast(squeezable_object, "squeezable must be a sequence");
+    PyObject *result = NULL;
+    double *advance = NULL;
+    Py_ssize_t *han = NULL, *squeezable = NULL, *candidates = NULL, *starts = NULL;
+    if (!advance_fast || !candidates_fast || !han_fast || !squeezable_fast)
+        goto done;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), count = PySequence_Fast_GET_SIZE(candidates_fast);
+    Py_ssize_t n = size - 1;
+    if (n < 0 || PySequence_Fast_GET_SIZE(han_fast) != size || PySequence_Fast_GET_SIZE(squeezable_fast) != size) {
+        PyErr_SetString(PyExc_ValueError,
+                        "advance, han and squeezable must have one more item than the text has characters");
+        goto done;
+    }
+    advance = PyMem_Malloc(sizeof(double) * size);
+    han = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    squeezable = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    candidates = PyMem_Malloc(sizeof(Py_ssize_t) * (count + 1));
+    starts = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    if (!advance || !han || !squeezable || !candidates || !starts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_doubles(advance_fast, advance, size) || read_sizes(han_fast, han, size) ||
+        read_sizes(squeezable_fast, squeezable, size) || read_sizes(candidates_fast, candidates, count))
+        goto done;
+    for (Py_ssize_t c = 0; c < count; c++) {
+        if (candidates[c] < 1 || candidates[c] > n) {
+            PyErr_SetString(PyExc_ValueError, "a candidate is outside the text");
+            goto done;
+        }
+    }
+    m.advance = advance;
+    m.n = n;
+    m.runt_from = 0; /* the first start from which the rest holds one Han character at most */
+    while (m.runt_from < n && han[n] - han[m.runt_from] > 1)
+        m.runt_from++;
+    int found;
+    Py_ssize_t lines = fit_lines(&m, candidates, count, squeezable, starts, &found);
+    if (lines < 0)
+        goto done;
+    result = found ? list_of(starts, lines) : Py_NewRef(Py_None);
+done:
+    PyMem_Free(advance);
     PyMem_Free(han);
     PyMem_Free(squeezable);
-    PyMem_Free(reachable);
-    PyMem_Free(reached_at);
+    PyMem_Free(candidates);
+    PyMem_Free(starts);
     Py_XDECREF(advance_fast);
     Py_XDECREF(candidates_fast);
     Py_XDECREF(han_fast);
     Py_XDECREF(squeezable_fast);
+    return result;
+}
+
+PyDoc_STRVAR(choose_breaks_doc,
+             "choose_breaks(advance, allowed, marks, runt_from, first, width, runt_cost, loose, max_stretch,\n"
+             "              squeeze_cost, max_squeeze) -> (starts, squeezed) | None\n\n"
+             "breaking.choose_breaks: the greedy breaks among those `allowed` (1 before a character where a line\n"
+             "may end, n + 1 bytes), and where they are poor (a runt, a line spread more than `loose`), the breaks\n"
+             "chosen together and the marks of `marks` (sorted) they squeeze, if they cost less; a last line from\n"
+             "`runt_from` on is a runt. None where the greedy breaks stand.");
+
+static PyObject *choose_breaks(PyObject *self, PyObject *args) {
+    PyObject *advance_object, *marks_object;
+    Py_buffer allowed;
+    double loose;
+    Measure m;
+    if (!PyArg_ParseTuple(args, "Oy*Onddddddn", &advance_object, &allowed, &marks_object, &m.runt_from, &m.first,
+                          &m.width, &m.runt_cost, &loose, &m.max_stretch, &m.squeeze_cost, &m.max_squeeze))
+        return NULL;
+    PyObject *advance_fast = PySequence_Fast(advance_object, "advance must be a sequence");
+    PyObject *marks_fast = PySequence_Fast(marks_object, "marks must be a sequence");
+    PyObject *result = NULL;
+    double *advance = NULL, *at = NULL;
+    Py_ssize_t *candidates = NULL, *greedy = NULL, *better = NULL, *marks = NULL, *squeezable = NULL, *chosen = NULL;
+    if (!advance_fast || !marks_fast)
+        goto done;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), n = size - 1;
+    Py_ssize_t mark_count = PySequence_Fast_GET_SIZE(marks_fast);
+    if (n < 1 || allowed.len != size) {
+        PyErr_SetString(PyExc_ValueError, "allowed must have one byte more than the text has characters");
+        goto done;
+    }
+    advance = PyMem_Malloc(sizeof(double) * size);
+    at = PyMem_Malloc(sizeof(double) * size);
+    candidates = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    greedy = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    better = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    squeezable = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    marks = PyMem_Malloc(sizeof(Py_ssize_t) * (mark_count + 1));
+    chosen = PyMem_Malloc(sizeof(Py_ssize_t) * (mark_count + 1));
+    if (!advance || !at || !candidates || !greedy || !better || !squeezable || !marks || !chosen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_doubles(advance_fast, advance, size) || read_sizes(marks_fast, marks, mark_count))
+        goto done;
+    m.advance = advance;
+    m.n = n;
+    const unsigned char *flags = allowed.buf;
+    Py_ssize_t count = 0; /* where a line may end, before the text's end */
+    for (Py_ssize_t i = 1; i < n; i++)
+        if (flags[i]) {
+            at[count] = advance[i];
+            candidates[count++] = i;
+        }
+    /* The greedy breaks (breaking.first_fit_among): each line as long as fits. */
+    Py_ssize_t greedy_lines = 0, start = 0;
+    for (;;) {
+        double limit = advance[start] + (start == 0 ? m.first : m.width) + 1e-9;
+        if (advance[n] <= limit)
+            break;
+        Py_ssize_t low = 0, high = count;
+        while (low < high) { /* bisect_right(at, limit) */
+            Py_ssize_t middle = (low + high) / 2;
+            if (limit < at[middle])
+                high = middle;
+            else
+                low = middle + 1;
+        }
+        if (low == 0 || candidates[low - 1] <= start) { /* no break fits: Pango's own stand */
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        start = greedy[greedy_lines++] = candidates[low - 1];
+    }
+    /* Poor (breaking.poor): a runt last line, or a line spread more than `loose` a gap. */
+    int poor = 0;
+    for (Py_ssize_t i = 0; i <= greedy_lines && !poor; i++) {
+        Py_ssize_t from = i ? greedy[i - 1] : 0, to = i < greedy_lines ? greedy[i] : n;
+        if (to == n) {
+            poor = m.runt_cost != 0.0 && from > 0 && from >= m.runt_from;
+            break;
+        }
+        Py_ssize_t gaps = to - from - 1;
+        poor = ((from == 0 ? m.first : m.width) - (advance[to] - advance[from])) / (double)(gaps > 1 ? gaps : 1) > loose;
+    }
+    if (!poor) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) /* breaking.squeezable_counts */
+        squeezable[i] = 0;
+    for (Py_ssize_t k = 0; k < mark_count; k++) {
+        if (marks[k] < 0 || marks[k] >= n || (k && marks[k] <= marks[k - 1])) {
+            PyErr_SetString(PyExc_ValueError, "marks must be in the text, in order");
+            goto done;
+        }
+        squeezable[marks[k] + 1] = 1;
+    }
+    for (Py_ssize_t i = 1; i < size; i++)
+        squeezable[i] += squeezable[i - 1];
+    candidates[count] = n;
+    int found;
+    Py_ssize_t lines = fit_lines(&m, candidates, count + 1, squeezable, better, &found);
+    if (lines < 0)
+        goto done;
+    int same = lines == greedy_lines;
+    for (Py_ssize_t i = 0; same && i < lines; i++)
+        same = better[i] == greedy[i];
+    if (!found || same || cost_of(&m, better, lines, squeezable) >= cost_of(&m, greedy, greedy_lines, NULL)) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    /* The marks squeezed (breaking.squeezed_marks): as many as each line needs, spread evenly over its own. */
+    Py_ssize_t squeezed_count = 0;
+    for (Py_ssize_t i = 0; i <= lines; i++) {
+        Py_ssize_t from = i ? better[i - 1] : 0, to = i < lines ? better[i] : n;
+        double measure = from == 0 ? m.first : m.width;
+        Py_ssize_t needed = squeezes(advance[to] - advance[from], measure, squeezable, from, to, m.max_squeeze);
+        if (!needed || needed > m.max_squeeze)
+            continue;
+        Py_ssize_t low = 0, high = 0; /* the marks from from + 1 up to to - 1 */
+        while (low < mark_count && marks[low] < from + 1)
+            low++;
+        high = low;
+        while (high < mark_count && marks[high] < to - 1)
+            high++;
+        for (Py_ssize_t k = 0; k < needed; k++)
+            chosen[squeezed_count++] = marks[low + (2 * k + 1) * (high - low) / (2 * needed)];
+    }
+    PyObject *starts_list = list_of(better, lines), *squeezed_list = starts_list ? list_of(chosen, squeezed_count) : NULL;
+    if (starts_list && squeezed_list)
+        result = PyTuple_Pack(2, starts_list, squeezed_list);
+    Py_XDECREF(starts_list);
+    Py_XDECREF(squeezed_list);
+done:
+    PyBuffer_Release(&allowed);
+    PyMem_Free(advance);
+    PyMem_Free(at);
+    PyMem_Free(candidates);
+    PyMem_Free(greedy);
+    PyMem_Free(better);
+    PyMem_Free(squeezable);
+    PyMem_Free(marks);
+    PyMem_Free(chosen);
+    Py_XDECREF(advance_fast);
+    Py_XDECREF(marks_fast);
     return result;
 }
 
@@ -994,6 +1222,7 @@ static PyMethodDef methods[] = {
     {"paragraph_lines", paragraph_lines, METH_VARARGS, paragraph_lines_doc},
     {"draw_line", draw_line, METH_VARARGS, draw_line_doc},
     {"total_fit", total_fit, METH_VARARGS, total_fit_doc},
+    {"choose_breaks", choose_breaks, METH_VARARGS, choose_breaks_doc},
     {NULL, NULL, 0, NULL},
 };
 

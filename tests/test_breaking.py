@@ -250,6 +250,36 @@ def test_the_compiled_programme_chooses_the_breaks_its_python_twin_chooses(monke
     assert any(compiled) and any(result is None or len(result) > 40 for result in compiled)
 
 
+def test_the_compiled_choice_of_breaks_is_its_python_twin_s(monkeypatch) -> None:
+    """breaking.choose_breaks in C (greedy breaks, poor, total fit, the cheaper of the two, the marks
+    squeezed) and in Python, on paragraphs of every length, some ending on a runt, some with
+    characters narrower than an em (a digit) and breaks Pango does not allow beside them: the same
+    breaks and the same marks squeezed."""
+    from book.pdf import breaking
+
+    from .helpers import assert_compiled
+
+    assert_compiled("choose_breaks")
+    clause = "甲乙丙丁，戊己庚辛壬癸：“子丑寅卯。”辰巳午未——申酉戌亥……天地玄黄，宇宙洪荒。"
+    cases = []
+    for length in range(5, 1400, 17):
+        text = (clause * 40)[:length]
+        halts = set(halt_positions(text))
+        widths = [0.5 if i in halts else 0.55 if i % 11 == 3 else 1.0 for i in range(len(text))]
+        advance = list(itertools.accumulate(widths, initial=0.0))
+        allowed = breaking.break_mask(text)
+        for i in range(3, len(text), 11):  # no break beside the narrow characters
+            allowed[i] = allowed[i + 1] = 0
+        for first, width in ((26, 28), (12.5, 14), (27, 29)):
+            cases.append((text, advance, first, width, bytes(allowed), squeezable_marks(text)))
+    compiled = [breaking.choose_breaks(*case) for case in cases]
+    monkeypatch.setattr(breaking, "_compiled_choose_breaks", None)
+    monkeypatch.setattr(breaking, "_compiled_total_fit", None)
+    assert [breaking.choose_breaks(*case) for case in cases] == compiled
+    assert any(result is None for result in compiled)
+    assert any(result is not None and result[1] for result in compiled)  # lines that squeeze marks
+
+
 def test_a_paragraph_of_several_boxes_has_its_breaks_chosen_together(tmp_path: Path) -> None:
     """A number makes a paragraph three boxes (text, the number's span with its ¼-em gaps,
     text), which WeasyPrint breaks line by line. inline_fit chooses their breaks together, inside

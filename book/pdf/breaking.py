@@ -48,6 +48,7 @@ LOOSE = 0.04
 _HAN = re.compile(HAN)
 _NOT_HAN = re.compile(f"(?!{HAN}).", re.S)
 _compiled_total_fit = compiled("total_fit")  # total_fit's programme in C (book/_speedups.c), or None
+_compiled_choose_breaks = compiled("choose_breaks")  # choose_breaks in C, or None
 _UNSPLIT = "—…"  # a run of either is one mark
 # Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq would allow
 # a break before an opening one and after a closing one, but Pango cannot be made to take them (an
@@ -198,6 +199,53 @@ def total_fit(
         if at:
             starts.append(at)
     return starts[::-1]
+
+
+def choose_breaks(
+    text: str, advance: list[float], first: float, width: float, allowed: bytes, marks: list[int]
+) -> tuple[list[int], list[int]] | None:
+    """better_breaks against the greedy breaks, among the breaks `allowed` (break_mask, and Pango's),
+    for the whole rest of a paragraph (its last line no runt); in C where it was built."""
+    if _compiled_choose_breaks is not None:
+        return _compiled_choose_breaks(
+            advance,
+            allowed,
+            marks,
+            _runt_from(text),
+            first,
+            width,
+            RUNT_COST,
+            LOOSE,
+            MAX_STRETCH,
+            SQUEEZE_COST,
+            MAX_SQUEEZE,
+        )
+    breaks = [i for i in range(1, len(text)) if allowed[i]]
+    greedy = first_fit_among(advance, breaks, first, width)
+    return better_breaks(text, advance, first, width, greedy, marks, breaks)
+
+
+def break_mask(text: str) -> bytearray:
+    """1 before each character of `text` where may_break allows a line to end (and 0 at both ends):
+    break_opportunities, as flags."""
+    mask = bytearray(b"\x01") * (len(text) + 1)
+    mask[0] = mask[-1] = 0
+    for match in _NO_BREAK_AT.finditer(text, 1):
+        mask[match.start()] = 0
+    for match in _NO_BREAK_AFTER_IT.finditer(text):
+        mask[match.end()] = 0
+    return mask
+
+
+def _runt_from(text: str) -> int:
+    """The first index from which the rest of `text` holds one Han character at most."""
+    found = 0
+    for index in range(len(text) - 1, -1, -1):
+        if _HAN.match(text, index):
+            found += 1
+            if found == 2:
+                return index + 1
+    return 0
 
 
 def better_breaks(

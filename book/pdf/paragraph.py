@@ -21,7 +21,7 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions, squeezable_marks
-from .breaking import advances, better_breaks, break_opportunities, first_fit, first_fit_among
+from .breaking import advances, break_mask, choose_breaks
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .runs import LOWEST_BIT, GlyphRun, char_widths, python_runs
@@ -332,14 +332,11 @@ def _fitted_breaks(
     else:
         advance = advances(text, halts)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
-    breaks = None  # all-CJK: wherever clreq allows (breaking.may_break), as Pango does
-    if runs:
-        allowed = _pango_breaks(text, style["lang"])
-        breaks = [i for i in break_opportunities(text) if allowed[i]]
-        greedy = first_fit_among(advance, breaks, first, measure)
-    else:
-        greedy = first_fit(text, advance, first, measure)
-    return better_breaks(text, advance, first, measure, greedy, squeezable_marks(text), breaks)
+    allowed = bytes(break_mask(text))
+    if runs:  # and where Pango allows it
+        both = int.from_bytes(allowed, "little") & int.from_bytes(_pango_breaks(text, style["lang"]), "little")
+        allowed = both.to_bytes(len(allowed), "little")
+    return choose_breaks(text, advance, first, measure, allowed, squeezable_marks(text))
 
 
 def _style_key(style: Any) -> tuple[object, ...]:
