@@ -13,8 +13,9 @@ import pdfplumber
 
 from book.pdf.breaking import (
     advances,
+    break_opportunities,
     cost_of,
-    first_fit,
+    first_fit_among,
     poor,
     squeezable_counts,
     squeezed_marks,
@@ -33,7 +34,7 @@ def test_a_runt_is_avoided_by_taking_a_character_from_the_line_before() -> None:
     one character down, at the cost of a little stretch on the line before."""
     text = "甲乙丙丁戊己庚辛壬癸" * 2 + "天"
     advance = advances(text, set(halt_positions(text)))
-    greedy = first_fit(text, advance, 10, 10)
+    greedy = first_fit_among(advance, break_opportunities(text), 10, 10)
     assert _lines(text, greedy)[-1] == "天" and poor(text, advance, 10, 10, greedy)
     best = total_fit(text, advance, 10, 10)
     assert best is not None and [len(line) for line in _lines(text, best)][-1] >= 2
@@ -59,7 +60,7 @@ def test_a_dash_is_never_split() -> None:
 
 def test_a_first_line_shorter_by_its_indent_is_measured_as_such() -> None:
     text = "甲" * 18
-    assert first_fit(text, advances(text, set()), 8, 10) == [8]
+    assert first_fit_among(advances(text, set()), break_opportunities(text), 8, 10) == [8]
     assert total_fit(text, advances(text, set()), 8, 10) == [8]
 
 
@@ -70,7 +71,7 @@ def test_a_line_squeezes_two_commas_to_hold_its_full_stop_rather_than_spread() -
     another (halved anyway), ！ and ？, and marks at a line's edges are not squeezed."""
     text = "甲，乙丙，丁戊己庚辛。壬癸子丑寅卯辰巳午未"
     advance = advances(text, set(halt_positions(text)))
-    greedy = first_fit(text, advance, 10, 10)
+    greedy = first_fit_among(advance, break_opportunities(text), 10, 10)
     assert _lines(text, greedy)[0] == "甲，乙丙，丁戊己庚" and poor(text, advance, 10, 10, greedy)
     marks = squeezable_marks(text)
     counts = squeezable_counts(text, marks)
@@ -115,7 +116,7 @@ def test_in_the_book_squeezed_commas_are_set_in_half_width(tmp_path: Path) -> No
 def test_a_paragraph_that_breaks_well_greedily_is_left_as_it_is() -> None:
     text = "甲乙丙丁戊己庚辛壬癸" * 3
     advance = advances(text, set())
-    greedy = first_fit(text, advance, 10, 10)
+    greedy = first_fit_among(advance, break_opportunities(text), 10, 10)
     assert greedy == [10, 20] and not poor(text, advance, 10, 10, greedy)
 
 
@@ -165,7 +166,7 @@ def test_a_long_paragraph_laid_out_in_windows_has_its_breaks_chosen_together(tmp
 def _greedy_runt(text: str) -> bool:
     """Whether greedy breaks on the default measure (26 em, then 28) leave a runt."""
     advance = advances(text, set(halt_positions(text)))
-    starts = first_fit(text, advance, 26, 28)
+    starts = first_fit_among(advance, break_opportunities(text), 26, 28)
     return starts is not None and sum(1 for ch in text[starts[-1] :] if "\u4e00" <= ch <= "\u9fff") <= 1
 
 

@@ -11,12 +11,11 @@ Han characters: squeezed), each at a small cost, before its characters are sprea
 line-start and line-end prohibitions (clreq) stay hard rules, and a dash or an ellipsis never
 splits.
 
-The paragraph's widths are known without shaping it again: every character of a paragraph that
-is all CJK (Han and full-width marks) advances 1 em, a mark set half-width (halt, already decided
-for the whole paragraph) 0.5 em. A paragraph with other characters (a Latin word, a stray ASCII
-mark) has its widths read from the glyphs of Pango's greedy layout of it, and its breaks limited
-to those Pango allows (paragraph._measured_fit). Pango then lays the paragraph out with breaks
-allowed only at the chosen places (paragraph.py).
+The paragraph's widths are known without shaping it: every Han character and full-width mark
+advances 1 em, a mark set half-width (halt, already decided for the whole paragraph) 0.5 em, and
+any other run of characters (a number, a stray ASCII mark) as Pango shaped it once for the style;
+beside such a run, a line breaks only where Pango allows it (paragraph._fitted_breaks). Pango then
+lays the paragraph out with breaks allowed only at the chosen places (paragraph.py).
 """
 
 from __future__ import annotations
@@ -88,25 +87,9 @@ def _squeezes(natural: float, measure: float, squeezable: list[int] | None, star
     return needed
 
 
-def first_fit(text: str, advance: list[float], first: float, width: float) -> list[int] | None:
-    """The line starts Pango's greedy breaking gives by the same measure: each line as long as fits."""
-    starts: list[int] = []
-    start, n = 0, len(text)
-    while True:
-        measure = first if start == 0 else width
-        end = bisect.bisect_right(advance, advance[start] + measure + 1e-9) - 1  # the most that fits
-        if end >= n:
-            return starts
-        while end > start and not may_break(text, end):
-            end -= 1
-        if end == start:
-            return None
-        starts.append(end)
-        start = end
-
-
 def first_fit_among(advance: list[float], candidates: list[int], first: float, width: float) -> list[int] | None:
-    """first_fit, each line ending at one of `candidates` (the breaks Pango and clreq allow)."""
+    """The line starts Pango's greedy breaking gives by the same measure: each line as long as fits,
+    ending at one of `candidates` (the breaks Pango and clreq allow)."""
     starts: list[int] = []
     start, end_of_text = 0, len(advance) - 1
     at = [advance[c] for c in candidates]
