@@ -24,6 +24,7 @@ import bisect
 import itertools
 import math
 import re
+from collections.abc import Iterable
 
 from ..compiled import compiled
 from ..text import HAN, LINE_END_PROHIBITED, LINE_START_PROHIBITED
@@ -62,9 +63,15 @@ _NO_BREAK_AT = re.compile(f"[{re.escape(LINE_START_PROHIBITED + _NO_BREAK_BEFORE
 _NO_BREAK_AFTER_IT = re.compile(f"[{re.escape(LINE_END_PROHIBITED + _NO_BREAK_AFTER)}]")
 
 
-def advances(text: str, halts: set[int]) -> list[float]:
-    """Where each character of `text` begins, in ems from the start (and where the text ends)."""
-    return list(itertools.accumulate((0.5 if i in halts else 1.0 for i in range(len(text))), initial=0.0))
+def advances(text: str, halts: Iterable[int], runs: Iterable[tuple[int, list[float]]] = ()) -> list[float]:
+    """Where each character of `text` begins, in ems from the start (and where the text ends): 1 em a
+    character, half at `halts`, and the characters of `runs` (each its start and widths) as given."""
+    widths = [1.0] * len(text)
+    for i in halts:
+        widths[i] = 0.5
+    for start, run in runs:
+        widths[start : start + len(run)] = run
+    return list(itertools.accumulate(widths, initial=0.0))
 
 
 def squeezable_counts(text: str, positions: list[int]) -> list[int]:

@@ -278,7 +278,7 @@ def _lay_out_paragraph(
         # set before Pango first lays the text out
         _allow_breaks_only_at(layout, text[:cut], fitted, [q for q in halved if q < cut])
     lines = _read_lines(layout, arguments, shaped)
-    if fitted is not None and not _kept_as_chosen(lines, shown, skip, fitted, whole=cut == len(text)):
+    if fitted is not None and not _kept_as_chosen(lines, text[:cut], skip, fitted, whole=cut == len(text)):
         # Pango measured otherwise than the model: its own breaks, laid out again
         layout = _window_layout(context, box, shown, width, first_width)
         lines = _read_lines(layout, arguments, shaped)
@@ -321,16 +321,12 @@ def _fitted_breaks(
     any other run of characters (a number, a stray ASCII mark) as Pango shapes it (_run_widths),
     and a line breaks beside one only where Pango allows it too."""
     em = _pango_width(style["font_size"])
-    halts = set(halt_positions(text))
     runs = [match.span() for match in _OTHER_RUN.finditer(text)]
-    if runs:
-        widths = [0.5 if i in halts else 1.0 for i in range(len(text))]
-        key = _style_key(style)
-        for start, end in runs:
-            widths[start:end] = [units / em for units in _run_widths(context, style, key, text[start:end])]
-        advance = list(itertools.accumulate(widths, initial=0.0))
-    else:
-        advance = advances(text, halts)
+    key = _style_key(style) if runs else ()
+    measured = [
+        (start, [units / em for units in _run_widths(context, style, key, text[start:end])]) for start, end in runs
+    ]
+    advance = advances(text, halt_positions(text), measured)
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     allowed = bytes(break_mask(text))
     if runs:  # and where Pango allows it
@@ -371,20 +367,18 @@ def _pango_breaks(text: str, lang: str | None) -> bytes:
     return ffi.buffer(attributes, 4 * (len(text) + 1))[:][::4].translate(LOWEST_BIT)
 
 
-def _kept_as_chosen(lines: dict[int, Line | None], shown: bytes, skip: int, fitted: list[int], whole: bool) -> bool:
-    """Whether Pango broke the text where the breaks were chosen: every line taken from the layout
-    is one of the chosen lines, and where the window holds the rest of the paragraph, all are."""
-    bounds = [0, *fitted, len(shown.decode())]
-    chosen = set(itertools.pairwise(bounds))
-    for start, line in lines.items():
-        if line is not None and (_chars(shown, start - skip), _chars(shown, line.end - skip)) not in chosen:
-            return False
-    return not whole or sorted(_chars(shown, start - skip) for start in lines) == bounds[:-1]
-
-
-def _chars(encoded: bytes, at: int) -> int:
-    """The character index of byte `at` of UTF-8 text."""
-    return len(encoded[:at].decode())
+def _kept_as_chosen(lines: dict[int, Line | None], window: str, skip: int, fitted: list[int], whole: bool) -> bool:
+    """Whether Pango broke the window's text where the breaks were chosen: every line taken from the
+    layout is one of the chosen lines, and where the window holds the rest of the paragraph, all are."""
+    at, byte, previous = [], skip, 0  # the chosen lines' bounds in bytes of the text box's text
+    for bound in [0, *fitted, len(window)]:
+        byte += len(window[previous:bound].encode())
+        at.append(byte)
+        previous = bound
+    chosen = set(itertools.pairwise(at))
+    if any(line is not None and (start, line.end) not in chosen for start, line in lines.items()):
+        return False
+    return not whole or sorted(lines) == at[:-1]
 
 
 def _read_lines(
