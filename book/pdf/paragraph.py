@@ -321,13 +321,15 @@ def _fitted_breaks(
     any other run of characters (a number, a stray ASCII mark) as Pango shapes it (_run_widths),
     and a line breaks beside one only where Pango allows it too."""
     em = _pango_width(style["font_size"])
+    first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     runs = [match.span() for match in _OTHER_RUN.finditer(text)]
+    if not runs and len(text) <= first:
+        return None  # one line (a character is 1 em at most): as Pango sets it (a quarter of 红楼梦's paragraphs)
     key = _style_key(style) if runs else ()
     measured = [
         (start, [units / em for units in _run_widths(context, style, key, text[start:end])]) for start, end in runs
     ]
     advance = advances(text, halt_positions(text), measured)
-    first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     allowed = bytes(break_mask(text))
     if runs:  # and where Pango allows it
         both = int.from_bytes(allowed, "little") & int.from_bytes(_pango_breaks(text, style["lang"]), "little")
