@@ -5,11 +5,16 @@ installed; as it is, and with the book's fonts embedded, as ours has them), meas
 run, and the ratios.
 
     python benchmarks/bench.py [--runs 3] [--books seed,hongloumeng] [--curve] [--jobs N]
+    python benchmarks/bench.py --against DIR [--runs 7]
 
 Each measurement is a fresh process (cold start), repeated --runs times; medians are printed.
 The print PDF is built cold (--no-cache) and, for 红楼梦, again after an edit to one chapter with
 the cache of the previous build (the incremental rebuild). --curve adds the wall time of the PDF
-against the book's size (the first 1, 10 and 40 回, and the whole 120). No timing lives in the tests.
+against the book's size (the first 1, 10 and 40 回, and the whole 120). --against DIR measures only
+the cold 红楼梦 PDF, of this tree and of another checkout of the project at DIR (`git worktree add
+DIR COMMIT`), one build of each in turn, --runs times, and prints both medians and the change: the
+way to tell what a change costs on a machine whose speed drifts from minute to minute. No timing
+lives in the tests.
 """
 
 from __future__ import annotations
@@ -222,6 +227,39 @@ def curve(runs: int, work: Path, jobs: list[str]) -> list[tuple[int, float, int,
     return points
 
 
+def against(other: Path, runs: int, work: Path, jobs: list[str]) -> list[Row]:
+    """The cold 红楼梦 PDF built by this tree and by the checkout at `other`, one of each in turn,
+    `runs` times: the medians. The other checkout's loops in C are built in it first where they
+    were not (a checkout without them runs their Python twins, several times slower)."""
+    if not list((other / "book").glob("_speedups*.so")):
+        print(f"building the loops in C of {other} (book/_speedups.c) into it")
+        built = work / "other-package"
+        install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(built), str(other)]
+        subprocess.run(install, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for module in (built / "book").glob("_speedups*.so"):
+            shutil.copy(module, other / "book" / module.name)
+    config = _book(work / "hongloumeng", "hongloumeng", BOOKS["hongloumeng"])
+    trees = {"this tree": ROOT, _commit(other): other}
+    results: dict[str, list[tuple[float, float, float]]] = {label: [] for label in trees}
+    outputs = {label: work / f"out-{number}" for number, label in enumerate(trees)}
+    for _ in range(runs):
+        for label, tree in trees.items():
+            publish = [sys.executable, str(tree / "publish.py"), str(config), "-q", "-o", str(outputs[label])]
+            results[label].append(measure([*publish, "-f", "pdf", "--no-cache", *jobs]))
+    rows: list[Row] = []
+    for label, measured in results.items():
+        wall, cpu, rss = (statistics.median(result[i] for result in measured) for i in range(3))
+        output = outputs[label] / "hongloumeng.pdf"
+        rows.append((f"hongloumeng pdf ({label})", wall, cpu, rss, pages(output), output.stat().st_size))
+    return rows
+
+
+def _commit(tree: Path) -> str:
+    """The short commit a checkout is at, or its folder's name."""
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True, text=True)
+    return found.stdout.strip() or tree.name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -229,12 +267,18 @@ def main() -> None:
     parser.add_argument("--curve", action="store_true", help="also wall time against book size (1, 10, 40 回)")
     parser.add_argument("--curve-runs", type=int, default=1, help="runs per point of the curve (default 1)")
     parser.add_argument("--jobs", type=int, default=None, help="passed to publish.py (default: its own, all cores)")
+    parser.add_argument("--against", type=Path, help="another checkout: the cold 红楼梦 PDF of both, in turns")
     args = parser.parse_args()
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     rows: list[Row] = []
     points = []
     with tempfile.TemporaryDirectory() as folder:
-        for name in args.books.split(","):
+        if args.against:
+            if not BOOKS["hongloumeng"].is_file():
+                raise SystemExit(f"--against builds 红楼梦: {BOOKS['hongloumeng']} is absent")
+            args.books = ""
+            rows = against(args.against.resolve(), args.runs, Path(folder), jobs)
+        for name in filter(None, args.books.split(",")):
             if not BOOKS[name].is_file():
                 print(f"{name}: {BOOKS[name]} is absent, skipped")
                 continue
@@ -283,7 +327,7 @@ def _report(args: argparse.Namespace, rows: list[Row], points: list) -> None:
         rate = f"{count / wall:9.1f}" if count and wall else f"{'':>9}"
         print(f"{label:<44}{wall:8.2f}{cpu:8.2f}{rss:9.0f}{count or '':>7}{rate}{size / 1024 if size else 0:10.0f}")
     by_label = {row[0]: row for row in rows}
-    for name in args.books.split(","):
+    for name in filter(None, args.books.split(",")):
         ours, plain = by_label.get(f"{name} pdf (ours)"), by_label.get(f"{name} pdf (plain WeasyPrint)")
         if ours and plain:
             print(
@@ -296,6 +340,12 @@ def _report(args: argparse.Namespace, rows: list[Row], points: list) -> None:
         edited = by_label.get(f"{name} pdf, one chapter edited")
         if ours and edited:
             print(f"{name}: rebuild after editing one chapter / cold build = {edited[1] / ours[1]:.2f}×")
+    if args.against:
+        this, other = rows
+        print(
+            f"this tree against {other[0][len('hongloumeng pdf (') : -1]}: wall {this[1] / other[1] - 1:+.1%}, "
+            f"CPU {this[2] / other[2] - 1:+.1%} (medians of {args.runs} builds each, in turns)"
+        )
     whole_book = by_label.get("hongloumeng pdf (ours)"), by_label.get("hongloumeng pdf (plain WeasyPrint)")
     if points and all(whole_book):
         points.append((120, whole_book[0][1], whole_book[0][4], whole_book[1][1]))  # type: ignore[index]
