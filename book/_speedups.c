@@ -1073,9 +1073,10 @@ done:
 PyDoc_STRVAR(choose_breaks_doc,
              "choose_breaks(advance, allowed, marks, runt_from, first, width, runt_cost, loose, max_stretch,\n"
              "              squeeze_cost, max_squeeze) -> (starts, squeezed) | None\n\n"
-             "breaking.choose_breaks: the greedy breaks among those `allowed` (1 before a character where a line\n"
-             "may end, n + 1 bytes), and where they are poor (a runt, a line spread more than `loose`), the breaks\n"
-             "chosen together and the marks of `marks` (sorted) they squeeze, if they cost less; a last line from\n"
+             "breaking.choose_breaks: the greedy breaks among those `allowed` (n + 1 bytes: 1 before a character\n"
+             "where a line may end and Pango breaks, 2 where only the breaks chosen may end one), and where they\n"
+             "are poor (a runt, a line spread more than `loose`), the breaks chosen together among all those\n"
+             "allowed and the marks of `marks` (sorted) they squeeze, if they cost less; a last line from\n"
              "`runt_from` on is a runt. None where the greedy breaks stand.");
 
 static PyObject *choose_breaks(PyObject *self, PyObject *args) {
@@ -1090,7 +1091,8 @@ static PyObject *choose_breaks(PyObject *self, PyObject *args) {
     PyObject *marks_fast = PySequence_Fast(marks_object, "marks must be a sequence");
     PyObject *result = NULL;
     double *advance = NULL, *at = NULL;
-    Py_ssize_t *candidates = NULL, *greedy = NULL, *better = NULL, *marks = NULL, *squeezable = NULL, *chosen = NULL;
+    Py_ssize_t *candidates = NULL, *pango = NULL, *greedy = NULL, *better = NULL, *marks = NULL, *squeezable = NULL;
+    Py_ssize_t *chosen = NULL;
     if (!advance_fast || !marks_fast)
         goto done;
     Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), n = size - 1;
@@ -1102,12 +1104,13 @@ static PyObject *choose_breaks(PyObject *self, PyObject *args) {
     advance = PyMem_Malloc(sizeof(double) * size);
     at = PyMem_Malloc(sizeof(double) * size);
     candidates = PyMem_Malloc(sizeof(Py_ssize_t) * size);
+    pango = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     greedy = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     better = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     squeezable = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     marks = PyMem_Malloc(sizeof(Py_ssize_t) * (mark_count + 1));
     chosen = PyMem_Malloc(sizeof(Py_ssize_t) * (mark_count + 1));
-    if (!advance || !at || !candidates || !greedy || !better || !squeezable || !marks || !chosen) {
+    if (!advance || !at || !candidates || !pango || !greedy || !better || !squeezable || !marks || !chosen) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1116,19 +1119,22 @@ static PyObject *choose_breaks(PyObject *self, PyObject *args) {
     m.advance = advance;
     m.n = n;
     const unsigned char *flags = allowed.buf;
-    Py_ssize_t count = 0; /* where a line may end, before the text's end */
+    Py_ssize_t count = 0, pango_count = 0; /* where a line may end before the text's end; where Pango breaks */
     for (Py_ssize_t i = 1; i < n; i++)
         if (flags[i]) {
-            at[count] = advance[i];
             candidates[count++] = i;
+            if (flags[i] == 1) {
+                at[pango_count] = advance[i];
+                pango[pango_count++] = i;
+            }
         }
-    /* The greedy breaks (breaking.first_fit_among): each line as long as fits. */
+    /* The greedy breaks (breaking.first_fit_among), as Pango takes them: each line as long as fits. */
     Py_ssize_t greedy_lines = 0, start = 0;
     for (;;) {
         double limit = advance[start] + (start == 0 ? m.first : m.width) + 1e-9;
         if (advance[n] <= limit)
             break;
-        Py_ssize_t low = 0, high = count;
+        Py_ssize_t low = 0, high = pango_count;
         while (low < high) { /* bisect_right(at, limit) */
             Py_ssize_t middle = (low + high) / 2;
             if (limit < at[middle])
@@ -1136,11 +1142,11 @@ static PyObject *choose_breaks(PyObject *self, PyObject *args) {
             else
                 low = middle + 1;
         }
-        if (low == 0 || candidates[low - 1] <= start) { /* no break fits: Pango's own stand */
+        if (low == 0 || pango[low - 1] <= start) { /* no break fits: Pango's own stand */
             result = Py_NewRef(Py_None);
             goto done;
         }
-        start = greedy[greedy_lines++] = candidates[low - 1];
+        start = greedy[greedy_lines++] = pango[low - 1];
     }
     /* Poor (breaking.poor): a runt last line, or a line spread more than `loose` a gap. */
     int poor = 0;
@@ -1207,6 +1213,7 @@ done:
     PyMem_Free(advance);
     PyMem_Free(at);
     PyMem_Free(candidates);
+    PyMem_Free(pango);
     PyMem_Free(greedy);
     PyMem_Free(better);
     PyMem_Free(squeezable);

@@ -254,7 +254,8 @@ def test_the_compiled_programme_chooses_the_breaks_its_python_twin_chooses(monke
 def test_the_compiled_choice_of_breaks_is_its_python_twin_s(monkeypatch) -> None:
     """breaking.choose_breaks in C (greedy breaks, poor, total fit, the cheaper of the two, the marks
     squeezed) and in Python, on paragraphs of every length, some ending on a runt, some with
-    characters narrower than an em (a digit) and breaks Pango does not allow beside them: the same
+    characters narrower than an em (a digit) and breaks Pango does not allow beside them, and breaks
+    beside quotation marks that only the breaks chosen take (the greedy ones do not): the same
     breaks and the same marks squeezed."""
     from book.pdf import breaking
 
@@ -271,6 +272,8 @@ def test_the_compiled_choice_of_breaks_is_its_python_twin_s(monkeypatch) -> None
         allowed = breaking.break_mask(text)
         for i in range(3, len(text), 11):  # no break beside the narrow characters
             allowed[i] = allowed[i + 1] = 0
+        for i in breaking.quote_breaks(text, sorted(halts)):  # only where the breaks are chosen
+            allowed[i] = 2
         for first, width in ((26, 28), (12.5, 14), (27, 29)):
             cases.append((text, advance, first, width, bytes(allowed), squeezable_marks(text)))
     compiled = [breaking.choose_breaks(*case) for case in cases]
@@ -377,3 +380,32 @@ def test_a_paragraph_of_several_boxes_may_break_after_a_closing_quotation_mark(t
     assert first_line("fitted").endswith("开门。”")
     with render_options(total_fit=False):
         assert first_line("greedy").endswith("开")
+
+
+def test_a_paragraph_of_one_box_may_break_before_an_opening_quotation_mark(tmp_path: Path, monkeypatch) -> None:
+    """clreq lets a line end before an opening quotation mark; Pango (UAX #14 LB19) does not, and an
+    attribute can only take its breaks away. So where the breaks chosen end a line there, the
+    paragraph's layout ends there too, and the next one starts at the mark. The default book's
+    `…这是芦淞战“疫”的速度。` is all CJK, one box: Pango ends the line at 芦淞, spread 0.04 em a
+    gap; chosen together, it takes 战, and the next line starts with “. With the quote breaks taken
+    away, the line ends at 淞."""
+    from book.config import load_config
+    from book.pdf import breaking
+
+    from .helpers import write_book
+
+    paragraph = (
+        "第一时间发布确诊信息、行动轨迹，第一时间启动疫情防控应急响应机制……"
+        "分秒必争，没有最快，只有更快。这是芦淞战“疫”的速度。"
+    )
+    config = load_config(write_book(tmp_path, {"seed.txt": f"标题\n\n{paragraph}\n"}))
+    pdf, checks = _built_and_checked(config, tmp_path / "fitted")
+    assert checks["line start"].passed and checks["line end"].passed and checks["justification"].passed
+    assert _line_starting(pdf, "应急")["text"].endswith("芦淞战")
+    assert _line_starting(pdf, "“疫”")["text"] == "“疫”的速度。"
+    assert breaking.quote_breaks("芦淞战“疫”的", []) == [3, 6]  # before “, after ”
+    assert breaking.quote_breaks("说：“走”。", [1]) == []  # ： halved before “; 。 may not start a line
+
+    monkeypatch.setattr("book.pdf.paragraph.quote_breaks", lambda text, halts: [])
+    pdf, _ = _built_and_checked(config, tmp_path / "without")
+    assert _line_starting(pdf, "应急")["text"].endswith("芦淞")

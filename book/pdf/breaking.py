@@ -51,12 +51,14 @@ _NOT_HAN = re.compile(f"(?!{HAN}).", re.S)
 _compiled_total_fit = compiled("total_fit")  # total_fit's programme in C (book/_speedups.c), or None
 _compiled_choose_breaks = compiled("choose_breaks")  # choose_breaks in C, or None
 _UNSPLIT = "—…"  # a run of either is one mark
-# Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq would allow
-# a break before an opening one and after a closing one, but Pango cannot be made to take them (an
-# attribute only takes breaks away), so the breaks chosen for Pango's layouts do not. Lines that
-# WeasyPrint is told where to end (inline_fit) may: may_break(quotes=True).
+# Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq allows a
+# break before an opening one and after a closing one. Pango cannot be made to take them (an
+# attribute only takes breaks away), so greedy breaks never fall there; a line chosen to end there
+# ends its paragraph's layout (quote_breaks), or WeasyPrint is told where it ends (inline_fit):
+# may_break(quotes=True).
 _NO_BREAK_BEFORE = "“‘"
 _NO_BREAK_AFTER = "”’"
+_QUOTES = re.compile(f"[{_NO_BREAK_BEFORE}{_NO_BREAK_AFTER}]")
 # may_break as patterns: before a character that may not start a line (or a repeated dash or
 # ellipsis), and after one that may not end it.
 _NO_BREAK_AT = re.compile(f"[{re.escape(LINE_START_PROHIBITED + _NO_BREAK_BEFORE)}]|(?<=—)—|(?<=…)…")
@@ -195,8 +197,10 @@ def total_fit(
 def choose_breaks(
     text: str, advance: list[float], first: float, width: float, allowed: bytes, marks: list[int]
 ) -> tuple[list[int], list[int]] | None:
-    """better_breaks against the greedy breaks, among the breaks `allowed` (break_mask, and Pango's),
-    for the whole rest of a paragraph (its last line no runt); in C where it was built."""
+    """better_breaks against the greedy breaks, for the whole rest of a paragraph (its last line no
+    runt); `allowed`: 1 before a character where clreq and Pango allow a line to end (break_mask, and
+    Pango's), 2 where only the breaks chosen may end one (quote_breaks), the greedy breaks (Pango's)
+    among the 1s only. In C where it was built."""
     if _compiled_choose_breaks is not None:
         return _compiled_choose_breaks(
             advance,
@@ -212,7 +216,7 @@ def choose_breaks(
             MAX_SQUEEZE,
         )
     breaks = [i for i in range(1, len(text)) if allowed[i]]
-    greedy = first_fit_among(advance, breaks, first, width)
+    greedy = first_fit_among(advance, [i for i in breaks if allowed[i] == 1], first, width)
     return better_breaks(text, advance, first, width, greedy, marks, breaks)
 
 
@@ -226,6 +230,20 @@ def break_mask(text: str) -> bytearray:
     for match in _NO_BREAK_AFTER_IT.finditer(text):
         mask[match.end()] = 0
     return mask
+
+
+def quote_breaks(text: str, halts: list[int]) -> list[int]:
+    """Where a line may end beside a quotation mark (before an opening one, after a closing one:
+    may_break(quotes=True)), as clreq allows and Pango does not, and the character before the break
+    is not a mark set in half width because of the mark after it (`halts`: text.halt_positions),
+    which a line that ends there would set full width."""
+    halved = set(halts)
+    found = []
+    for match in _QUOTES.finditer(text):
+        i = match.start() if match[0] in _NO_BREAK_BEFORE else match.end()
+        if 0 < i < len(text) and i - 1 not in halved and may_break(text, i, quotes=True):
+            found.append(i)
+    return found
 
 
 def _runt_from(text: str) -> int:

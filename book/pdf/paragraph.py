@@ -21,7 +21,7 @@ from weasyprint.text.line_break import Layout
 
 from ..compiled import compiled
 from ..text import HAN, halt_positions, squeezable_marks
-from .breaking import advances, break_mask, choose_breaks
+from .breaking import advances, beside_quote, break_mask, choose_breaks, quote_breaks
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
 from .runs import LOWEST_BIT, GlyphRun, char_widths, python_runs
@@ -267,8 +267,13 @@ def _lay_out_paragraph(
             chosen_from = start_char
     halved = [q - start_char for q in squeezed if q >= start_char]  # in this window's text
     cut = _window_end(text, halved)
+    # A line chosen to end beside a quotation mark, where Pango breaks no line, ends the window:
+    # the line ends with the window's text, and is kept.
+    at_quote = next((b for b in fitted or () if b < cut and beside_quote(text, b)), None)
+    cut = cut if at_quote is None else at_quote
     shown = text[:cut].encode()
-    keep_to = skip + (len(shown) if cut == len(text) else len(shown) - 6)  # in bytes of the whole text
+    whole_lines = cut == len(text) or at_quote is not None
+    keep_to = skip + (len(shown) if whole_lines else len(shown) - 6)  # in bytes of the whole text
     layout = _window_layout(context, box, shown, width, first_width)
     fonts = fonts_held(box.style)
     shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
@@ -329,11 +334,17 @@ def _fitted_breaks(
     measured = [
         (start, [units / em for units in _run_widths(context, style, key, text[start:end])]) for start, end in runs
     ]
-    advance = advances(text, halt_positions(text), measured)
+    halts = halt_positions(text)
+    advance = advances(text, halts, measured)
     allowed = bytes(break_mask(text))
     if runs:  # and where Pango allows it
         both = int.from_bytes(allowed, "little") & int.from_bytes(_pango_breaks(text, style["lang"]), "little")
         allowed = both.to_bytes(len(allowed), "little")
+    if quotes := quote_breaks(text, halts):  # a window ends there (_lay_out_paragraph)
+        flags = bytearray(allowed)
+        for i in quotes:
+            flags[i] = 2
+        allowed = bytes(flags)
     return choose_breaks(text, advance, first, measure, allowed, squeezable_marks(text))
 
 
