@@ -227,10 +227,12 @@ def curve(runs: int, work: Path, jobs: list[str]) -> list[tuple[int, float, int,
     return points
 
 
-def against(other: Path, runs: int, work: Path, jobs: list[str]) -> list[Row]:
+def against(other: Path, runs: int, work: Path, jobs: list[str]) -> tuple[list[Row], list[tuple[float, float]]]:
     """The cold 红楼梦 PDF built by this tree and by the checkout at `other`, one of each in turn,
-    `runs` times: the medians. The other checkout's loops in C are built in it first where they
-    were not (a checkout without them runs their Python twins, several times slower)."""
+    `runs` times: the medians, and each turn's ratios of wall and CPU time (this tree's to the
+    other's: two builds seconds apart, which the machine's drift touches less than the medians).
+    The other checkout's loops in C are built into it where they were not (a checkout without
+    them runs their Python twins, several times slower)."""
     if not list((other / "book").glob("_speedups*.so")):
         print(f"building the loops in C of {other} (book/_speedups.c) into it")
         built = work / "other-package"
@@ -251,7 +253,9 @@ def against(other: Path, runs: int, work: Path, jobs: list[str]) -> list[Row]:
         wall, cpu, rss = (statistics.median(result[i] for result in measured) for i in range(3))
         output = outputs[label] / "hongloumeng.pdf"
         rows.append((f"hongloumeng pdf ({label})", wall, cpu, rss, pages(output), output.stat().st_size))
-    return rows
+    this, base = results.values()
+    pairs = [(ours[0] / theirs[0], ours[1] / theirs[1]) for ours, theirs in zip(this, base, strict=True)]
+    return rows, pairs
 
 
 def _commit(tree: Path) -> str:
@@ -277,7 +281,7 @@ def main() -> None:
             if not BOOKS["hongloumeng"].is_file():
                 raise SystemExit(f"--against builds 红楼梦: {BOOKS['hongloumeng']} is absent")
             args.books = ""
-            rows = against(args.against.resolve(), args.runs, Path(folder), jobs)
+            rows, args.pairs = against(args.against.resolve(), args.runs, Path(folder), jobs)
         for name in filter(None, args.books.split(",")):
             if not BOOKS[name].is_file():
                 print(f"{name}: {BOOKS[name]} is absent, skipped")
@@ -346,6 +350,13 @@ def _report(args: argparse.Namespace, rows: list[Row], points: list) -> None:
             f"this tree against {other[0][len('hongloumeng pdf (') : -1]}: wall {this[1] / other[1] - 1:+.1%}, "
             f"CPU {this[2] / other[2] - 1:+.1%} (medians of {args.runs} builds each, in turns)"
         )
+        for name, index in (("wall", 0), ("CPU", 1)):
+            ratios = sorted(pair[index] - 1 for pair in args.pairs)
+            quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+            print(
+                f"  turn by turn, {name}: median {statistics.median(ratios):+.1%}, "
+                f"middle half {quartiles[0]:+.1%} to {quartiles[2]:+.1%}"
+            )
     whole_book = by_label.get("hongloumeng pdf (ours)"), by_label.get("hongloumeng pdf (plain WeasyPrint)")
     if points and all(whole_book):
         points.append((120, whole_book[0][1], whole_book[0][4], whole_book[1][1]))  # type: ignore[index]
