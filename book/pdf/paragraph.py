@@ -42,11 +42,9 @@ from .side import SideTable
 # The ideographic space U+3000 is none of these: a CJK character like any other.
 _PLAIN_TEXT = re.compile("[^ \t\n\r\f\v\x85\xa0\xad\u200b\u2028\u2029]+")
 _HAN = re.compile(HAN)
-# A paragraph whose every character advances 1 em (or half, a halted mark): Han and full-width
-# marks; its breaks can be chosen without shaping it again (breaking.py).
-_ALL_CJK = re.compile(
-    "[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e\u2014\u2026\u201c\u201d\u2018\u2019]+"
-)
+# The characters that advance 1 em (or half, a halted mark) without being shaped: Han and
+# full-width marks. Runs of any others (_OTHER_RUN) are shaped once per style (_run_widths).
+_EM_WIDE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e\u2014\u2026\u201c\u201d\u2018\u2019"
 # By text box: its paragraph's layout from one start and width; whether its text is plain (for
 # that text). By style: whether it is plain.
 _PARAGRAPHS: SideTable[_Paragraph] = SideTable()
@@ -329,7 +327,7 @@ def _fitted_breaks(
     first, measure = _pango_width(first_width) / em, _pango_width(width) / em
     runs = [match.span() for match in _OTHER_RUN.finditer(text)]
     if not runs and len(text) <= first:
-        return None  # one line (a character is 1 em at most): as Pango sets it (a quarter of 红楼梦's paragraphs)
+        return None  # one line (a character is 1 em at most), as Pango sets it: a quarter of 红楼梦's
     key = _style_key(style) if runs else ()
     measured = [
         (start, [units / em for units in _run_widths(context, style, key, text[start:end])]) for start, end in runs
@@ -356,7 +354,7 @@ def _style_key(style: Any) -> tuple[object, ...]:
 # By font configuration: the advance of each character of a run that is not Han or full-width
 # marks (_OTHER_RUN), in Pango units, by the run and its style's _style_key. 红楼梦 has 159
 # such runs (digits, a stray `-` or `*`), in 2,052 of its 4,495 windows.
-_OTHER_RUN = re.compile("[^" + _ALL_CJK.pattern[1:-2] + "]+")
+_OTHER_RUN = re.compile(f"[^{_EM_WIDE}]+")
 _run_cache: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], list[int]]] = weakref.WeakKeyDictionary()
 
 
