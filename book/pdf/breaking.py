@@ -50,7 +50,6 @@ _HAN = re.compile(HAN)
 _NOT_HAN = re.compile(f"(?!{HAN}).", re.S)
 _compiled_total_fit = compiled("total_fit")  # total_fit's programme in C (book/_speedups.c), or None
 _compiled_choose_breaks = compiled("choose_breaks")  # choose_breaks in C, or None
-_UNSPLIT = "—…"  # a run of either is one mark
 # Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq allows a
 # break before an opening one and after a closing one. Pango cannot be made to take them (an
 # attribute only takes breaks away), so greedy breaks never fall there; a line chosen to end there
@@ -59,9 +58,9 @@ _UNSPLIT = "—…"  # a run of either is one mark
 _NO_BREAK_BEFORE = "“‘"
 _NO_BREAK_AFTER = "”’"
 _QUOTES = re.compile(f"[{_NO_BREAK_BEFORE}{_NO_BREAK_AFTER}]")
-# may_break as patterns: before a character that may not start a line (or a repeated dash or
-# ellipsis), and after one that may not end it.
-_NO_BREAK_AT = re.compile(f"[{re.escape(LINE_START_PROHIBITED + _NO_BREAK_BEFORE)}]|(?<=—)—|(?<=…)…")
+# may_break as patterns: before a character that may not start a line, and after one that may not
+# end it. A dash or an ellipsis may not start a line, so neither splits.
+_NO_BREAK_AT = re.compile(f"[{re.escape(LINE_START_PROHIBITED + _NO_BREAK_BEFORE)}]")
 _NO_BREAK_AFTER_IT = re.compile(f"[{re.escape(LINE_END_PROHIBITED + _NO_BREAK_AFTER)}]")
 
 
@@ -344,15 +343,13 @@ def break_opportunities(text: str) -> list[int]:
 
 
 def may_break(text: str, i: int, quotes: bool = False) -> bool:
-    """Whether a line may end before text[i] (clreq's prohibitions; no split dash or ellipsis).
-    With `quotes`, as clreq has it beside a quotation mark too (before an opening one, after a
-    closing one), for breaks that Pango does not take (inline_fit)."""
+    """Whether a line may end before text[i] (clreq's prohibitions: a dash or an ellipsis may not
+    start a line, so neither splits). With `quotes`, as clreq has it beside a quotation mark too
+    (before an opening one, after a closing one), for breaks that Pango does not take."""
     before, after = text[i - 1], text[i]
     if after in LINE_START_PROHIBITED or before in LINE_END_PROHIBITED:
         return False
-    if not quotes and (after in _NO_BREAK_BEFORE or before in _NO_BREAK_AFTER):
-        return False
-    return not (before == after and before in _UNSPLIT)
+    return quotes or not (after in _NO_BREAK_BEFORE or before in _NO_BREAK_AFTER)
 
 
 def beside_quote(text: str, i: int) -> bool:
