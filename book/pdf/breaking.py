@@ -336,10 +336,8 @@ def _line_cost(
 
 
 def break_opportunities(text: str) -> list[int]:
-    """Every i where may_break(text, i), found by patterns rather than character by character."""
-    forbidden = {match.start() for match in _NO_BREAK_AT.finditer(text, 1)}
-    forbidden.update(match.end() for match in _NO_BREAK_AFTER_IT.finditer(text))
-    return [i for i in range(1, len(text)) if i not in forbidden]
+    """Every i where may_break(text, i): break_mask's flags, as indices."""
+    return [i for i, allowed in enumerate(break_mask(text)) if allowed]
 
 
 def may_break(text: str, i: int, quotes: bool = False) -> bool:

@@ -24,7 +24,7 @@ from ..text import HAN, halt_positions, squeezable_marks
 from .breaking import advances, beside_quote, break_mask, choose_breaks, quote_breaks
 from .justify import CJK_JUSTIFIABLE, byte_ranges, cjk_character_starts, spaces_and_ligatures
 from .options import current_options
-from .runs import LOWEST_BIT, GlyphRun, char_widths, python_runs
+from .runs import GlyphRun, char_widths, python_runs, text_line_breaks
 from .side import SideTable
 
 # Lines of a paragraph from one layout. WeasyPrint finds each line of a paragraph on its own:
@@ -336,7 +336,7 @@ def _fitted_breaks(
     advance = advances(text, halts, measured)
     allowed = bytes(break_mask(text))
     if runs:  # and where Pango allows it
-        both = int.from_bytes(allowed, "little") & int.from_bytes(_pango_breaks(text, style["lang"]), "little")
+        both = int.from_bytes(allowed, "little") & int.from_bytes(text_line_breaks(text, style["lang"]), "little")
         allowed = both.to_bytes(len(allowed), "little")
     if quotes := quote_breaks(text, halts):  # a window ends there (_lay_out_paragraph)
         flags = bytearray(allowed)
@@ -370,12 +370,6 @@ def _run_widths(context: LayoutContext, style: Any, key: tuple[object, ...], run
         layout = line_break.create_layout(text, style, context, None, 0)
         widths = known[(run, *key)] = char_widths(layout, text.encode())[1:-1]
     return widths
-
-
-def _pango_breaks(text: str, lang: str | None) -> bytes:
-    """For each character of `text` (and its end), 1 where Pango allows a line break before it."""
-    attributes = line_break.get_log_attrs(text, lang)
-    return ffi.buffer(attributes, 4 * (len(text) + 1))[:][::4].translate(LOWEST_BIT)
 
 
 def _kept_as_chosen(lines: dict[int, Line | None], window: str, skip: int, fitted: list[int], whole: bool) -> bool:

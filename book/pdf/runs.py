@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from weasyprint.text import line_break
 from weasyprint.text.ffi import ffi, pango
 from weasyprint.text.line_break import Layout
 
@@ -58,12 +59,21 @@ def cluster_widths(layout: Layout) -> dict[int, int]:
     return clusters
 
 
-LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit (bytes.translate)
+_LOWEST_BIT = bytes(range(2)) * 128  # a byte's lowest bit (bytes.translate)
 
 
 def line_breaks(layout: Layout) -> bytes:
     """For each character of a layout's text (and its end), 1 where Pango allows a line break
-    before it (PangoLogAttr: 32 bits of flags a character, is_line_break the lowest)."""
+    before it."""
     count = ffi.new("int *")
-    attributes = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
-    return ffi.buffer(attributes, 4 * count[0])[:][::4].translate(LOWEST_BIT)
+    return _break_flags(pango.pango_layout_get_log_attrs_readonly(layout.layout, count), count[0])
+
+
+def text_line_breaks(text: str, lang: str | None) -> bytes:
+    """line_breaks for a text not laid out (Pango's breaking alone, no shaping: pango_get_log_attrs)."""
+    return _break_flags(line_break.get_log_attrs(text, lang), len(text) + 1)
+
+
+def _break_flags(attributes: Any, count: int) -> bytes:
+    """The is_line_break flag of each of `count` PangoLogAttrs (32 bits of flags each, it the lowest)."""
+    return ffi.buffer(attributes, 4 * count)[:][::4].translate(_LOWEST_BIT)
