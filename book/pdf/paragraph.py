@@ -50,6 +50,8 @@ _EM_WIDE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e\u2
 _PARAGRAPHS: SideTable[_Paragraph] = SideTable()
 _PLAIN_TEXTS: SideTable[tuple[str, bool]] = SideTable()
 _PLAIN_STYLES: SideTable[bool] = SideTable()
+_STYLE_KEYS: SideTable[tuple[object, ...]] = SideTable()  # _style_key
+_STRUTS: SideTable[tuple[float, float]] = SideTable()  # _strut
 _HALTS_PER_LAYOUT = 24
 
 
@@ -207,16 +209,7 @@ def _short_paragraph(
     if len(box.text) > _SHORT_TEXT:
         return _lay_out_paragraph(context, box, width, skip, line_width)
     style = box.style
-    key = (
-        box.text,
-        _pango_width(width),  # _same_measure
-        skip,
-        _pango_width(line_width),
-        line_break._font_style_cache_key(style, include_size=True),
-        style["font_kerning"],
-        style["direction"],
-        style["overflow_wrap"],
-    )
+    key = (box.text, _pango_width(width), skip, _pango_width(line_width), *_style_key(style))  # _same_measure
     known = _short_paragraphs.setdefault(style.font_config, {})
     if (paragraph := known.get(key)) is None:
         if len(known) >= 512:
@@ -274,7 +267,7 @@ def _lay_out_paragraph(
     keep_to = skip + (len(shown) if whole_lines else len(shown) - 6)  # in bytes of the whole text
     layout = _window_layout(context, box, shown, width, first_width)
     fonts = fonts_held(box.style)
-    shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), line_break.strut(box.style), fonts)
+    shaped = Shaped(shown, skip, cjk_character_starts(text[:cut]), _strut(box.style), fonts)
     arguments = (keep_to - skip, skip, len(encoded), first_width, width)
     if fitted is not None:
         fitted = [start for start in fitted if start < cut]
@@ -347,8 +340,21 @@ def _fitted_breaks(
 
 
 def _style_key(style: Any) -> tuple[object, ...]:
-    """What the shaping of a text in `style` depends on, besides the text (_short_paragraph's key)."""
-    return (line_break._font_style_cache_key(style, include_size=True), style["font_kerning"], style["direction"])
+    """What the layout of a text in `style` depends on, besides the text and its width: known once
+    per style object (WeasyPrint's key is a string of fourteen of its values, made at each call)."""
+    key = _STYLE_KEYS.get(style)
+    if key is None:
+        font = line_break._font_style_cache_key(style, include_size=True)
+        key = _STYLE_KEYS.set(style, (font, style["font_kerning"], style["direction"], style["overflow_wrap"]))
+    return key
+
+
+def _strut(style: Any) -> tuple[float, float]:
+    """line_break.strut, known once per style object (it makes WeasyPrint's key at each call)."""
+    strut = _STRUTS.get(style)
+    if strut is None:
+        strut = _STRUTS.set(style, line_break.strut(style))
+    return strut
 
 
 # By font configuration: the advance of each character of a run that is not Han or full-width
