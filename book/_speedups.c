@@ -1000,46 +1000,43 @@ static int read_sizes(PyObject *sequence, Py_ssize_t *out, Py_ssize_t n) {
 }
 
 PyDoc_STRVAR(total_fit_doc,
-             "total_fit(advance, candidates, han, squeezable, first, width, runt_cost, max_stretch, squeeze_cost,\n"
-             "          max_squeeze) -> list | None\n\n"
+             "total_fit(advance, candidates, runt_from, squeezable, first, width, runt_cost, max_stretch,\n"
+             "          squeeze_cost, max_squeeze) -> list | None\n\n"
              "breaking.total_fit's dynamic programme: `advance` where each character begins (ems, n + 1),\n"
-             "`candidates` the line ends in order (the last is n), `han` the count of Han characters before\n"
-             "each character (n + 1), `squeezable` the count of marks a line may set in half width before each\n"
-             "character (n + 1). The line starts after 0 of the least costly breaks, or None.");
+             "`candidates` the line ends in order (the last is n), a last line from `runt_from` on a runt,\n"
+             "`squeezable` the count of marks a line may set in half width before each character (n + 1).\n"
+             "The line starts after 0 of the least costly breaks, or None.");
 
 static PyObject *total_fit(PyObject *self, PyObject *args) {
-    PyObject *advance_object, *candidates_object, *han_object, *squeezable_object;
+    PyObject *advance_object, *candidates_object, *squeezable_object;
     Measure m;
-    if (!PyArg_ParseTuple(args, "OOOOdddddn", &advance_object, &candidates_object, &han_object, &squeezable_object,
+    if (!PyArg_ParseTuple(args, "OOnOdddddn", &advance_object, &candidates_object, &m.runt_from, &squeezable_object,
                           &m.first, &m.width, &m.runt_cost, &m.max_stretch, &m.squeeze_cost, &m.max_squeeze))
         return NULL;
     PyObject *advance_fast = PySequence_Fast(advance_object, "advance must be a sequence");
     PyObject *candidates_fast = PySequence_Fast(candidates_object, "candidates must be a sequence");
-    PyObject *han_fast = PySequence_Fast(han_object, "han must be a sequence");
     PyObject *squeezable_fast = PySequence_Fast(squeezable_object, "squeezable must be a sequence");
     PyObject *result = NULL;
     double *advance = NULL;
-    Py_ssize_t *han = NULL, *squeezable = NULL, *candidates = NULL, *starts = NULL;
-    if (!advance_fast || !candidates_fast || !han_fast || !squeezable_fast)
+    Py_ssize_t *squeezable = NULL, *candidates = NULL, *starts = NULL;
+    if (!advance_fast || !candidates_fast || !squeezable_fast)
         goto done;
     Py_ssize_t size = PySequence_Fast_GET_SIZE(advance_fast), count = PySequence_Fast_GET_SIZE(candidates_fast);
     Py_ssize_t n = size - 1;
-    if (n < 0 || PySequence_Fast_GET_SIZE(han_fast) != size || PySequence_Fast_GET_SIZE(squeezable_fast) != size) {
-        PyErr_SetString(PyExc_ValueError,
-                        "advance, han and squeezable must have one more item than the text has characters");
+    if (n < 0 || PySequence_Fast_GET_SIZE(squeezable_fast) != size) {
+        PyErr_SetString(PyExc_ValueError, "advance and squeezable must have one more item than the text has characters");
         goto done;
     }
     advance = PyMem_Malloc(sizeof(double) * size);
-    han = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     squeezable = PyMem_Malloc(sizeof(Py_ssize_t) * size);
     candidates = PyMem_Malloc(sizeof(Py_ssize_t) * (count + 1));
     starts = PyMem_Malloc(sizeof(Py_ssize_t) * size);
-    if (!advance || !han || !squeezable || !candidates || !starts) {
+    if (!advance || !squeezable || !candidates || !starts) {
         PyErr_NoMemory();
         goto done;
     }
-    if (read_doubles(advance_fast, advance, size) || read_sizes(han_fast, han, size) ||
-        read_sizes(squeezable_fast, squeezable, size) || read_sizes(candidates_fast, candidates, count))
+    if (read_doubles(advance_fast, advance, size) || read_sizes(squeezable_fast, squeezable, size) ||
+        read_sizes(candidates_fast, candidates, count))
         goto done;
     for (Py_ssize_t c = 0; c < count; c++) {
         if (candidates[c] < 1 || candidates[c] > n) {
@@ -1049,9 +1046,6 @@ static PyObject *total_fit(PyObject *self, PyObject *args) {
     }
     m.advance = advance;
     m.n = n;
-    m.runt_from = 0; /* the first start from which the rest holds one Han character at most */
-    while (m.runt_from < n && han[n] - han[m.runt_from] > 1)
-        m.runt_from++;
     int found;
     Py_ssize_t lines = fit_lines(&m, candidates, count, squeezable, starts, &found);
     if (lines < 0)
@@ -1059,13 +1053,11 @@ static PyObject *total_fit(PyObject *self, PyObject *args) {
     result = found ? list_of(starts, lines) : Py_NewRef(Py_None);
 done:
     PyMem_Free(advance);
-    PyMem_Free(han);
     PyMem_Free(squeezable);
     PyMem_Free(candidates);
     PyMem_Free(starts);
     Py_XDECREF(advance_fast);
     Py_XDECREF(candidates_fast);
-    Py_XDECREF(han_fast);
     Py_XDECREF(squeezable_fast);
     return result;
 }

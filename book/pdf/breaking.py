@@ -47,7 +47,6 @@ MAX_SQUEEZE = 2
 # give 0.021 em at the 95th percentile; 0.05, 0.028 em; 0.1, 0.041 em.
 LOOSE = 0.03
 _HAN = re.compile(HAN)
-_NOT_HAN = re.compile(f"(?!{HAN}).", re.S)
 _compiled_total_fit = compiled("total_fit")  # total_fit's programme in C (book/_speedups.c), or None
 _compiled_choose_breaks = compiled("choose_breaks")  # choose_breaks in C, or None
 # Pango (UAX #14 rule LB19, class QU) breaks on neither side of a quotation mark; clreq allows a
@@ -148,10 +147,18 @@ def total_fit(
     n = len(text)
     candidates = [*(breaks if breaks is not None else break_opportunities(text)), n]
     if _compiled_total_fit is not None:
-        han = list(itertools.accumulate(map(bool, _HAN.sub("\x01", _NOT_HAN.sub("\x00", text)).encode()), initial=0))
         squeeze = squeezable if squeezable is not None else [0] * (n + 1)
         return _compiled_total_fit(
-            advance, candidates, han, squeeze, first, width, runt_cost, MAX_STRETCH, SQUEEZE_COST, MAX_SQUEEZE
+            advance,
+            candidates,
+            _runt_from(text),
+            squeeze,
+            first,
+            width,
+            runt_cost,
+            MAX_STRETCH,
+            SQUEEZE_COST,
+            MAX_SQUEEZE,
         )
     reach = width + 0.5 * MAX_SQUEEZE * (squeezable is not None)  # the longest line, squeezed
     inf = float("inf")
